@@ -1,0 +1,3 @@
+from gradlab.cli.app import main
+
+main()

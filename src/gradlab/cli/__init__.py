@@ -1,0 +1,1 @@
+"""The ``gradlab`` command-line interface."""

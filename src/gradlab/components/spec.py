@@ -1,0 +1,118 @@
+"""Component spec strings: ``"leaky_relu(0.2)"`` <-> ``("leaky_relu", (0.2,), {})``.
+
+A spec names a registered component and its arguments in Python call syntax, so a study file or a
+command line can say ``"he_normal(mode='fan_out')"`` or ``"piecewise([5, 50], [0.1, 0.01, 0.001])"``.
+Specs are parsed with :mod:`ast` and only literals are accepted: nothing is ever evaluated.
+:func:`format_spec` prints the canonical form, and ``format_spec(*parse_spec(s)) == s`` holds for
+every canonical string.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from gradlab.errors import SpecError
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A parsed component spec."""
+
+    name: str
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return format_spec(self.name, self.args, self.kwargs)
+
+
+def _literal(node: ast.AST, text: str) -> Any:
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, bool, type(None))):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        value = _literal(node.operand, text)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise SpecError(f"malformed spec {text!r}: a sign needs a number")
+        return -value if isinstance(node.op, ast.USub) else value
+    if isinstance(node, (ast.List, ast.Tuple)):
+        items = [_literal(e, text) for e in node.elts]
+        return items if isinstance(node, ast.List) else tuple(items)
+    if isinstance(node, ast.Dict):
+        return {_literal(k, text): _literal(v, text) for k, v in zip(node.keys, node.values)}
+    if isinstance(node, ast.Name) and node.id in ("inf", "nan"):
+        return float(node.id)
+    if isinstance(node, ast.Name):
+        # bare words are taken as strings: mode=fan_out is as good as mode='fan_out'
+        return node.id
+    raise SpecError(
+        f"malformed spec {text!r}: only literal arguments are allowed "
+        "(numbers, strings, True/False/None, lists)"
+    )
+
+
+def parse_spec(text: str) -> Spec:
+    """Parse ``"name"`` or ``"name(arg, ..., key=value)"`` into a :class:`Spec`.
+
+    Raises:
+        SpecError: the string is not a name followed by literal arguments.
+    """
+    if not isinstance(text, str):
+        raise SpecError(f"a spec must be a string, got {type(text).__name__}: {text!r}")
+    src = text.strip()
+    if not src:
+        raise SpecError("empty spec: expected a name such as 'relu' or 'leaky_relu(0.2)'")
+    if _NAME.match(src):
+        return Spec(src)
+    try:
+        tree = ast.parse(src, mode="eval")
+    except SyntaxError as exc:
+        raise SpecError(
+            f"malformed spec {text!r}: {exc.msg}; expected e.g. 'leaky_relu(0.2)' or "
+            "\"he_normal(mode='fan_out')\""
+        ) from None
+    call = tree.body
+    if not isinstance(call, ast.Call):
+        raise SpecError(f"malformed spec {text!r}: expected 'name' or 'name(arguments)'")
+    name = ast.unparse(call.func)
+    if not _NAME.match(name):
+        raise SpecError(f"malformed spec {text!r}: {name!r} is not a component name")
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+        raise SpecError(f"malformed spec {text!r}: * and ** are not allowed")
+    args = tuple(_literal(a, text) for a in call.args)
+    kwargs = {k.arg: _literal(k.value, text) for k in call.keywords}
+    return Spec(name, args, kwargs)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        if math.isnan(value):
+            return "nan"
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    if isinstance(value, tuple):
+        inner = ", ".join(_fmt(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_fmt(k)}: {_fmt(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+def format_spec(name: str, args: tuple | list = (), kwargs: dict | None = None) -> str:
+    """Print a spec in canonical form: ``format_spec("normal", (0, 0.01)) == "normal(0, 0.01)"``."""
+    parts = [_fmt(a) for a in args] + [f"{k}={_fmt(v)}" for k, v in (kwargs or {}).items()]
+    return f"{name}({', '.join(parts)})" if parts else name
+
+
+def canonical(text: str) -> str:
+    """Return the canonical form of a spec string (``"normal(0,0.01)"`` -> ``"normal(0, 0.01)"``)."""
+    s = parse_spec(text)
+    return format_spec(s.name, s.args, s.kwargs)

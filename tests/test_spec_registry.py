@@ -1,0 +1,98 @@
+import pytest
+import torch.nn as nn
+
+from gradlab.components.registry import Registry
+from gradlab.components.spec import canonical, format_spec, parse_spec
+from gradlab.errors import ConfigError, GradlabError, SpecError, UnknownComponentError
+
+CANONICAL = [
+    "relu",
+    "leaky_relu(0.2)",
+    "normal(0, 0.01)",
+    "he_normal(mode='fan_out')",
+    "piecewise([5, 50], [0.1, 0.01, 0.001])",
+    "constant(-8)",
+    "gelu(approximate='tanh')",
+    "swish(beta=1.5, learnable=True)",
+    "power(s=100, c=1)",
+    "uniform(-1, 0)",
+]
+
+
+@pytest.mark.parametrize("text", CANONICAL)
+def test_canonical_specs_round_trip_identically(text):
+    s = parse_spec(text)
+    assert format_spec(s.name, s.args, s.kwargs) == text
+    assert str(s) == text
+
+
+def test_parse_values_and_whitespace():
+    s = parse_spec(" normal( 0 ,0.01 ) ")
+    assert (s.name, s.args, s.kwargs) == ("normal", (0, 0.01), {})
+    assert canonical("normal(0,0.01)") == "normal(0, 0.01)"
+    assert parse_spec("he_normal(mode=fan_out)").kwargs == {"mode": "fan_out"}
+    assert parse_spec("x(None, True, -1e-3)").args == (None, True, -0.001)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["", "leaky_relu(", "relu()()", "__import__('os').system('x')", "f(a+b)", "f(*x)", "1+2", "f(lambda: 0)"],
+    ids=["empty", "unclosed", "double-call", "injection", "expression", "star", "not-a-call", "lambda"],
+)
+def test_malformed_specs_fail_cleanly(bad):
+    with pytest.raises(SpecError) as exc:
+        parse_spec(bad)
+    assert isinstance(exc.value, GradlabError)
+    assert "spec" in str(exc.value)
+
+
+def test_spec_never_evaluates_code(tmp_path):
+    marker = tmp_path / "pwned"
+    with pytest.raises(SpecError):
+        parse_spec(f"open({str(marker)!r}, 'w').write('x')")
+    assert not marker.exists()
+
+
+def make_registry():
+    reg = Registry("activation")
+    reg.register("relu", nn.ReLU)
+    reg.register("leaky_relu", nn.LeakyReLU, aliases=("lrelu_torch",))
+    reg.register("tanh", nn.Tanh, help="hyperbolic tangent")
+    return reg
+
+
+def test_registry_names_objects_and_specs():
+    reg = make_registry()
+    assert reg.names() == ["relu", "leaky_relu", "tanh"]
+    assert reg.get("relu") is nn.ReLU
+    assert reg.get("leaky_relu(0.3)") is nn.LeakyReLU
+    assert reg.get(nn.ELU) is nn.ELU  # objects pass through
+    m = reg.create("leaky_relu(0.3)")
+    assert isinstance(m, nn.LeakyReLU) and m.negative_slope == 0.3
+    assert reg.create(nn.LeakyReLU, 0.1).negative_slope == 0.1
+    assert reg.create("leaky_relu", negative_slope=0.2).negative_slope == 0.2
+    assert reg.get("LReLU_TORCH") is nn.LeakyReLU
+    assert "tanh" in reg and "nope" not in reg
+    assert reg.describe()[2]["summary"] == "hyperbolic tangent"
+
+
+def test_unknown_name_lists_choices_and_suggests():
+    reg = make_registry()
+    with pytest.raises(UnknownComponentError) as exc:
+        reg.get("lrelu")
+    msg = str(exc.value)
+    assert "unknown activation 'lrelu'" in msg
+    assert "did you mean 'leaky_relu'" in msg
+    assert "choices: relu, leaky_relu, tanh" in msg
+    with pytest.raises(UnknownComponentError, match="did you mean 'tanh'"):
+        reg.create("tahn")
+
+
+def test_bad_arguments_and_duplicates():
+    reg = make_registry()
+    with pytest.raises(ConfigError, match="bad arguments for activation 'leaky_relu\\(0.1, 0.2, 0.3\\)'"):
+        reg.create("leaky_relu(0.1, 0.2, 0.3)")
+    with pytest.raises(ConfigError, match="given twice"):
+        reg.create("leaky_relu(negative_slope=0.1)", negative_slope=0.2)
+    with pytest.raises(ValueError, match="already registered"):
+        reg.register("relu", nn.ReLU)
