@@ -1,0 +1,187 @@
+"""One trial: a run config and a seed in, metrics, history, vitals and findings out.
+
+The seeding order is part of the contract — the ensemble executor rebuilds members exactly as
+:func:`build` does: ``torch.manual_seed(seed)`` → task (its own generator seeded with ``seed``) →
+model build and init → optimizer → schedule; the mini-batch order comes from a generator seeded
+with ``seed`` inside :meth:`Trainer.fit`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field, is_dataclass
+from typing import Any, Callable, Iterable
+
+import torch
+import torch.nn as nn
+
+from gradlab.train.callbacks import Callback
+from gradlab.train.config import validate_config
+from gradlab.train.metrics import get_loss
+from gradlab.train.trainer import Trainer, resolve_device
+
+
+@dataclass
+class Built:
+    """Everything a run needs, built but not trained."""
+
+    config: dict
+    task: Any
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    schedule: Any
+    loss_fn: Callable
+    metric: str
+
+
+@dataclass
+class TrialResult:
+    """What one trial produced (see ``docs/contracts.md``)."""
+
+    metrics: dict
+    history: list[dict]
+    vitals: list[dict] = field(default_factory=list)
+    findings: list[dict] = field(default_factory=list)
+    layers: list[dict] = field(default_factory=list)
+    wall_time: float = 0.0
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict with the same fields."""
+        return asdict(self)
+
+
+def steps_per_epoch(n_train: int, batch_size: int | None) -> int:
+    """Optimizer steps in one epoch (1 for full batch)."""
+    return 1 if batch_size is None else math.ceil(n_train / min(batch_size, n_train))
+
+
+def build(config: dict, seed: int, device: str | torch.device | None = None) -> Built:
+    """Validate ``config`` and build task, model, optimizer and schedule, seeded by ``seed``."""
+    from gradlab.components.optim import create_optimizer
+    from gradlab.components.schedules import create_schedule
+    from gradlab.data import create_task
+    from gradlab.models import create_model
+
+    cfg = validate_config(config)
+    torch.manual_seed(seed)
+    task_kw = {k: v for k, v in cfg["task"].items() if k != "name"}
+    task = create_task(cfg["task"]["name"], seed=seed, **task_kw)
+    model_kw = {k: v for k, v in cfg["model"].items() if k != "kind"}
+    model = create_model(cfg["model"]["kind"], input_shape=task.input_shape, n_outputs=task.n_outputs, **model_kw)
+    model = model.to(resolve_device(device))
+    tr = cfg["train"]
+    optimizer = create_optimizer(tr["optimizer"], model.parameters(), lr=tr["lr"], weight_decay=tr["weight_decay"])
+    per_epoch = steps_per_epoch(len(task.train[0]), tr["batch_size"])
+    total = tr["steps"] if tr["steps"] is not None else tr["epochs"] * per_epoch
+    schedule = create_schedule(tr["schedule"], optimizer, total_steps=total, steps_per_epoch=per_epoch)
+    return Built(cfg, task, model, optimizer, schedule, get_loss(task.loss), task.metric)
+
+
+def run_trial(
+    config: dict,
+    seed: int,
+    *,
+    device: str | torch.device | None = None,
+    progress: bool | None = False,
+    callbacks: Iterable[Callback] = (),
+) -> TrialResult:
+    """Build and train one run; evaluate the best-dev weights on dev and test.
+
+    When ``config["watch"]["enabled"]``, training runs under :func:`gradlab.watch` and the result
+    carries per-epoch vitals (the last value of each layer/stat at each epoch's end), the
+    findings and the watched layers.
+    """
+    start = time.perf_counter()
+    built = build(config, seed, device)
+    cfg, task, tr = built.config, built.task, built.config["train"]
+    clip = {"norm": tr["clip_norm"], "value": tr["clip_value"]}
+    trainer = Trainer(built.model, built.optimizer, built.loss_fn, metric=built.metric,
+                      schedule=built.schedule, clip=clip, max_norm=tr["max_norm"],
+                      callbacks=list(callbacks), device=device, progress=progress)
+    fit_kw = dict(epochs=tr["epochs"], steps=tr["steps"], batch_size=tr["batch_size"],
+                  early_stopping=tr["early_stopping"], seed=seed)
+    watch_fn = _watch_function() if cfg["watch"]["enabled"] else None
+    vitals, findings, layers = [], [], []
+    if watch_fn is None:
+        history = trainer.fit(task.train, task.dev, **fit_kw)
+    else:
+        clock = _WatchClock()
+        trainer.callbacks = [clock, *trainer.callbacks]
+        rules = cfg["watch"]["rules"] or None
+        with watch_fn(built.model, optimizer=built.optimizer, every=cfg["watch"]["every"], rules=rules) as w:
+            clock.watch = w
+            history = trainer.fit(task.train, task.dev, **fit_kw)
+        vitals = epoch_vitals(w.vitals.rows(), clock.epoch_steps)
+        findings = [f.to_dict() for f in w.findings()]
+        layers = [_as_dict(layer) for layer in w.layers]
+    metrics = _final_metrics(trainer, task, history)
+    return TrialResult(metrics, list(history), vitals, findings, layers, time.perf_counter() - start)
+
+
+def _final_metrics(trainer: Trainer, task: Any, history: Any) -> dict:
+    m = trainer.metric_name
+    scores = {part: trainer.evaluate(getattr(task, part)) for part in ("train", "dev", "test")}
+    metrics = {f"{part}_loss": s["loss"] for part, s in scores.items()}
+    if m != "mse":  # regression reports its loss; classification its accuracy as well
+        metrics.update({f"{part}_{m}": s[m] for part, s in scores.items()})
+    metrics.update(best_epoch=history.best_epoch, epochs_run=len(history), steps=history.steps,
+                   stopped_early=history.stopped_early)
+    return metrics
+
+
+class _WatchClock(Callback):
+    """Feeds the watch each step's loss and remembers how many steps each epoch ended at."""
+
+    def __init__(self) -> None:
+        self.watch: Any = None
+        self.epoch_steps: list[tuple[int, int]] = []
+
+    def on_step_end(self, trainer: Any, step: int, loss: Any) -> None:
+        self.watch.log(loss=loss)
+
+    def on_epoch_end(self, trainer: Any, epoch: int, logs: dict) -> None:
+        self.epoch_steps.append((epoch, trainer.step))
+
+
+def epoch_vitals(rows: list[dict], epoch_steps: list[tuple[int, int]]) -> list[dict]:
+    """Summarise step-wise vitals per epoch: for each layer/stat, the last value recorded at or
+    before the epoch's last step (carried forward over epochs with no new record).
+
+    Args:
+        rows: ``{"step", "layer", "stat", "value"}`` from the watch; ``step`` counts optimizer
+            steps from 0, so a row of step ``s`` was recorded during the ``s+1``-th step.
+        epoch_steps: ``(epoch, steps done at that epoch's end)`` pairs in order.
+    """
+    series: dict[tuple[str, str], list[tuple[int, float]]] = {}
+    for row in rows:
+        series.setdefault((row["layer"], row["stat"]), []).append((row["step"], row["value"]))
+    out = []
+    for (layer, stat), points in series.items():
+        points.sort(key=lambda p: p[0])
+        i, last = 0, None
+        for epoch, done in epoch_steps:
+            while i < len(points) and points[i][0] < done:
+                last = points[i][1]
+                i += 1
+            if last is not None:
+                out.append({"epoch": epoch, "layer": layer, "stat": stat, "value": last})
+    out.sort(key=lambda r: (r["epoch"], r["layer"], r["stat"]))
+    return out
+
+
+def _watch_function() -> Callable | None:
+    # TEMPORARY: trains unwatched until gradlab.watch lands; the lead removes this fallback
+    try:
+        from gradlab.watch.watch import watch
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("gradlab.watch"):
+            return None
+        raise
+    return watch
+
+
+def _as_dict(obj: Any) -> dict:
+    if is_dataclass(obj):
+        return asdict(obj)
+    return dict(vars(obj)) if hasattr(obj, "__dict__") else dict(obj)

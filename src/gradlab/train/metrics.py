@@ -1,0 +1,91 @@
+"""Losses and metrics for the three kinds of supervised task.
+
+A metric takes the model's raw outputs (logits for classification) and the targets, and returns a
+0-dim tensor: the mean over the batch. It stays on the device, so the Trainer can add it up over
+an epoch and pull one number at the epoch's end instead of syncing after every step.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+import torch.nn as nn
+from torch import Tensor
+
+from gradlab.errors import ConfigError
+
+Metric = Callable[[Tensor, Tensor], Tensor]
+
+
+def accuracy(outputs: Tensor, targets: Tensor) -> Tensor:
+    """Share of correct predictions.
+
+    Binary tasks (one output column) predict 1 where the logit is > 0, i.e. where the sigmoid is
+    > 0.5; multiclass tasks predict the argmax over the last dimension.
+    """
+    if outputs.dim() > 1 and outputs.shape[-1] > 1:
+        predicted = outputs.argmax(dim=-1)
+        return (predicted == targets.reshape(predicted.shape)).float().mean()
+    predicted = (outputs > 0).float()
+    return (predicted == targets.reshape(predicted.shape).float()).float().mean()
+
+
+def mse(outputs: Tensor, targets: Tensor) -> Tensor:
+    """Mean squared error over every element."""
+    return ((outputs - targets.reshape(outputs.shape).to(outputs.dtype)) ** 2).mean()
+
+
+METRICS: dict[str, Metric] = {"accuracy": accuracy, "mse": mse}
+
+# whether a larger value of the metric is better: decides best-checkpoint and early stopping
+HIGHER_IS_BETTER: dict[str, bool] = {"accuracy": True, "mse": False}
+
+
+def get_metric(metric: str | Metric) -> tuple[str, Metric]:
+    """Resolve a metric name or function into ``(name, function)``.
+
+    Raises:
+        ConfigError: an unknown metric name.
+    """
+    if callable(metric):
+        return getattr(metric, "__name__", "metric"), metric
+    if metric not in METRICS:
+        raise ConfigError(f"unknown metric {metric!r} (choices: {', '.join(METRICS)})")
+    return metric, METRICS[metric]
+
+
+def higher_is_better(name: str) -> bool:
+    """True for metrics to maximise (accuracy); unknown names count as losses (minimise)."""
+    return HIGHER_IS_BETTER.get(name, False)
+
+
+def _bce(outputs: Tensor, targets: Tensor) -> Tensor:
+    # targets arrive as float {0, 1} of shape [N, 1]; accept [N] too
+    return nn.functional.binary_cross_entropy_with_logits(
+        outputs, targets.reshape(outputs.shape).to(outputs.dtype)
+    )
+
+
+def _ce(outputs: Tensor, targets: Tensor) -> Tensor:
+    return nn.functional.cross_entropy(outputs, targets.long().reshape(-1))
+
+
+def _mse(outputs: Tensor, targets: Tensor) -> Tensor:
+    return nn.functional.mse_loss(outputs, targets.reshape(outputs.shape).to(outputs.dtype))
+
+
+LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {"bce": _bce, "ce": _ce, "mse": _mse}
+
+
+def get_loss(loss: str | Callable[[Tensor, Tensor], Tensor]) -> Callable[[Tensor, Tensor], Tensor]:
+    """A task's loss name ("bce" with logits, "ce", "mse") or a callable, as a loss function.
+
+    Raises:
+        ConfigError: an unknown loss name.
+    """
+    if callable(loss):
+        return loss
+    if loss not in LOSSES:
+        raise ConfigError(f"unknown loss {loss!r} (choices: {', '.join(LOSSES)})")
+    return LOSSES[loss]

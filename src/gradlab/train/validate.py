@@ -1,0 +1,93 @@
+"""Value checks for each section of a run config (the key checks live in :mod:`config`).
+
+Component specs are checked by building them once against their registry — an activation
+module, an initializer, an optimizer on a dummy parameter, a schedule on that optimizer — which
+catches unknown names *and* bad arguments (``leaky_relu(1, 2, 3)``) before any training starts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from gradlab.errors import ConfigError
+from gradlab.train.callbacks import EarlyStopping
+from gradlab.train.config import _checked, check_number
+
+NORMS = ("none", "batch", "layer")
+NORM_POSITIONS = ("before", "after")
+
+
+def _is_spec(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def check_model(model: dict) -> None:
+    """Check the activation, initializer, norm and dropout specs and the mlp sizes."""
+    if _is_spec(model.get("act")):
+        from gradlab.components.activations import create_activation
+
+        _checked(lambda: create_activation(model["act"]), "model.act")
+    for key in ("init", "bias_init"):
+        if _is_spec(model.get(key)):
+            from gradlab.components.init import create_init
+
+            _checked(lambda: create_init(model[key]), f"model.{key}")
+    for key, choices in (("norm", NORMS), ("norm_position", NORM_POSITIONS)):
+        value = model.get(key)
+        if key in model and _is_spec(value) and value not in choices:
+            raise ConfigError(f"model.{key} must be one of {', '.join(choices)}; got {value!r}")
+    dropout = model.get("dropout")
+    if _is_spec(dropout):
+        from gradlab.components.regularizers import create_dropout
+
+        _checked(lambda: create_dropout(dropout), "model.dropout")
+    elif dropout is not None:
+        check_number("model.dropout", dropout, inclusive=True)
+        if dropout >= 1:
+            raise ConfigError(f"model.dropout must be a probability in [0, 1), got {dropout!r}")
+    hidden = model.get("hidden")
+    if hidden is not None:
+        sizes = [hidden] if isinstance(hidden, int) else hidden
+        if not isinstance(sizes, (list, tuple)) or not all(
+            isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in sizes
+        ):
+            raise ConfigError(f"model.hidden must be a list of positive integers, got {hidden!r}")
+    for key in ("depth", "width"):
+        if model.get(key) is not None:
+            check_number(f"model.{key}", model[key], minimum=1, inclusive=True, integer=True)
+
+
+def check_train(train: dict) -> None:
+    """Check numbers (lr > 0, epochs >= 1, ...), the optimizer, the schedule, early stopping."""
+    check_number("train.lr", train["lr"])
+    check_number("train.epochs", train["epochs"], minimum=1, inclusive=True, integer=True)
+    for key in ("steps", "batch_size"):
+        check_number(f"train.{key}", train[key], minimum=1, inclusive=True, integer=True, optional=True)
+    for key in ("clip_norm", "clip_value", "max_norm"):
+        check_number(f"train.{key}", train[key], optional=True)
+    check_number("train.weight_decay", train["weight_decay"], inclusive=True)
+    _checked(lambda: EarlyStopping.coerce(train["early_stopping"]), "train.early_stopping")
+
+    from gradlab.components.optim import create_optimizer
+    from gradlab.components.schedules import create_schedule
+
+    dummy = [torch.nn.Parameter(torch.zeros(1))]
+    optimizer = _checked(
+        lambda: create_optimizer(train["optimizer"], dummy, lr=train["lr"], weight_decay=train["weight_decay"]),
+        "train.optimizer",
+    )
+    _checked(
+        lambda: create_schedule(train["schedule"], optimizer, total_steps=100, steps_per_epoch=10),
+        "train.schedule",
+    )
+
+
+def check_watch(watch: dict) -> None:
+    """Check ``enabled`` (bool), ``every`` (>= 1) and ``rules`` (a dict of rule overrides)."""
+    if not isinstance(watch["enabled"], bool):
+        raise ConfigError(f"watch.enabled must be true or false, got {watch['enabled']!r}")
+    check_number("watch.every", watch["every"], minimum=1, inclusive=True, integer=True)
+    if not isinstance(watch["rules"], dict):
+        raise ConfigError(f"watch.rules must be a table of rule overrides, got {watch['rules']!r}")
