@@ -1,0 +1,97 @@
+"""Build the members of one ensemble exactly as ``run_trial`` would, and batch them.
+
+Each member is built by :func:`gradlab.train.experiment.build` with its own configuration and
+seed, so the global RNG, the task's generator, the initializers and the optimizer see exactly
+what they see in a local trial. Their parameters are then stacked into one
+:class:`BatchedMLP`; a forward pass of every member's own module is compared with the batched one
+before anything trains, so a layout this package misreads is caught, not trained.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from gradlab.study.batched.data import Part, stack_split
+from gradlab.study.batched.errors import NotBatchable
+from gradlab.study.batched.losses import member_loss, member_metric
+from gradlab.study.batched.mlp import BatchedMLP
+from gradlab.study.batched.optim import BatchedOptimizer, batch_optimizers
+
+# trainer options the batched loop does not reproduce (their members run one by one instead)
+_UNSUPPORTED_TRAIN = ("clip_norm", "clip_value", "max_norm")
+
+
+@dataclass
+class Ensemble:
+    """Everything one batched run needs."""
+
+    builts: list[Any]
+    seeds: list[int]
+    net: BatchedMLP
+    opt: BatchedOptimizer
+    train: Part
+    dev: Part
+    test: Part
+    loss_fn: Any
+    metric_fn: Any
+    metric_name: str
+
+
+def _check_config(cfg: dict) -> None:
+    tr = cfg["train"]
+    for key in _UNSUPPORTED_TRAIN:
+        if tr.get(key) is not None:
+            raise NotBatchable(f"train.{key} is not batched")
+
+
+def _same(values: list[Any], what: str) -> Any:
+    if any(v != values[0] for v in values[1:]):
+        raise NotBatchable(f"members differ in {what}")
+    return values[0]
+
+
+@torch.no_grad()
+def _check_forward(net: BatchedMLP, builts: list[Any], x: torch.Tensor, shared: bool) -> None:
+    probe = x[..., :64, :] if shared else x[:, :64]
+    batched = net(probe)
+    for i, b in enumerate(builts):
+        own = b.model(probe if shared else probe[i])
+        if own.shape != batched[i].shape or not torch.allclose(own, batched[i], rtol=1e-4, atol=1e-5):
+            raise NotBatchable("the batched forward pass does not reproduce a member's model")
+
+
+def assemble(tasks: list[tuple[dict, int]], device=None) -> Ensemble:
+    """Build every ``(config, seed)`` member and batch them.
+
+    Raises:
+        NotBatchable: the members cannot share one batched model (the caller runs them alone).
+    """
+    from gradlab.train.experiment import build
+
+    builts = []
+    for config, seed in tasks:
+        built = build(config, seed, device)
+        _check_config(built.config)
+        builts.append(built)
+    kinds = [b.config["model"]["kind"] for b in builts]
+    if _same(kinds, "model kind") != "mlp":
+        raise NotBatchable(f"model kind {kinds[0]!r} is not batched (only 'mlp')")
+    loss_name = _same([b.task.loss for b in builts], "loss")
+    metric_name = _same([b.metric for b in builts], "metric")
+    if not isinstance(metric_name, str):
+        raise NotBatchable("a custom metric function is not batched")
+    for b in builts:
+        b.model.train()
+    net = BatchedMLP([b.model for b in builts], device)
+    opt = batch_optimizers(net.parameters(), [b.optimizer for b in builts])
+    train = stack_split([b.task.train for b in builts], "train", device)
+    dev = stack_split([b.task.dev for b in builts], "dev", device)
+    test = stack_split([b.task.test for b in builts], "test", device)
+    if train.x.dim() != (2 if train.x_shared else 3):
+        raise NotBatchable("only vector inputs are batched")
+    _check_forward(net, builts, train.x, train.x_shared)
+    return Ensemble(builts, [seed for _, seed in tasks], net, opt, train, dev, test, member_loss(loss_name),
+                    member_metric(metric_name), metric_name)

@@ -1,0 +1,109 @@
+"""``run_trial`` for a whole ensemble: train, evaluate the best-dev weights, one result per member.
+
+The result of each member has the shape of :class:`gradlab.train.experiment.TrialResult`: the
+same metrics (train/dev/test loss and metric of the best-dev weights, best epoch, epochs run,
+steps, early stop), the same history rows, and — when the configuration is watched — the same
+per-epoch vital summaries, computed inside the batched passes, and the findings of
+:func:`gradlab.diagnose.diagnose` on each member's own vitals.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from gradlab.study.batched.fit import FitSpec, evaluate, fit
+from gradlab.study.batched.member import Ensemble
+
+
+def _schedule_hooks(ens: Ensemble):
+    """Step every member's own schedule on its own (untrained) optimizer and read the lr back.
+
+    The members' ``torch.optim`` optimizers are never stepped; they only carry the learning rate
+    that their schedules write, so any schedule gradlab knows works unchanged.
+    """
+    schedules = [b.schedule for b in ens.builts]
+    optimizers = [b.optimizer for b in ens.builts]
+
+    def read_lr() -> list[float]:
+        return [float(o.param_groups[0]["lr"]) for o in optimizers]
+
+    if all(s is None or _is_constant(s) for s in schedules):
+        return read_lr, None, None
+    intervals = {getattr(s, "interval", None) for s in schedules if s is not None}
+
+    def on_step() -> None:
+        if "step" in intervals:
+            for s in schedules:
+                if s is not None and s.interval == "step":
+                    s.step()
+            ens.opt.set_lr(read_lr())
+
+    def on_epoch(scores: list[float]) -> None:
+        for s, score in zip(schedules, scores):
+            if s is None:
+                continue
+            if s.interval == "epoch":
+                s.step()
+            elif s.interval == "metric":
+                s.step(metric=score)
+        ens.opt.set_lr(read_lr())
+
+    return read_lr, on_step, on_epoch
+
+
+def _is_constant(schedule: Any) -> bool:
+    # a schedule that never changes the rate needs no per-step python calls for 1000 members
+    return type(schedule).__name__.lower().startswith("constant")
+
+
+def _metrics(ens: Ensemble, hist) -> list[dict]:
+    name = ens.metric_name
+    scores = {part: evaluate(ens.net, getattr(ens, part), ens.loss_fn, ens.metric_fn)
+              for part in ("train", "dev", "test")}
+    out = []
+    for i, h in enumerate(hist):
+        metrics = {f"{part}_loss": s[0][i] for part, s in scores.items()}
+        if name != "mse":
+            metrics.update({f"{part}_{name}": s[1][i] for part, s in scores.items()})
+        metrics.update(best_epoch=h.best_epoch, epochs_run=len(h.rows), steps=h.steps,
+                       stopped_early=h.stopped_early)
+        out.append(metrics)
+    return out
+
+
+def run_ensemble(ens: Ensemble) -> list[Any]:
+    """Train the ensemble; return one ``TrialResult`` per member, in member order."""
+    from gradlab.train.callbacks import EarlyStopping
+    from gradlab.train.experiment import TrialResult
+    from gradlab.train.metrics import higher_is_better
+
+    start = time.perf_counter()
+    cfg = ens.builts[0].config
+    tr = cfg["train"]
+    spec = FitSpec(
+        epochs=tr["epochs"],
+        steps=tr.get("steps"),
+        batch_size=tr["batch_size"],
+        seeds=ens.seeds,
+        early_stopping=EarlyStopping.coerce(tr["early_stopping"]),
+        maximize=higher_is_better(ens.metric_name),
+        metric_name=ens.metric_name,
+    )
+    read_lr, on_step, on_epoch = _schedule_hooks(ens)
+    observer = None
+    if cfg["watch"]["enabled"]:
+        from gradlab.study.batched.watcher import EnsembleWatcher
+
+        observer = EnsembleWatcher(ens, every=cfg["watch"]["every"])
+    hist = fit(ens.net, ens.opt, ens.train, ens.dev, spec, ens.loss_fn, ens.metric_fn,
+               read_lr=read_lr, on_step=on_step, on_epoch=on_epoch, observer=observer)
+    metrics = _metrics(ens, hist)
+    wall = (time.perf_counter() - start) / ens.net.size
+    results = []
+    for i, h in enumerate(hist):
+        vitals, findings, layers = [], [], []
+        if observer is not None:
+            vitals, findings, layers = observer.member_report(i, h, cfg["watch"]["rules"] or None)
+        results.append(TrialResult(metrics[i], h.rows, vitals, findings, layers, wall))
+    return results
