@@ -13,7 +13,6 @@ per epoch.
 
 from __future__ import annotations
 
-import math
 from typing import Any, Callable, Iterable
 
 import torch
@@ -24,6 +23,7 @@ from gradlab.errors import ConfigError
 from gradlab.train.callbacks import Callback, EarlyStopping
 from gradlab.train.checkpoint import BestCheckpoint
 from gradlab.train.metrics import get_loss, get_metric, higher_is_better
+from gradlab.train.plan import Plan, better, clip_rules, make_plan
 from gradlab.train.progress import make_progress
 
 Data = tuple[Tensor, Tensor]
@@ -58,21 +58,6 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError(f"device {device!r} requested but CUDA is not available; use 'cpu'")
     return resolved
-
-
-def _clip_rules(clip: Any) -> list[tuple[str, float]]:
-    """Normalise ``clip`` (None, a norm, ("norm"|"value", max), a dict or a list of those)."""
-    if clip is None:
-        return []
-    if isinstance(clip, (int, float)) and not isinstance(clip, bool):
-        return [("norm", float(clip))]
-    if isinstance(clip, dict):
-        return [(by, float(v)) for by, v in clip.items() if v is not None]
-    if isinstance(clip, tuple) and len(clip) == 2 and isinstance(clip[0], str):
-        return [(clip[0], float(clip[1]))]
-    if isinstance(clip, list):
-        return [rule for item in clip for rule in _clip_rules(item)]
-    raise ConfigError(f"clip must be a max norm, ('norm'|'value', max) or a dict; got {clip!r}")
 
 
 class Trainer:
@@ -113,7 +98,7 @@ class Trainer:
         self.loss_fn = get_loss(loss_fn)
         self.metric_name, self.metric_fn = get_metric(metric)
         self.schedule = schedule
-        self.clip = _clip_rules(clip)
+        self.clip = clip_rules(clip)
         self.max_norm = self._max_norm(max_norm)
         self.callbacks = list(callbacks)
         self.progress = progress
@@ -178,7 +163,7 @@ class Trainer:
             restore_best: load the best epoch's weights into the model at the end.
         """
         n = len(train[0])
-        plan = _plan(n, epochs, steps, batch_size)
+        plan = make_plan(n, epochs, steps, batch_size)
         stopper = EarlyStopping.coerce(early_stopping)
         best = BestCheckpoint(checkpoint_dir)
         maximize = higher_is_better(self.metric_name)
@@ -205,11 +190,11 @@ class Trainer:
                 row["lr"] = float(self.optimizer.param_groups[0]["lr"])
                 self.history.append(row)
                 score = row[monitor]
-                if _better(score, self.history.best_score, maximize, 0.0):
+                if better(score, self.history.best_score, maximize, 0.0):
                     best.save(self.model, epoch, score)
                     self.history.best_epoch, self.history.best_score = epoch, score
                 if stopper is not None:
-                    if _better(score, reference, maximize, stopper.min_delta):
+                    if better(score, reference, maximize, stopper.min_delta):
                         reference, since_improved = score, 0
                     else:
                         since_improved += 1
@@ -229,7 +214,7 @@ class Trainer:
         return self.history
 
     def _train_epoch(
-        self, x: Tensor, y: Tensor, plan: "_Plan", generator: torch.Generator
+        self, x: Tensor, y: Tensor, plan: Plan, generator: torch.Generator
     ) -> tuple[float, float]:
         self.model.train()
         n, bs = len(x), plan.batch_size
@@ -287,31 +272,3 @@ class Trainer:
             setter = getattr(module, "set_progress", None)
             if callable(setter):
                 setter(fraction)
-
-
-class _Plan:
-    def __init__(self, epochs: int, total_steps: int, batch_size: int):
-        self.epochs, self.total_steps, self.batch_size = epochs, total_steps, batch_size
-
-
-def _plan(n: int, epochs: int | None, steps: int | None, batch_size: int | None) -> _Plan:
-    if n == 0:
-        raise ConfigError("the training set is empty")
-    for name, value in (("epochs", epochs), ("steps", steps), ("batch_size", batch_size)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            raise ConfigError(f"{name} must be a positive integer or None, got {value!r}")
-    if epochs is None and steps is None:
-        raise ConfigError("fit needs epochs= or steps=")
-    bs = n if batch_size is None else min(batch_size, n)
-    per_epoch = math.ceil(n / bs)
-    if steps is not None:
-        return _Plan(math.ceil(steps / per_epoch), steps, bs)
-    return _Plan(epochs, epochs * per_epoch, bs)
-
-
-def _better(score: float, best: float | None, maximize: bool, min_delta: float) -> bool:
-    if score is None or not math.isfinite(score):
-        return False
-    if best is None:
-        return True
-    return score > best + min_delta if maximize else score < best - min_delta
