@@ -9,7 +9,13 @@ Importing this package registers every built-in task in :data:`TASKS`.
 
 from gradlab.data.task import TASKS, Task, create_task, finish_task, make_generator, standardize
 from gradlab.data.split import split_data, split_sizes
-from gradlab.data import synthetic  # noqa: F401  (registers moons, circles, spirals, mixtures)
+# registration order is listing order: the seeds' moons first, file loaders last
+from gradlab.data import synthetic  # noqa: F401,I001
+from gradlab.data import regression  # noqa: F401
+from gradlab.data import images  # noqa: F401
+from gradlab.data import files  # noqa: F401
+from gradlab.data.files import infer_kind, read_csv, task_from_arrays
+from gradlab.data.idx import read_idx, write_idx
 from gradlab.data.synthetic import make_moons
 
 __all__ = [
@@ -18,8 +24,13 @@ __all__ = [
     "create_task",
     "finish_task",
     "make_generator",
+    "infer_kind",
     "make_moons",
+    "read_csv",
+    "read_idx",
     "split_data",
     "split_sizes",
     "standardize",
+    "task_from_arrays",
+    "write_idx",
 ]

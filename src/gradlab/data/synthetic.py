@@ -1,4 +1,4 @@
-"""Two-dimensional classification tasks: moons, circles, spirals, Gaussian mixtures.
+"""Two-dimensional tasks: moons, circles, spirals, Gaussian mixtures, and the GAN ring.
 
 All randomness comes from a local ``torch.Generator`` seeded by the task's ``seed``. Points are
 computed in float64 and stored as float32.
@@ -109,6 +109,25 @@ def gaussian_mixture(
     return finish_task(
         "gaussian_mixture", kind, X, label, split, n_outputs=k, shuffle=True, generator=g, normalize=normalize
     )
+
+
+@TASKS.register("ring", aliases=("ring_of_gaussians",), help="8 Gaussian modes on a circle, for GANs")
+def ring(
+    *, seed: int = 0, n_samples: int = 2000, modes: int = 8, radius: float = 2.0, std: float = 0.02,
+    split: Sequence[float | int] = DEFAULT_SPLIT, normalize: bool = False,
+) -> Task:
+    """The ring of Gaussians GAN benchmark: ``modes`` equal-weight modes ``N(μ_m, std² I)`` with
+    ``μ_m = radius·(cos 2πm/M, sin 2πm/M)``. Kind ``"generative"``; ``y`` is each sample's mode
+    (int64), so mode coverage can be scored; ``n_outputs`` is 1, the discriminator's logit.
+    """
+    _check_count("modes", modes, 1)
+    _check_count("n_samples", n_samples, modes)
+    g = make_generator(seed)
+    mode = torch.arange(n_samples) % modes
+    angle = 2 * math.pi * mode.to(torch.float64) / modes
+    X = radius * torch.stack([angle.cos(), angle.sin()], 1)
+    X = X + std * torch.randn(X.shape, generator=g, dtype=torch.float64)
+    return finish_task("ring", "generative", X, mode, split, shuffle=True, generator=g, normalize=normalize)
 
 
 def _check_count(label: str, value: object, minimum: int) -> int:
