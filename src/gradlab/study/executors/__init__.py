@@ -1,1 +1,47 @@
-"""gradlab.study.executors."""
+"""Executors: where a study's trials run — one interface (see ``base.py``), one store.
+
+``local`` (processes on this machine) is always available; ``ensemble`` (many small models at once
+on one device) and ``ray`` (a Ray cluster, the ``ray`` extra) are imported only when asked for.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from gradlab.errors import ConfigError
+from gradlab.study.executors.base import Executor, TrialOutcome, TrialTask
+
+EXECUTORS = ("local", "ensemble", "ray")
+
+
+def create_executor(name: str, workers: int | None = None, **kw: Any) -> Executor:
+    """Build an executor by name.
+
+    Args:
+        name: "local", "ensemble" or "ray".
+        workers: worker processes (local), Ray tasks in flight (ray); ignored by ensemble.
+        **kw: executor-specific options.
+
+    Raises:
+        ConfigError: an unknown name (with the choices).
+        MissingExtraError: ``ray`` without Ray installed.
+    """
+    if name == "local":
+        from gradlab.study.executors.local import LocalExecutor
+
+        return LocalExecutor(workers, **kw)
+    if name == "ensemble":
+        from gradlab.study.executors.ensemble import EnsembleExecutor
+
+        return EnsembleExecutor(workers=workers, **kw)
+    if name == "ray":
+        from gradlab.study.executors.ray import RayExecutor
+
+        return RayExecutor(workers=workers, **kw)
+    close = difflib.get_close_matches(str(name), EXECUTORS, n=1, cutoff=0.5)
+    hint = f" — did you mean {close[0]!r}?" if close else ""
+    raise ConfigError(f"unknown executor {name!r}{hint} (choices: {', '.join(EXECUTORS)})")
+
+
+__all__ = ["EXECUTORS", "Executor", "TrialOutcome", "TrialTask", "create_executor"]

@@ -1,0 +1,154 @@
+"""From a study to its trials: expand the sweep, validate each config, hash it, label it.
+
+A configuration is identified by :func:`config_hash`, the SHA-256 of the canonical JSON of the
+full validated config (sorted keys, no whitespace). The same config in a changed study file
+keeps its hash, which is how a re-run under an existing folder finds the trials it already has.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from gradlab.errors import ConfigError
+from gradlab.study.grid import expand_axes
+from gradlab.study.spec import Study, same_value
+
+
+@dataclass
+class Point:
+    """One configuration of a study (all its seeds share it)."""
+
+    assignment: dict  # swept dotted key -> value
+    config: dict      # the full validated config
+    config_hash: str
+    label: str        # short readable group label, e.g. "act=elu optimizer=adam"
+
+
+def _config_api():
+    try:
+        from gradlab.train import config as cfg
+    except ModuleNotFoundError as exc:  # pragma: no cover - only while the trainer is missing
+        raise ConfigError(f"cannot validate study configs: {exc}") from None
+    return cfg
+
+
+def canonical_json(value: Any) -> str:
+    """Canonical JSON: sorted keys, compact separators, non-JSON values as strings."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def config_hash(config: dict) -> str:
+    """Stable identity of a validated configuration (hex SHA-256 of its canonical JSON)."""
+    return hashlib.sha256(canonical_json(config).encode()).hexdigest()
+
+
+def label_of(assignment: dict) -> str:
+    """``{"model.act": "elu", "train.lr": 0.1}`` -> ``"act=elu lr=0.1"`` (full key if ambiguous)."""
+    if not assignment:
+        return "base"
+    short = [k.rsplit(".", 1)[-1] for k in assignment]
+    parts = []
+    for (key, value), name in zip(assignment.items(), short):
+        name = name if short.count(name) == 1 else key
+        text = value if isinstance(value, str) else json.dumps(value)
+        parts.append(f"{name}={text}")
+    return " ".join(parts)
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``"train.lr=0.1"`` -> ``("train.lr", 0.1)``; values are TOML literals, else strings."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(f"--set {text!r}: expected key=value, e.g. --set train.epochs=50")
+    from gradlab.study.spec import tomllib
+
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return key, value
+
+
+def apply_overrides(study: Study, overrides: Iterable[str | tuple[str, Any]]) -> Study:
+    """A copy of ``study`` with fixed keys of its base config replaced (``--set``)."""
+    cfg = _config_api()
+    study = copy.deepcopy(study)
+    for item in overrides:
+        key, value = parse_override(item) if isinstance(item, str) else item
+        if key in study.swept_keys:
+            raise ConfigError(
+                f"--set {key}: the study sweeps {key}; --set changes only fixed keys "
+                "(edit the study's [sweep] to change its values)"
+            )
+        if "." not in key:
+            raise ConfigError(f"--set {key!r}: expected a dotted key such as train.epochs")
+        cfg.set_dotted(study.config, key, value)
+    return study
+
+
+def _validate(cfg, config: dict, where: str) -> dict:
+    try:
+        return cfg.validate_config(copy.deepcopy(config))
+    except ConfigError as exc:
+        raise type(exc)(f"{where}: {exc}") from None
+
+
+def plan_study(study: Study) -> list[Point]:
+    """Every configuration of the study, validated, deduplicated by hash, in sweep order.
+
+    Raises:
+        ConfigError: naming the study, the key and the bad value.
+    """
+    cfg = _config_api()
+    _validate(cfg, study.config, f"study {study.name!r}, base config")
+    # each swept value alone first, so the error names the axis and the value
+    for block in study.sweep:
+        for key, values in block.axes.items():
+            for value in values:
+                config = copy.deepcopy(study.config)
+                cfg.set_dotted(config, key, value)
+                _validate(cfg, config, f"study {study.name!r}, sweep {key} = {value!r}")
+    points: list[Point] = []
+    seen: set[str] = set()
+    for block in study.sweep or [None]:
+        assignments = (
+            [{}] if block is None
+            else expand_axes(block.axes, block.mode, block.samples, study.sample_seed)
+        )
+        for assignment in assignments:
+            config = copy.deepcopy(study.config)
+            for key, value in assignment.items():
+                cfg.set_dotted(config, key, value)
+            config = _validate(cfg, config, f"study {study.name!r}, point {label_of(assignment)}")
+            digest = config_hash(config)
+            if digest not in seen:
+                seen.add(digest)
+                points.append(Point(assignment, config, digest, label_of(assignment)))
+    return points
+
+
+def baseline_for(point: Point, points: list[Point], baseline: dict) -> Point | None:
+    """The baseline point ``point`` is compared with: the same assignment with the baseline's
+    values put in (so 'elu, adam' is compared with 'relu, adam'); if no such point exists, the
+    only point that matches the baseline, else None."""
+    if not baseline:
+        return points[0] if points and points[0] is not point else None
+
+    def matches(p: Point) -> bool:
+        return all(k in p.assignment and same_value(p.assignment[k], v) for k, v in baseline.items())
+
+    if matches(point):
+        return None
+    target = {**point.assignment, **{k: v for k, v in baseline.items() if k in point.assignment}}
+    for p in points:
+        if p.assignment.keys() == target.keys() and all(
+            same_value(p.assignment[k], target[k]) for k in target
+        ):
+            return p
+    candidates = [p for p in points if matches(p)]
+    return candidates[0] if len(candidates) == 1 else None

@@ -1,0 +1,316 @@
+"""Study files: TOML <-> :class:`Study`, checked before anything runs.
+
+A study is a base run configuration (the sections ``task``, ``model``, ``train``, ``watch`` of a
+run config, see ``docs/contracts.md``) plus sweep axes over dotted keys, the seeds, and the
+comparison to report::
+
+    name = "dying-relu"
+    seeds = 10
+    [model]
+    act = "relu"
+    [sweep]
+    "model.act" = ["relu", "elu"]
+    [compare]
+    metric = "dev_accuracy"
+    baseline = { "model.act" = "relu" }
+
+``[[sweep]]`` (an array of tables) gives several sweep blocks whose trials are pooled; a block
+may carry its own ``mode`` and ``samples``. This module checks the shape of a study; the values
+themselves are checked by :func:`gradlab.study.plan.plan_study` with the trainer's
+``validate_config`` on every expanded configuration (``load_study`` does both).
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gradlab.errors import ConfigError
+from gradlab.study.grid import MODES
+
+try:  # Python 3.11+
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - 3.10
+    import tomli as tomllib
+
+SECTIONS = ("task", "model", "train", "watch")
+TOP_KEYS = ("name", "description", "seeds", "sweep", "sweep_mode", "samples", "sample_seed",
+            "compare", *SECTIONS)
+COMPARE_KEYS = ("metric", "baseline", "higher_is_better", "alpha")
+SWEEP_OPTIONS = ("mode", "samples")
+_METRIC = re.compile(r"^(train|dev|test|best_dev|best_train)_(accuracy|loss|mse)$")
+KNOWN_METRICS = (
+    "dev_accuracy", "test_accuracy", "train_accuracy", "dev_loss", "test_loss", "train_loss",
+    "dev_mse", "test_mse", "best_dev_accuracy", "best_epoch", "epochs_run", "wall_time",
+)
+
+
+def _did_you_mean(word: str, choices: tuple[str, ...] | list[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    return f" — did you mean {close[0]!r}?" if close else ""
+
+
+@dataclass
+class Sweep:
+    """One block of sweep axes: dotted key -> values, expanded with ``mode``."""
+
+    axes: dict[str, list]
+    mode: str = "grid"
+    samples: int | None = None
+
+
+@dataclass
+class Compare:
+    """What to compare: a metric and the baseline's values of (some) swept keys."""
+
+    metric: str = "dev_accuracy"
+    baseline: dict = field(default_factory=dict)
+    higher_is_better: bool | None = None
+    alpha: float = 0.05
+
+    @property
+    def higher(self) -> bool:
+        """Whether a larger metric is better (losses and errors are not)."""
+        if self.higher_is_better is not None:
+            return bool(self.higher_is_better)
+        return not any(word in self.metric for word in ("loss", "mse", "error", "epoch", "time"))
+
+
+@dataclass
+class Study:
+    """A study: base config, sweep, seeds and comparison.
+
+    Args:
+        name: short name, also the default output folder ``runs/<name>``.
+        description: one line shown by ``gradlab studies``.
+        config: the base run config (sections task/model/train/watch).
+        seeds: a count n (seeds 0..n-1) or an explicit list of seeds.
+        sweep: ``{"model.act": [...], ...}`` or a list of such blocks (each may hold ``mode``
+            and ``samples``).
+        sweep_mode: default mode of the blocks: "grid", "zip" or "random".
+        samples: default number of draws for "random".
+        sample_seed: seed of the "random" draw.
+        compare: ``{"metric": ..., "baseline": {...}}`` or a :class:`Compare`.
+    """
+
+    name: str
+    description: str = ""
+    config: dict = field(default_factory=dict)
+    seeds: Any = 3
+    sweep: Any = field(default_factory=list)
+    sweep_mode: str = "grid"
+    samples: int | None = None
+    sample_seed: int = 0
+    compare: Any = field(default_factory=Compare)
+    source: str | None = None
+
+    def __post_init__(self) -> None:
+        self.seeds = _check_seeds(self.seeds)
+        if self.sweep_mode not in MODES:
+            raise ConfigError(
+                f"sweep_mode = {self.sweep_mode!r} is not valid{_did_you_mean(str(self.sweep_mode), MODES)}"
+                f" (choices: {', '.join(MODES)})"
+            )
+        self.config = _check_config(self.config)
+        self.sweep = _check_sweeps(self.sweep, self.sweep_mode, self.samples)
+        if isinstance(self.compare, dict):
+            unknown = [k for k in self.compare if k not in COMPARE_KEYS]
+            if unknown:
+                raise ConfigError(
+                    f"unknown key [compare].{unknown[0]}{_did_you_mean(unknown[0], COMPARE_KEYS)}"
+                    f" (choices: {', '.join(COMPARE_KEYS)})"
+                )
+            self.compare = Compare(**self.compare)
+        _check_compare(self.compare, self.sweep)
+
+    @property
+    def swept_keys(self) -> list[str]:
+        """Every dotted key some sweep block varies, in file order."""
+        keys: list[str] = []
+        for block in self.sweep:
+            keys += [k for k in block.axes if k not in keys]
+        return keys
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str | None = None) -> "Study":
+        """Build a study from the parsed TOML structure (unknown keys are errors)."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"a study must be a table of keys, got {type(data).__name__}")
+        unknown = [k for k in data if k not in TOP_KEYS]
+        if unknown:
+            raise ConfigError(
+                f"unknown study key {unknown[0]!r}{_did_you_mean(unknown[0], TOP_KEYS)}"
+                f" (choices: {', '.join(TOP_KEYS)})"
+            )
+        if "name" not in data:
+            raise ConfigError("a study needs a name: add  name = \"my-study\"  at the top")
+        config = {s: copy.deepcopy(data[s]) for s in SECTIONS if s in data}
+        kw = {k: data[k] for k in ("description", "seeds", "sweep", "sweep_mode", "samples",
+                                   "sample_seed", "compare") if k in data}
+        return cls(name=str(data["name"]), config=config, source=source, **kw)
+
+    def to_dict(self) -> dict:
+        """The TOML-shaped structure (what ``from_dict`` reads back)."""
+        out: dict = {"name": self.name, "description": self.description, "seeds": list(self.seeds)}
+        out.update(copy.deepcopy(self.config))
+        out["sweep"] = [
+            {**b.axes, "mode": b.mode, **({"samples": b.samples} if b.samples else {})}
+            for b in self.sweep
+        ]
+        out["sample_seed"] = self.sample_seed
+        out["compare"] = {"metric": self.compare.metric, "baseline": dict(self.compare.baseline),
+                          "higher_is_better": self.compare.higher, "alpha": self.compare.alpha}
+        return out
+
+
+def _check_seeds(seeds: Any) -> list[int]:
+    if isinstance(seeds, bool):
+        raise ConfigError(f"seeds = {seeds!r}: expected a count such as 5 or a list of seeds")
+    if isinstance(seeds, int):
+        if seeds < 1:
+            raise ConfigError(f"seeds = {seeds}: need at least 1 seed")
+        return list(range(seeds))
+    if isinstance(seeds, (list, tuple)) and seeds and all(
+        isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds
+    ):
+        if len(set(seeds)) != len(seeds):
+            raise ConfigError(f"seeds = {list(seeds)} lists a seed twice")
+        return list(seeds)
+    raise ConfigError(
+        f"seeds = {seeds!r}: expected a count such as 5 or a list of non-negative integers"
+    )
+
+
+def _check_config(config: dict) -> dict:
+    if not isinstance(config, dict):
+        raise ConfigError(f"a study's config must be a table of sections, got {config!r}")
+    for key, value in config.items():
+        if key not in SECTIONS:
+            raise ConfigError(
+                f"unknown config section {key!r}{_did_you_mean(key, SECTIONS)}"
+                f" (choices: {', '.join(SECTIONS)})"
+            )
+        if not isinstance(value, dict):
+            raise ConfigError(f"[{key}] must be a table, got {value!r}")
+    return copy.deepcopy(config)
+
+
+def _check_key(key: str) -> None:
+    section, _, rest = key.partition(".")
+    if not rest:
+        raise ConfigError(
+            f"sweep key {key!r} must be dotted as section.key, e.g. 'model.act' "
+            f"(sections: {', '.join(SECTIONS)})"
+        )
+    if section not in SECTIONS:
+        raise ConfigError(
+            f"sweep key {key!r}: unknown section {section!r}{_did_you_mean(section, SECTIONS)}"
+            f" (choices: {', '.join(SECTIONS)})"
+        )
+
+
+def _check_sweeps(sweep: Any, default_mode: str, default_samples: int | None) -> list[Sweep]:
+    if isinstance(sweep, (dict, Sweep)):
+        sweep = [sweep]
+    if not isinstance(sweep, list):
+        raise ConfigError(f"sweep must be a table or a list of tables, got {sweep!r}")
+    blocks = []
+    for raw in sweep:
+        if isinstance(raw, Sweep):
+            raw = {**raw.axes, "mode": raw.mode, "samples": raw.samples}
+        if not isinstance(raw, dict):
+            raise ConfigError(f"a sweep block must be a table, got {raw!r}")
+        axes = {k: v for k, v in raw.items() if k not in SWEEP_OPTIONS}
+        for key, values in axes.items():
+            _check_key(key)
+            if not isinstance(values, list) or not values:
+                raise ConfigError(
+                    f"sweep {key!r} = {values!r}: expected a non-empty list of values"
+                )
+        mode = raw.get("mode") or default_mode
+        if mode not in MODES:
+            raise ConfigError(
+                f"sweep mode = {mode!r} is not valid{_did_you_mean(str(mode), MODES)}"
+                f" (choices: {', '.join(MODES)})"
+            )
+        blocks.append(Sweep(axes, mode, raw.get("samples") or default_samples))
+    return blocks
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Equality of config values, with spec strings compared in canonical form."""
+    if isinstance(a, str) and isinstance(b, str):
+        from gradlab.components.spec import canonical
+
+        try:
+            return canonical(a) == canonical(b)
+        except ConfigError:
+            return a.strip() == b.strip()
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return float(a) == float(b)
+    return a == b
+
+
+def _check_compare(compare: Compare, sweeps: list[Sweep]) -> None:
+    if not (_METRIC.match(compare.metric) or compare.metric in KNOWN_METRICS):
+        raise ConfigError(
+            f"[compare] metric = {compare.metric!r} is not a trial metric"
+            f"{_did_you_mean(compare.metric, KNOWN_METRICS)} (choices: {', '.join(KNOWN_METRICS)})"
+        )
+    if not 0 < compare.alpha < 1:
+        raise ConfigError(f"[compare] alpha = {compare.alpha!r}: expected 0 < alpha < 1")
+    if not isinstance(compare.baseline, dict):
+        raise ConfigError(f"[compare] baseline must be a table of swept keys, got {compare.baseline!r}")
+    swept = {}
+    for block in sweeps:
+        for key, values in block.axes.items():
+            swept.setdefault(key, []).extend(values)
+    for key, value in compare.baseline.items():
+        if key not in swept:
+            raise ConfigError(
+                f"[compare] baseline key {key!r} is not swept"
+                f"{_did_you_mean(key, list(swept))} (swept keys: {', '.join(swept) or 'none'})"
+            )
+        if not any(same_value(value, v) for v in swept[key]):
+            raise ConfigError(
+                f"[compare] baseline {key} = {value!r} is not one of the swept values "
+                f"({', '.join(map(repr, swept[key]))})"
+            )
+
+
+def load_study(source: "str | Path | Study | dict", *, validate: bool = True) -> Study:
+    """Load a study from a TOML file, a built-in study's name, a dict or a Study.
+
+    With ``validate`` (the default) every expanded configuration is also checked with the
+    trainer's ``validate_config``, so a typo fails here and not after an hour of training.
+
+    Raises:
+        ConfigError: the file or name is unknown, or a key or value is invalid.
+    """
+    if isinstance(source, Study):
+        study = source
+    elif isinstance(source, dict):
+        study = Study.from_dict(source)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            from gradlab.studies import find_study
+
+            path = find_study(str(source))
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        try:
+            study = Study.from_dict(data, source=str(path))
+        except ConfigError as exc:
+            raise type(exc)(f"{path.name}: {exc}") from None
+    if validate:
+        from gradlab.study.plan import plan_study
+
+        plan_study(study)
+    return study

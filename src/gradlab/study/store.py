@@ -1,0 +1,344 @@
+"""The study store: one SQLite database in WAL mode at ``DIR/gradlab.sqlite``.
+
+The schema is documented in ``docs/store.md``. The runner (driver process) is the only writer;
+each finished trial is written in one transaction (its row, curves, vitals and findings), so a
+``kill -9`` loses at most the trials in flight, and ``UNIQUE (config_hash, seed)`` keeps any trial
+from being stored twice. A lock file stops two runs from driving one folder at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from gradlab.errors import StoreError
+
+SCHEMA_VERSION = 1
+DB_NAME = "gradlab.sqlite"
+STATUSES = ("pending", "running", "done", "failed")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS study (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS trials (
+    trial_id        TEXT PRIMARY KEY,
+    config_hash     TEXT NOT NULL,
+    seed            INTEGER NOT NULL,
+    group_key       TEXT NOT NULL,
+    group_json      TEXT NOT NULL,
+    config_json     TEXT NOT NULL,
+    status          TEXT NOT NULL DEFAULT 'pending'
+                    CHECK (status IN ('pending', 'running', 'done', 'failed')),
+    metrics_json    TEXT,
+    layers_json     TEXT,
+    error           TEXT,
+    wall_time       REAL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    executor        TEXT,
+    created_at      TEXT NOT NULL,
+    started_at      TEXT,
+    finished_at     TEXT,
+    gradlab_version TEXT,
+    torch_version   TEXT,
+    python_version  TEXT,
+    UNIQUE (config_hash, seed)
+);
+CREATE INDEX IF NOT EXISTS trials_status ON trials (status);
+CREATE TABLE IF NOT EXISTS history (
+    trial_id TEXT NOT NULL REFERENCES trials (trial_id),
+    epoch    INTEGER NOT NULL,
+    key      TEXT NOT NULL,
+    value    REAL,
+    PRIMARY KEY (trial_id, epoch, key)
+);
+CREATE TABLE IF NOT EXISTS vitals (
+    trial_id TEXT NOT NULL REFERENCES trials (trial_id),
+    epoch    INTEGER NOT NULL,
+    layer    TEXT NOT NULL,
+    stat     TEXT NOT NULL,
+    value    REAL,
+    PRIMARY KEY (trial_id, epoch, layer, stat)
+);
+CREATE TABLE IF NOT EXISTS findings (
+    trial_id TEXT NOT NULL REFERENCES trials (trial_id),
+    idx      INTEGER NOT NULL,
+    code     TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    layer    TEXT,
+    step     INTEGER,
+    message  TEXT NOT NULL,
+    data_json TEXT NOT NULL,
+    PRIMARY KEY (trial_id, idx)
+);
+"""
+
+
+def now() -> str:
+    """UTC timestamp in ISO 8601, seconds precision."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def trial_id(config_hash: str, seed: int) -> str:
+    """The id of one trial: 16 hex digits of the config hash and the seed."""
+    return f"{config_hash[:16]}-s{seed}"
+
+
+def _num(value) -> float | None:
+    # curves and vitals are numbers; NaN is stored as NULL (SQLite has no NaN)
+    if isinstance(value, (bool, int, float)):
+        value = float(value)
+        return None if math.isnan(value) else value
+    return None
+
+
+@contextlib.contextmanager
+def run_lock(out_dir: str | Path) -> Iterator[None]:
+    """Hold ``DIR/.gradlab.lock`` for the length of a run: one driver per study folder.
+
+    The lock is an OS file lock, so a run killed with SIGKILL releases it at once.
+    """
+    import fcntl
+
+    path = Path(out_dir) / ".gradlab.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StoreError(
+                f"another gradlab run is writing to {out_dir}; wait for it to finish "
+                "or choose another --out folder"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def is_locked(out_dir: str | Path) -> bool:
+    """Whether a live run holds the folder (used to tell running from interrupted trials)."""
+    import fcntl
+
+    path = Path(out_dir) / ".gradlab.lock"
+    if not path.exists():
+        return False
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
+class Store:
+    """Open (and with ``create``, make) the store of a study folder.
+
+    Args:
+        out_dir: the study folder; the database is ``out_dir/gradlab.sqlite``.
+        create: create the folder and the schema when missing (else a missing store is an error).
+    """
+
+    def __init__(self, out_dir: str | Path, *, create: bool = True):
+        self.dir = Path(out_dir)
+        self.path = self.dir / DB_NAME
+        if not create and not self.path.is_file():
+            raise StoreError(
+                f"no study store at {self.path}: run a study into it first "
+                f"(gradlab run STUDY --out {self.dir})"
+            )
+        self.dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            self.db.execute("PRAGMA busy_timeout = 30000")
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.db.executescript(SCHEMA)
+            self.db.execute(
+                "INSERT OR IGNORE INTO study (key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open the study store {self.path}: {exc}") from None
+        self.db.row_factory = sqlite3.Row
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        if getattr(self, "db", None) is not None:
+            self.db.close()
+            self.db = None
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE``): all of it lands, or none."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- study meta ----------------------------------------------------------------------------
+    def set_meta(self, **values) -> None:
+        """Write keys of the ``study`` table (values are stored as JSON)."""
+        with self.transaction() as db:
+            for key, value in values.items():
+                db.execute(
+                    "INSERT OR REPLACE INTO study (key, value) VALUES (?, ?)",
+                    (key, json.dumps(value)),
+                )
+
+    def meta(self) -> dict:
+        """Every key of the ``study`` table, decoded."""
+        return {r["key"]: json.loads(r["value"]) for r in self.db.execute("SELECT * FROM study")}
+
+    # -- trials --------------------------------------------------------------------------------
+    def add_trials(self, rows: list[dict]) -> int:
+        """Insert trials as pending unless present; returns how many were new.
+
+        Each row: trial_id, config_hash, seed, group_key, group_json, config_json.
+        """
+        stamp = now()
+        with self.transaction() as db:
+            before = db.total_changes
+            db.executemany(
+                "INSERT OR IGNORE INTO trials (trial_id, config_hash, seed, group_key, group_json,"
+                " config_json, status, created_at) VALUES (:trial_id, :config_hash, :seed,"
+                " :group_key, :group_json, :config_json, 'pending', :created_at)",
+                [{**r, "created_at": stamp} for r in rows],
+            )
+            return db.total_changes - before
+
+    def mark_running(self, tid: str, executor: str | None = None) -> None:
+        """A trial started: status running, start time, one more attempt."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE trials SET status = 'running', started_at = ?, attempts = attempts + 1,"
+                " executor = coalesce(?, executor) WHERE trial_id = ?",
+                (now(), executor, tid),
+            )
+
+    def reset_running(self) -> int:
+        """Trials left 'running' by a dead run go back to pending; returns how many."""
+        with self.transaction() as db:
+            return db.execute(
+                "UPDATE trials SET status = 'pending' WHERE status = 'running'"
+            ).rowcount
+
+    def finish(self, outcome, versions: dict) -> None:
+        """Write one finished trial — row, history, vitals, findings — in one transaction."""
+        tid = outcome.trial_id
+        result = outcome.result or {}
+        versions = {**versions, **outcome.extra.get("versions", {})}
+        with self.transaction() as db:
+            for table in ("history", "vitals", "findings"):
+                db.execute(f"DELETE FROM {table} WHERE trial_id = ?", (tid,))
+            updated = db.execute(
+                "UPDATE trials SET status = ?, metrics_json = ?, layers_json = ?, error = ?,"
+                " wall_time = ?, finished_at = ?, gradlab_version = ?, torch_version = ?,"
+                " python_version = ? WHERE trial_id = ?",
+                (
+                    outcome.status,
+                    json.dumps(result.get("metrics")) if outcome.status == "done" else None,
+                    json.dumps(result.get("layers")) if outcome.status == "done" else None,
+                    outcome.error,
+                    outcome.wall_time or result.get("wall_time"),
+                    now(),
+                    versions.get("gradlab"),
+                    versions.get("torch"),
+                    versions.get("python"),
+                    tid,
+                ),
+            ).rowcount
+            if not updated:
+                raise StoreError(f"trial {tid} is not in the store {self.path}")
+            if outcome.status != "done":
+                return
+            db.executemany(
+                "INSERT OR REPLACE INTO history (trial_id, epoch, key, value) VALUES (?, ?, ?, ?)",
+                [
+                    (tid, int(row["epoch"]), key, _num(value))
+                    for row in result.get("history", [])
+                    for key, value in row.items()
+                    if key != "epoch"
+                ],
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO vitals (trial_id, epoch, layer, stat, value)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [
+                    (tid, int(v.get("epoch", v.get("step", 0))), v["layer"], v["stat"], _num(v["value"]))
+                    for v in result.get("vitals", [])
+                ],
+            )
+            db.executemany(
+                "INSERT INTO findings (trial_id, idx, code, severity, layer, step, message,"
+                " data_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (tid, i, f.get("code", "?"), f.get("severity", "info"), f.get("layer"),
+                     f.get("step"), f.get("message", ""), json.dumps(f, default=str))
+                    for i, f in enumerate(result.get("findings", []))
+                ],
+            )
+
+    # -- reading -------------------------------------------------------------------------------
+    def trials(self, status: str | None = None, hashes: list[str] | None = None) -> list[dict]:
+        """Trial rows as dicts (JSON columns decoded), in insertion order."""
+        rows = self.db.execute(
+            "SELECT * FROM trials" + (" WHERE status = ?" if status else "") + " ORDER BY rowid",
+            (status,) if status else (),
+        ).fetchall()
+        out = []
+        for r in rows:
+            if hashes is not None and r["config_hash"] not in hashes:
+                continue
+            d = dict(r)
+            for col in ("group_json", "config_json", "metrics_json", "layers_json"):
+                d[col[:-5]] = json.loads(d.pop(col)) if d[col] is not None else None
+            out.append(d)
+        return out
+
+    def counts(self, hashes: list[str] | None = None) -> dict:
+        """Number of trials per status (every status present, zeros included)."""
+        counts = dict.fromkeys(STATUSES, 0)
+        for r in self.db.execute("SELECT config_hash, status FROM trials"):
+            if hashes is None or r["config_hash"] in hashes:
+                counts[r["status"]] += 1
+        return counts
+
+    def history(self, tid: str) -> list[dict]:
+        """Per-epoch curves of one trial: [{"epoch": e, key: value, ...}]."""
+        epochs: dict[int, dict] = {}
+        for r in self.db.execute(
+            "SELECT epoch, key, value FROM history WHERE trial_id = ? ORDER BY epoch", (tid,)
+        ):
+            epochs.setdefault(r["epoch"], {"epoch": r["epoch"]})[r["key"]] = r["value"]
+        return list(epochs.values())
+
+    def vitals(self, tid: str) -> list[dict]:
+        """Per-epoch per-layer vital summaries of one trial: [{epoch, layer, stat, value}]."""
+        return [dict(r) for r in self.db.execute(
+            "SELECT epoch, layer, stat, value FROM vitals WHERE trial_id = ?"
+            " ORDER BY epoch, layer, stat", (tid,))]
+
+    def findings(self, tid: str | None = None) -> list[dict]:
+        """Findings (as ``Finding.to_dict()``) of one trial, or of all with their trial_id."""
+        query = "SELECT trial_id, data_json FROM findings"
+        rows = self.db.execute(query + (" WHERE trial_id = ?" if tid else "") +
+                               " ORDER BY trial_id, idx", (tid,) if tid else ())
+        return [{**json.loads(r["data_json"]), "trial_id": r["trial_id"]} for r in rows]
