@@ -1,0 +1,180 @@
+"""The study report: one self-contained HTML page (``DIR/report.html``).
+
+Everything is inline — the stylesheet, and every figure as a base64 PNG — so the file opens
+offline, mails as one attachment and prints. Every string that came from a user (study name,
+description, labels, configuration values, error text) passes through :func:`html.escape`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from html import escape
+from importlib import resources
+from pathlib import Path
+
+from gradlab.report._style import to_data_uri
+from gradlab.report.findings_view import findings_section
+from gradlab.report.model import ComparisonRow, ReportData
+from gradlab.report.study_figures import FigureItem
+
+
+def _e(value) -> str:
+    return escape(str(value), quote=True)
+
+
+def _num(value, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "–"
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.{digits}g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.2e}"
+
+
+def _p(value) -> str:
+    if value is None or value != value:
+        return "–"
+    return "< 0.001" if value < 1e-3 else f"{value:.3f}"
+
+
+def _css() -> str:
+    return resources.files("gradlab.report").joinpath("templates/report.css").read_text("utf-8")
+
+
+def _interval(lo, hi) -> str:
+    return "–" if lo is None or hi is None or lo != lo or hi != hi else f"[{_num(lo)}, {_num(hi)}]"
+
+
+def _sig_cell(row: ComparisonRow, higher: bool) -> str:
+    if row.is_baseline:
+        return '<td class="sig-no">baseline</td>'
+    if row.significant is None:
+        return '<td class="sig-no">not tested</td>'
+    if not row.significant:
+        return '<td class="sig-no">no</td>'
+    better = (row.diff or 0) > 0 if higher else (row.diff or 0) < 0
+    return f'<td class="{"sig-yes" if better else "sig-worse"}">yes, {"better" if better else "worse"}</td>'
+
+
+def comparison_table(data: ReportData) -> str:
+    """The comparison table: one row per group, baseline first."""
+    head = ("<tr><th>group</th><th class=num>n</th><th class=num>mean</th><th class=num>std</th>"
+            "<th class=num>95 % CI</th><th class=num>difference vs baseline</th>"
+            "<th class=num>95 % CI of difference</th><th class=num>p</th>"
+            "<th class=num>p (Holm)</th><th>significant</th></tr>")
+    rows = []
+    for r in data.comparison:
+        rows.append(
+            f'<tr class="{"baseline" if r.is_baseline else ""}"><td>{_e(r.label)}</td>'
+            f"<td class=num>{r.n}</td><td class=num>{_num(r.mean)}</td><td class=num>{_num(r.std)}</td>"
+            f"<td class=num>{_interval(r.ci_low, r.ci_high)}</td>"
+            f"<td class=num>{'–' if r.diff is None else f'{r.diff:+.4g}'}"
+            f"{'' if r.is_baseline or not r.baseline else f'<br><span class=meta>vs {_e(r.baseline)}</span>'}</td>"
+            f"<td class=num>{_interval(r.diff_low, r.diff_high)}</td>"
+            f"<td class=num>{_p(r.p)}</td><td class=num>{_p(r.p_holm)}</td>"
+            f"{_sig_cell(r, data.higher_is_better)}</tr>")
+    caption = (f"<caption class=meta>{_e(data.metric)} per group "
+               f"({'higher' if data.higher_is_better else 'lower'} is better); p-values from "
+               "paired t-tests when the seeds match, Welch otherwise; Holm-corrected across the "
+               "study.</caption>")
+    return f'<table id="comparison-table">{caption}<thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
+
+
+def verdict_block(data: ReportData) -> str:
+    """The verdict in plain words, one paragraph per sentence."""
+    sentences = data.verdict or ["No comparison could be made yet: no group has finished trials."]
+    return '<div class="verdict" id="verdict">' + "".join(f"<p>{_e(s)}</p>" for s in sentences) + "</div>"
+
+
+def figure_html(item: FigureItem) -> str:
+    """One figure with its caption (or the reason it could not be drawn)."""
+    if item.figure is None:
+        return (f'<figure class="missing"><figcaption><strong>{_e(item.title)}</strong>: '
+                f"could not be drawn — {_e(item.error)}</figcaption></figure>")
+    return (f'<figure><img alt="{_e(item.title)}" src="{to_data_uri(item.figure)}">'
+            f"<figcaption><strong>{_e(item.title)}.</strong> {_e(item.caption)}</figcaption></figure>")
+
+
+def _trial_rows(data: ReportData, trial_ids: list[str]) -> str:
+    metric, rows = data.metric, []
+    for tid in trial_ids:
+        t = data.trial(tid)
+        m = t.get("metrics") or {}
+        err = ""
+        if t.get("error"):
+            err = f"<details><summary>error</summary><pre>{_e(t['error'])}</pre></details>"
+        rows.append(f"<tr><td><code>{_e(tid)}</code></td><td class=num>{_e(t.get('seed'))}</td>"
+                    f"<td>{_e(t.get('status'))}{err}</td><td class=num>{_num(m.get(metric))}</td>"
+                    f"<td class=num>{_e(m.get('best_epoch', '–'))}</td>"
+                    f"<td class=num>{_num(t.get('wall_time'), 3)} s</td></tr>")
+    return ("<table><thead><tr><th>trial</th><th class=num>seed</th><th>status</th>"
+            f"<th class=num>{_e(metric)}</th><th class=num>best epoch</th><th class=num>wall time</th>"
+            f"</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+def groups_section(data: ReportData) -> str:
+    """A section per trial group: its settings and its trials."""
+    parts = []
+    for g in data.groups:
+        settings = ", ".join(f"<code>{_e(k)} = {_e(json.dumps(v))}</code>" for k, v in g.overrides.items())
+        parts.append(f'<div class="group"><h3>{_e(g.label)}</h3>'
+                     f"<p>{settings or 'the base configuration'}</p>{_trial_rows(data, g.trial_ids)}</div>")
+    return "".join(parts)
+
+
+def render_html(data: ReportData, figures: list[FigureItem]) -> str:
+    """The whole page as a string."""
+    n_done = sum(t.get("status") == "done" for t in data.trials)
+    n_failed = sum(t.get("status") == "failed" for t in data.trials)
+    axes = "; ".join(f"{_e(k)} ∈ {{{', '.join(_e(json.dumps(v)) for v in vals)}}}"
+                     for k, vals in data.axes.items()) or "none"
+    versions = ", ".join(f"{_e(k)} {_e(v)}" for k, v in data.versions.items())
+    stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    body = f"""<main>
+<header><p class=meta>gradlab study report</p><h1>{_e(data.name)}</h1>
+<p class=lead>{_e(data.description)}</p>
+<p class=meta>{len(data.trials)} trials ({n_done} done, {n_failed} failed) in {len(data.groups)} groups ·
+metric <code>{_e(data.metric)}</code> · swept: {axes}</p></header>
+<nav class=toc><a href="#results">Results</a><a href="#findings">Findings</a><a href="#figures">Figures</a>
+<a href="#groups">Groups</a><a href="#configuration">Configuration</a></nav>
+<section id=results><h2>Results</h2>{verdict_block(data)}{comparison_table(data)}</section>
+<section id=findings><h2>Findings</h2>{findings_section(data)}</section>
+<section id=figures><h2>Figures</h2>{''.join(figure_html(f) for f in figures)}</section>
+<section id=groups><h2>Groups</h2>{groups_section(data)}</section>
+<section id=configuration><h2>Configuration</h2>
+<pre>{_e(json.dumps(data.spec, indent=2, sort_keys=False, default=str))}</pre></section>
+<footer>Written by gradlab on {stamp}{' · ' + versions if versions else ''}.</footer>
+</main>"""
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{_e(data.name)} — gradlab report</title><style>{_css()}</style></head>"
+            f"<body>{body}</body></html>\n")
+
+
+def write_report(study_dir: str | Path, out: str | Path | None = None, *,
+                 activations: bool = True) -> Path:
+    """Write the study's self-contained report and return its path.
+
+    Args:
+        study_dir: the study directory (holding ``gradlab.sqlite``).
+        out: where to write; default ``study_dir/report.html``.
+        activations: include the figures that need a short re-run of trials (activation
+            histograms, the colorful dimension).
+
+    Raises:
+        StoreError: when ``study_dir`` holds no readable study.
+    """
+    from gradlab.report.data import load_report_data
+    from gradlab.report.study_figures import build_figures
+
+    study_dir = Path(study_dir)
+    data = load_report_data(study_dir)
+    figures = build_figures(data, activations=activations)
+    try:
+        page = render_html(data, figures)
+    finally:
+        for item in figures:
+            item.close()
+    path = Path(out) if out is not None else study_dir / "report.html"
+    path.write_text(page, encoding="utf-8")
+    return path
