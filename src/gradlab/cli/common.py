@@ -1,0 +1,182 @@
+"""Options and output shared by the commands that build a run (``train``, ``checkup``, ``study``).
+
+Each option is an ``Annotated`` alias, so a command declares ``act: ActOpt = None`` and gets the
+same flag, help and parsing. Every option defaults to None ("not given"); :func:`options_to_config`
+fills the CLI defaults in :data:`CLI_DEFAULTS` and returns a validated run config.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Annotated, Any, Optional
+
+import typer
+
+from gradlab.errors import ConfigError
+
+# What `gradlab train` trains when given no options: a sensible generic setup, not a seed's
+# pathology. The README's quickstart passes the dying-ReLU network's options explicitly.
+CLI_DEFAULTS: dict[str, Any] = {
+    "task": "moons", "model": "mlp", "hidden": "16,16", "act": "relu", "init": "he_normal",
+    "bias_init": "zeros", "norm": "none", "norm_position": "before", "dropout": "0",
+    "optimizer": "adam", "lr": 0.01, "epochs": 100, "batch_size": 64, "schedule": "constant",
+    "weight_decay": 0.0, "every": 10,
+}
+
+
+def _opt(*flags: str, help: str, key: str | None = None, **kw: Any) -> Any:
+    default = CLI_DEFAULTS.get(key) if key else None
+    suffix = f" (default: {default})" if default is not None else ""
+    return typer.Option(*flags, help=help + suffix, show_default=False, **kw)
+
+
+TaskOpt = Annotated[Optional[str], _opt("--task", key="task", help="Task name or spec, e.g. moons or 'moons(noise=0.3)'.")]
+ModelOpt = Annotated[Optional[str], _opt("--model", key="model", help="Model builder: mlp, cnn, resnet, ...")]
+HiddenOpt = Annotated[Optional[str], _opt("--hidden", key="hidden", help="Hidden widths, comma-separated, e.g. 3,3,3,3.")]
+DepthOpt = Annotated[Optional[int], _opt("--depth", help="Number of hidden layers (with --width, instead of --hidden).")]
+WidthOpt = Annotated[Optional[int], _opt("--width", help="Width of each hidden layer (with --depth).")]
+ActOpt = Annotated[Optional[str], _opt("--act", key="act", help="Activation spec, e.g. relu, 'leaky_relu(0.1)'.")]
+InitOpt = Annotated[Optional[str], _opt("--init", key="init", help="Weight initializer spec, e.g. he_normal, 'normal(0, 0.01)'.")]
+BiasInitOpt = Annotated[Optional[str], _opt("--bias-init", key="bias_init", help="Bias initializer spec, e.g. zeros, 'constant(-8)'.")]
+NormOpt = Annotated[Optional[str], _opt("--norm", key="norm", help="Normalization: none, batch or layer.")]
+NormPositionOpt = Annotated[Optional[str], _opt("--norm-position", key="norm_position", help="Norm before or after the activation.")]
+DropoutOpt = Annotated[Optional[str], _opt("--dropout", key="dropout", help="Dropout probability or spec, e.g. 0.2, 'alpha_dropout(0.1)'.")]
+OptimizerOpt = Annotated[Optional[str], _opt("--optimizer", key="optimizer", help="Optimizer spec: sgd, momentum, adam, 'adam(betas=[0.9, 0.99])', ...")]
+LrOpt = Annotated[Optional[float], _opt("--lr", key="lr", help="Learning rate (> 0).")]
+EpochsOpt = Annotated[Optional[int], _opt("--epochs", key="epochs", help="Passes over the training set.")]
+StepsOpt = Annotated[Optional[int], _opt("--steps", help="Optimizer steps instead of epochs.")]
+BatchSizeOpt = Annotated[Optional[int], _opt("--batch-size", key="batch_size", help="Mini-batch size; 0 trains on the full batch.")]
+ScheduleOpt = Annotated[Optional[str], _opt("--schedule", key="schedule", help="LR schedule spec: constant, 'exponential(10)', cosine, ...")]
+ClipNormOpt = Annotated[Optional[float], _opt("--clip-norm", help="Clip the gradients' global norm to this value.")]
+ClipValueOpt = Annotated[Optional[float], _opt("--clip-value", help="Clip each gradient element to [-v, v].")]
+MaxNormOpt = Annotated[Optional[float], _opt("--max-norm", help="Max-norm constraint on each unit's weights.")]
+WeightDecayOpt = Annotated[Optional[float], _opt("--weight-decay", key="weight_decay", help="Weight decay (>= 0).")]
+EarlyStoppingOpt = Annotated[Optional[int], _opt("--early-stopping", metavar="PATIENCE", help="Stop after PATIENCE epochs without dev improvement.")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for data, init and batch order.")]
+DeviceOpt = Annotated[Optional[str], _opt("--device", help="cpu, cuda or cuda:N (default: cuda when available)")]
+NoWatchOpt = Annotated[bool, typer.Option("--no-watch", help="Train without watching the vitals (no findings).")]
+EveryOpt = Annotated[Optional[int], _opt("--every", key="every", help="Record vitals every N steps.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print ``error: message`` on one line of stderr and return the Exit to raise."""
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code)
+
+
+def parse_hidden(text: str) -> list[int]:
+    """``"3,3,3,3"`` -> ``[3, 3, 3, 3]``; an empty string means no hidden layer."""
+    parts = [p.strip() for p in text.split(",")] if text.strip() else []
+    try:
+        sizes = [int(p) for p in parts]
+    except ValueError:
+        sizes = []
+    if len(sizes) != len(parts) or any(s < 1 for s in sizes):
+        raise ConfigError(f"--hidden {text!r}: expected comma-separated positive integers such as 3,3,3,3")
+    return sizes
+
+
+def parse_dropout(text: str) -> float | str:
+    """A probability (``"0.2"``) or a dropout spec (``"alpha_dropout(0.1)"``)."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def options_to_config(opts: dict[str, Any]) -> dict:
+    """Turn the values of the run options (None = not given) into a validated run config.
+
+    Args:
+        opts: keyword values named like the options (``task``, ``hidden``, ``bias_init``, ...).
+            ``watch`` (bool) and ``every`` set the watch section.
+
+    Raises:
+        ConfigError: a malformed or unknown value, naming the option.
+    """
+    from gradlab.components.spec import parse_spec
+    from gradlab.train.config import validate_config
+
+    given = {k: v for k, v in opts.items() if v is not None}
+    value = lambda key: given.get(key, CLI_DEFAULTS.get(key))  # noqa: E731
+    task_spec = parse_spec(value("task"))
+    if task_spec.args:
+        raise ConfigError(f"--task {value('task')!r}: give task arguments by keyword, e.g. moons(noise=0.3)")
+    model: dict[str, Any] = {"kind": value("model")}
+    for key in ("act", "init", "bias_init", "norm", "norm_position"):
+        model[key] = value(key)
+    model["dropout"] = parse_dropout(value("dropout"))
+    if "depth" in given or "width" in given:
+        if "hidden" in given:
+            raise ConfigError("give either --hidden or --depth/--width, not both")
+        model.update({k: given[k] for k in ("depth", "width") if k in given})
+    elif model["kind"] == "mlp" or "hidden" in given:
+        model["hidden"] = parse_hidden(value("hidden"))
+    batch_size = value("batch_size")
+    train = {
+        "optimizer": value("optimizer"), "lr": value("lr"), "epochs": value("epochs"),
+        "steps": given.get("steps"), "batch_size": None if batch_size == 0 else batch_size,
+        "schedule": value("schedule"), "weight_decay": value("weight_decay"),
+        "early_stopping": given.get("early_stopping"),
+        **{k: given.get(k) for k in ("clip_norm", "clip_value", "max_norm")},
+    }
+    config = {
+        "task": {"name": task_spec.name, **task_spec.kwargs},
+        "model": model,
+        "train": train,
+        "watch": {"enabled": bool(opts.get("watch", True)), "every": value("every")},
+    }
+    return validate_config(config)
+
+
+def json_safe(value: Any) -> Any:
+    """Replace NaN/inf by None (JSON has no such numbers) and stringify unknown objects."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def dumps(value: Any) -> str:
+    """Strict JSON for ``--json`` output."""
+    return json.dumps(json_safe(value), allow_nan=False)
+
+
+def format_recommendation(rec: dict | None) -> str:
+    """``{"set": {"model.act": "leaky_relu(0.1)"}, "why": ...}`` -> ``model.act=leaky_relu(0.1)``."""
+    if not rec:
+        return ""
+    changes = ", ".join(f"{k}={v}" for k, v in (rec.get("set") or {}).items())
+    return changes or str(rec.get("why", ""))
+
+
+def print_findings(findings: list[dict], console: Any) -> None:
+    """A rich table of findings (code, severity, layer, message, top recommendation)."""
+    from rich.table import Table
+
+    if not findings:
+        console.print("[green]no findings[/green]: nothing looked wrong in the vitals")
+        return
+    colors = {"error": "red", "warning": "yellow", "info": "cyan"}
+    table = Table(title="Findings", show_lines=True)
+    for column in ("code", "severity", "layer", "message", "try"):
+        table.add_column(column, overflow="fold")
+    for f in findings:
+        sev = f.get("severity", "")
+        recs = f.get("recommendations") or []
+        table.add_row(
+            f.get("code", ""),
+            f"[{colors.get(sev, 'white')}]{sev}[/]",
+            f.get("layer") or "(model)",
+            f.get("message", ""),
+            format_recommendation(recs[0] if recs else None),
+        )
+    console.print(table)

@@ -1,0 +1,72 @@
+"""``gradlab list FAMILY``: what can be named in a spec, with a one-line summary each."""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from typing import Annotated
+
+import typer
+
+from gradlab.cli.common import dumps, fail
+
+# family -> (module, registry attribute); singular forms are accepted too
+FAMILIES = {
+    "activations": ("gradlab.components.activations", "ACTIVATIONS"),
+    "inits": ("gradlab.components.init", "INITS"),
+    "optimizers": ("gradlab.components.optim", "OPTIMIZERS"),
+    "schedules": ("gradlab.components.schedules", "SCHEDULES"),
+    "tasks": ("gradlab.data", "TASKS"),
+    "models": ("gradlab.models", "MODELS"),
+}
+ALIASES = {"activation": "activations", "init": "inits", "initializers": "inits", "initializer": "inits",
+           "optimizer": "optimizers", "schedule": "schedules", "task": "tasks", "model": "models"}
+
+HELP = """List the components of one family: activations, inits, optimizers, schedules, tasks, models.
+
+Examples:
+
+    gradlab list activations
+
+    gradlab list inits --json
+"""
+
+
+def registry_for(family: str):
+    """The registry of a family name (plural or singular); ConfigError-style exit otherwise."""
+    key = ALIASES.get(family.lower(), family.lower())
+    if key not in FAMILIES:
+        close = difflib.get_close_matches(family.lower(), list(FAMILIES) + list(ALIASES), n=1, cutoff=0.5)
+        hint = f" — did you mean {ALIASES.get(close[0], close[0])!r}?" if close else ""
+        raise fail(f"unknown family {family!r}{hint} (choices: {', '.join(FAMILIES)})")
+    module, attr = FAMILIES[key]
+    return key, getattr(importlib.import_module(module), attr)
+
+
+def list_components(
+    family: Annotated[str, typer.Argument(help="activations | inits | optimizers | schedules | tasks | models")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list instead of a table.")] = False,
+) -> None:
+    key, registry = registry_for(family)
+    rows = registry.describe()
+    if as_json:
+        typer.echo(dumps(rows))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{key} ({len(rows)})")
+    table.add_column("name", style="bold")
+    table.add_column("aliases")
+    table.add_column("summary", overflow="fold")
+    for row in rows:
+        table.add_row(row["name"], ", ".join(row.get("aliases") or []), row.get("summary", ""))
+    Console().print(table)
+
+
+list_components.__doc__ = HELP
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``gradlab list`` to the app."""
+    app.command("list", help=HELP)(list_components)
