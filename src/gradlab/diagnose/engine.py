@@ -1,0 +1,55 @@
+"""``diagnose``: run every enabled rule over the vitals and return the findings, worst first."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Iterable
+
+from gradlab.diagnose.finding import Finding, severity_rank
+from gradlab.diagnose.rules import resolve
+from gradlab.diagnose.rules._view import info
+from gradlab.errors import StatisticError
+
+
+def diagnose(
+    vitals: Any,
+    layers: Iterable[Any],
+    rules: dict | None = None,
+    context: dict | None = None,
+    *,
+    strict: bool = False,
+) -> list[Finding]:
+    """Turn recorded vitals into findings.
+
+    Args:
+        vitals: the watch's vitals (``w.vitals``): ``series(layer, stat)`` and ``stats(layer)``.
+        layers: the monitored layers (``w.layers``), ``LayerInfo`` objects or their dicts.
+        rules: per-rule overrides, ``{"dead_units": {"warn_frac": 0.6}, "oscillating_loss": False}``.
+        context: what the recommendations are ranked for: ``"config"`` (the run config) and/or flat
+            dotted keys such as ``{"train.lr": 0.01}``; ``"phase": "checkup"`` for a single batch
+            at initialization (only the rules that apply there run).
+        strict: raise when a rule fails instead of warning and skipping it.
+
+    Returns:
+        Findings sorted by severity (errors first), then by step and forward order.
+
+    Raises:
+        ConfigError: an unknown rule or threshold in ``rules``.
+    """
+    layers = list(layers)
+    context = dict(context or {})
+    checkup = context.get("phase") == "checkup"
+    findings: list[Finding] = []
+    for code, rule, config, at_checkup in resolve(rules):
+        if checkup and not at_checkup:
+            continue
+        try:
+            findings.extend(rule(vitals, layers, {**config, "context": context}))
+        except Exception as exc:  # a broken rule must not break the user's training
+            if strict:
+                raise StatisticError(f"rule {code!r} failed: {exc}") from exc
+            warnings.warn(f"gradlab: rule {code!r} failed and was skipped: {exc}", stacklevel=2)
+    order = {info(l, "path"): (info(l, "order") if info(l, "order") is not None else 1 << 30) for l in layers}
+    findings.sort(key=lambda f: (-severity_rank(f.severity), f.step if f.step is not None else -1,
+                                 order.get(f.layer, -1)))
+    return findings
