@@ -15,10 +15,16 @@ from typing import Any
 import torch.nn as nn
 
 from gradlab.components.registry import Registry
+from gradlab.models.cnn import CNN, cnn
+from gradlab.models.gan import GAN, gan
 from gradlab.models.mlp import MLP, mlp
+from gradlab.models.resnet import ResNet, resnet
 
 MODELS = Registry("model")
 MODELS.register("mlp", mlp, help="multilayer perceptron (hidden sizes or depth x width, norm, dropout)")
+MODELS.register("cnn", cnn, help="conv-norm-act blocks, global average pool, linear head")
+MODELS.register("resnet", resnet, help="CIFAR ResNet (He et al. 2016), depth 6n+2, configurable width")
+MODELS.register("gan", gan, help="MLP generator + discriminator for low-dimensional data")
 
 
 def create_model(kind: Any, *, input_shape: Any, n_outputs: int, **kw: Any) -> nn.Module:
@@ -37,4 +43,4 @@ def create_model(kind: Any, *, input_shape: Any, n_outputs: int, **kw: Any) -> n
     return MODELS.create(kind, input_shape=input_shape, n_outputs=n_outputs, **kw)
 
 
-__all__ = ["MODELS", "MLP", "create_model", "mlp"]
+__all__ = ["CNN", "GAN", "MLP", "MODELS", "ResNet", "cnn", "create_model", "gan", "mlp", "resnet"]
