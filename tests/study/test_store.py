@@ -7,7 +7,7 @@ import pytest
 from gradlab.errors import StoreError
 from gradlab.study.executors.base import TrialOutcome
 from gradlab.study.store import Store, is_locked, run_lock, trial_id
-from study_fakes import fake_trial
+from study_fakes import fake_accuracy, fake_trial
 
 
 def _rows(hashes=("a" * 64, "b" * 64), seeds=(0, 1)):
@@ -16,7 +16,7 @@ def _rows(hashes=("a" * 64, "b" * 64), seeds=(0, 1)):
 
 
 def _done(tid, act="relu", seed=0):
-    return TrialOutcome(tid, "done", result=fake_trial({"model": {"act": act}}, seed), wall_time=0.5)
+    return TrialOutcome(tid, "done", result=fake_trial({"model": {"act": act}, "train": {"lr": 0.1, "epochs": 0}}, seed), wall_time=0.5)
 
 
 def test_schema_has_the_documented_tables_and_wal(tmp_path):
@@ -49,11 +49,11 @@ def test_finish_writes_row_curves_vitals_findings_and_versions(tmp_path):
         store.mark_running(tid, "local")
         store.finish(_done(tid, seed=1), {"gradlab": "9", "torch": "t", "python": "p"})
         (row,) = [t for t in store.trials("done")]
-        assert row["metrics"]["dev_accuracy"] == pytest.approx(0.51)
+        assert row["metrics"]["dev_accuracy"] == pytest.approx(fake_accuracy("relu", 1))
         assert (row["attempts"], row["executor"], row["torch_version"]) == (1, "local", "t")
         assert row["started_at"] and row["finished_at"] and row["wall_time"] == 0.5
         assert store.history(tid)[2] == {"epoch": 2, "train_loss": pytest.approx(1 / 3),
-                                         "dev_accuracy": pytest.approx(0.51)}
+                                         "dev_accuracy": pytest.approx(fake_accuracy("relu", 1))}
         assert len(store.vitals(tid)) == 3
         assert [f["code"] for f in store.findings(tid)] == ["dead_relu"]
         # writing the same trial again replaces its rows; nothing is duplicated

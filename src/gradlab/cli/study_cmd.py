@@ -1,0 +1,190 @@
+"""``gradlab run / studies / show / status``: run studies and read their results."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from gradlab.errors import GradlabError
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    from gradlab.cli.app import fail
+
+    return fail(str(exc))
+
+
+def _num(x: float | None, fmt: str = ".3g") -> str:
+    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, fmt)
+
+
+def print_results(results, console=None) -> None:
+    """The comparison table, the sentences and the findings per group."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    table = Table(title=f"{results.name}: {results.metric} "
+                        f"({'higher' if results.higher_is_better else 'lower'} is better)")
+    for col in ("group", "n", "mean", "std", "95% CI", "vs baseline", "diff 95% CI", "p (Holm)", ""):
+        table.add_column(col, justify="left" if col in ("group", "") else "right")
+    for g in results.groups:
+        ci = f"{_num(g.ci_low)}..{_num(g.ci_high)}" if g.n > 1 else "—"
+        if g.diff is None:
+            diff = dci = p = verdict = ""
+            verdict = "baseline" if g.baseline is None else "too few trials"
+        else:
+            diff, dci = f"{g.diff:+.3g}", f"{g.diff_low:+.3g}..{g.diff_high:+.3g}"
+            p = f"{g.p:.2g} ({g.p_holm:.2g})"
+            verdict = "[green]significant[/]" if g.significant else "not significant"
+        extra = f" [red]{g.failed} failed[/]" if g.failed else ""
+        table.add_row(g.label + extra, str(g.n), _num(g.mean), _num(g.std), ci, diff, dci, p, verdict)
+    console.print(table)
+    for sentence in results.sentences():
+        console.print(f"  • {sentence}", highlight=False)
+    lines = [(g.label, g.findings, g.n + g.failed) for g in results.groups if g.findings]
+    if lines:
+        console.print("[bold]findings[/] (trials with each finding):")
+        for label, found, n in lines:
+            codes = ", ".join(f"{c} {k}/{n}" for c, k in sorted(found.items(), key=lambda x: -x[1]))
+            console.print(f"  {label}: {codes}", highlight=False)
+
+
+def _write_report(out_dir: Path) -> None:
+    try:
+        html = importlib.import_module("gradlab.report.html")
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("gradlab.report"):
+            return  # the HTML report is not built yet
+        raise
+    path = html.write_report(out_dir)
+    typer.echo(f"report: {path}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the study commands to the ``gradlab`` app."""
+
+    @app.command("run")
+    def run_cmd(
+        study: str = typer.Argument(..., help="A built-in study name (see `gradlab studies`) or a study TOML file."),
+        out: Optional[Path] = typer.Option(None, "--out", "-o", help="Study folder (default: runs/<study name>)."),
+        seeds: Optional[int] = typer.Option(None, "--seeds", min=1, help="Run seeds 0..N-1 instead of the study's."),
+        workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help="Worker processes (default: all cores)."),
+        executor: str = typer.Option("local", "--executor", "-e", help="local | ensemble | ray"),
+        set_: List[str] = typer.Option([], "--set", help="Change a fixed key: --set train.epochs=50 (repeatable)."),
+        no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar."),
+    ) -> None:
+        """Run (or resume) a study and print its comparison table.
+
+        Examples:
+          gradlab run dying-relu
+          gradlab run my_study.toml --out runs/mine --seeds 5 --workers 2
+          gradlab run slope-sweep --set train.epochs=20
+        """
+        from gradlab.study.results import analyze
+        from gradlab.study.runner import run_study
+
+        try:
+            summary = run_study(study, out, seeds=seeds, workers=workers, executor=executor,
+                                overrides=set_, progress=not no_progress,
+                                log=lambda msg: typer.echo(msg, err=True))
+            typer.echo(f"{summary.name}: ran {summary.ran} trials ({summary.done} done, "
+                       f"{summary.failed} failed) in {summary.wall_time:.1f} s -> {summary.out_dir}")
+            if summary.failed:
+                typer.echo(f"{summary.failed} trials failed; their tracebacks are in the store "
+                           f"(gradlab status {summary.out_dir} --failed)", err=True)
+            print_results(analyze(summary.out_dir))
+            _write_report(Path(summary.out_dir))
+        except GradlabError as exc:
+            raise _fail(exc) from None
+
+    @app.command("studies")
+    def studies_cmd(
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """List the built-in studies, one line each.
+
+        Example:
+          gradlab studies
+        """
+        from gradlab.studies import list_studies
+
+        try:
+            studies = list_studies()
+        except GradlabError as exc:
+            raise _fail(exc) from None
+        if as_json:
+            typer.echo(json.dumps(studies, indent=2))
+            return
+        width = max((len(s["name"]) for s in studies), default=0)
+        for s in studies:
+            typer.echo(f"{s['name']:<{width}}  {s['configs']:>3} configs x {s['seeds']:>2} seeds  "
+                       f"{s['description']}")
+
+    @app.command("show")
+    def show_cmd(
+        out_dir: Path = typer.Argument(..., help="A study folder (holding gradlab.sqlite)."),
+        as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+        csv: Optional[Path] = typer.Option(None, "--csv", help="Also write the table as CSV."),
+    ) -> None:
+        """Print a study's comparison table and its findings.
+
+        Examples:
+          gradlab show runs/dying-relu
+          gradlab show runs/dying-relu --json > results.json
+          gradlab show runs/dying-relu --csv table.csv
+        """
+        from gradlab.study.results import analyze
+
+        try:
+            results = analyze(out_dir)
+        except GradlabError as exc:
+            raise _fail(exc) from None
+        if csv is not None:
+            results.write_csv(csv)
+        if as_json:
+            typer.echo(json.dumps(results.to_dict(), indent=2, default=str))
+        else:
+            print_results(results)
+
+    @app.command("status")
+    def status_cmd(
+        out_dir: Path = typer.Argument(..., help="A study folder (holding gradlab.sqlite)."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+        failed: bool = typer.Option(False, "--failed", help="Also print the failed trials' errors."),
+    ) -> None:
+        """Show how far a study is: trials pending, running, done, failed.
+
+        Example:
+          gradlab status runs/dying-relu
+        """
+        from gradlab.study.store import Store, is_locked
+
+        try:
+            with Store(out_dir, create=False) as store:
+                meta = store.meta()
+                hashes = meta.get("config_hashes")
+                counts = store.counts(hashes)
+                errors = [(t["group_key"], t["seed"], t["error"] or "")
+                          for t in store.trials("failed", hashes=hashes)] if failed else []
+        except GradlabError as exc:
+            raise _fail(exc) from None
+        live = is_locked(out_dir)
+        if not live:  # nobody is running them: they were interrupted
+            counts["interrupted"] = counts.pop("running")
+        total = sum(counts.values())
+        if as_json:
+            typer.echo(json.dumps({"name": meta.get("name"), "running_now": live, "total": total,
+                                   **counts}))
+        else:
+            parts = ", ".join(f"{v} {k}" for k, v in counts.items())
+            state = "running now" if live else "not running"
+            typer.echo(f"{meta.get('name', '?')}: {counts['done']}/{total} done ({parts}); {state}")
+        for label, seed, error in errors:
+            last = error.strip().splitlines()[-1] if error.strip() else "?"
+            typer.echo(f"  failed: {label} seed {seed}: {last}")
