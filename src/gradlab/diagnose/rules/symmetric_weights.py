@@ -4,6 +4,10 @@ Seed 002 initializes every weight and bias to 0: every hidden unit computes the 
 same gradient and stays identical forever, and the network learns nothing (50 % accuracy). The
 watch's ``row_symmetry`` is 0 when all rows are identical and about 1 for random rows; it is
 undefined (NaN, skipped here) for a single row.
+
+Two kinds of layer are skipped: the output layer (its rows are told apart by their different
+targets, so even a zero init there breaks symmetry after one step, and a single-row output reads 0)
+and normalization layers (a 1-D scale of ones is supposed to be constant).
 """
 
 from __future__ import annotations
@@ -29,8 +33,11 @@ def rule(vitals, layers, config: dict) -> list[Finding]:
     context = config.get("context") or {}
     checkup = context.get("phase") == "checkup"
     findings = []
-    for layer in view.of_kind("param"):
+    params = view.of_kind("param")
+    for layer in params[:-1]:
         path = info(layer, "path")
+        if "norm" in str(info(layer, "module_type") or "").lower():
+            continue
         steps, vals = view.finite_series(path, "row_symmetry")
         if not vals:
             continue
