@@ -11,7 +11,6 @@ through ``run_trial``, so the executor returns a correct outcome for any list of
 from __future__ import annotations
 
 import time
-import traceback
 import warnings
 from typing import Callable, Iterator
 
@@ -60,7 +59,7 @@ class EnsembleExecutor:
                     continue
                 yield from self._run_ensemble(chunk, on_start, singles)
         for task in singles:
-            yield _run_single(task, on_start, self.device)
+            yield _run_single(task, on_start)
 
     def close(self) -> None:
         """Nothing to release: everything runs in this process."""
@@ -113,24 +112,21 @@ class EnsembleExecutor:
             return
         wall = time.perf_counter() - start
         self.batched_trials += len(chunk)
+        from gradlab.study.executors.local import versions
+
+        extra = {"executor": "ensemble", "ensemble_size": len(chunk), "ensemble_wall_time": wall,
+                 "versions": versions()}
         for task, result in zip(chunk, results):
-            yield TrialOutcome(
-                task.trial_id, "done", result.to_dict(), None, result.wall_time,
-                extra={"executor": "ensemble", "ensemble_size": len(chunk), "ensemble_wall_time": wall},
-            )
+            yield TrialOutcome(task.trial_id, "done", result.to_dict(), None, result.wall_time,
+                               extra=dict(extra))
 
 
-def _run_single(task: TrialTask, on_start, device) -> TrialOutcome:
-    """One trial through ``run_trial``; a crash becomes a failed outcome with its traceback."""
-    from gradlab.train.experiment import run_trial
+def _run_single(task: TrialTask, on_start) -> TrialOutcome:
+    """One trial through ``run_trial`` (as the local executor runs it, crash -> failed outcome)."""
+    from gradlab.study.executors.local import run_one
 
     if on_start is not None:
         on_start(task.trial_id)
-    start = time.perf_counter()
-    try:
-        result = run_trial(task.config, task.seed, device=device)
-    except Exception:  # noqa: BLE001 - recorded, the study goes on
-        return TrialOutcome(task.trial_id, "failed", None, traceback.format_exc(),
-                            time.perf_counter() - start, extra={"executor": "ensemble"})
-    return TrialOutcome(task.trial_id, "done", result.to_dict(), None, result.wall_time,
-                        extra={"executor": "ensemble", "ensemble_size": 1})
+    outcome = run_one(task)
+    outcome.extra.update(executor="ensemble", ensemble_size=1)
+    return outcome

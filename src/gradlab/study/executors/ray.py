@@ -8,8 +8,6 @@ so the workers never touch the database. Ray is an optional dependency (``pip in
 
 from __future__ import annotations
 
-import os
-import time
 import traceback
 from typing import Any, Callable, Iterator
 
@@ -25,21 +23,16 @@ def _import_ray() -> Any:
     return ray
 
 
-def _remote_trial(config: dict, seed: int) -> dict:
-    """Runs on a Ray worker: one trial, never raising (a failure comes back as data)."""
+def _remote_trial(task: TrialTask, trial_fn: str | Callable) -> TrialOutcome:
+    """Runs on a Ray worker: one trial, never raising (a failure comes back as an outcome)."""
     import torch
 
-    torch.set_num_threads(1)
-    start = time.perf_counter()
-    try:
-        from gradlab.train.experiment import run_trial
+    from gradlab.study.executors.local import run_one
 
-        result = run_trial(config, seed, progress=False)
-        return {"status": "done", "result": result.to_dict(), "wall_time": result.wall_time,
-                "host": os.uname().nodename if hasattr(os, "uname") else ""}
-    except Exception:  # noqa: BLE001 - recorded as a failed trial with its traceback
-        return {"status": "failed", "error": traceback.format_exc(),
-                "wall_time": time.perf_counter() - start}
+    torch.set_num_threads(1)
+    outcome = run_one(task, trial_fn)
+    outcome.extra["executor"] = "ray"
+    return outcome
 
 
 class RayExecutor:
@@ -49,6 +42,8 @@ class RayExecutor:
         address: a Ray cluster address (``"auto"``, ``"ray://host:10001"``); None starts a local
             instance (or joins the one this process already started).
         workers: CPUs for a local instance (default: all); also the most trials in flight.
+        trial_fn: ``(config, seed) -> TrialResult`` or ``"module:attr"`` (default ``run_trial``);
+            it must be importable on the workers.
         **init_kwargs: passed on to ``ray.init`` (e.g. ``runtime_env``).
 
     Raises:
@@ -57,9 +52,17 @@ class RayExecutor:
 
     name = "ray"
 
-    def __init__(self, address: str | None = None, workers: int | None = None, **init_kwargs: Any):
+    def __init__(
+        self,
+        address: str | None = None,
+        workers: int | None = None,
+        *,
+        trial_fn: str | Callable = "gradlab.train.experiment:run_trial",
+        **init_kwargs: Any,
+    ):
         self._ray = _import_ray()
         self.workers = workers
+        self.trial_fn = trial_fn
         self._started = False
         if not self._ray.is_initialized():
             kwargs = {"include_dashboard": False, "log_to_driver": False, **init_kwargs}
@@ -81,7 +84,7 @@ class RayExecutor:
             while queue or pending:
                 while queue and len(pending) < limit:
                     task = queue.pop(0)
-                    pending[self._task.remote(task.config, task.seed)] = task
+                    pending[self._task.remote(task, self.trial_fn)] = task
                     if on_start is not None:
                         on_start(task.trial_id)
                 done, _ = ray.wait(list(pending), num_returns=1)
@@ -96,15 +99,10 @@ class RayExecutor:
 
     def _outcome(self, task: TrialTask, ref: Any) -> TrialOutcome:
         try:
-            out = self._ray.get(ref)
+            return self._ray.get(ref)
         except Exception:  # noqa: BLE001 - a worker that died: the trial failed, the study goes on
             return TrialOutcome(task.trial_id, "failed", None, traceback.format_exc(), 0.0,
                                 extra={"executor": "ray"})
-        if out["status"] == "done":
-            return TrialOutcome(task.trial_id, "done", out["result"], None, out["wall_time"],
-                                extra={"executor": "ray", "host": out.get("host", "")})
-        return TrialOutcome(task.trial_id, "failed", None, out["error"], out["wall_time"],
-                            extra={"executor": "ray"})
 
     def close(self) -> None:
         """Shut down the Ray instance this executor started (idempotent); a joined one stays."""
