@@ -124,3 +124,17 @@ def test_impossible_shapes_raise_config_errors(kind, shape, kw, needle):
 def test_every_registered_model_is_listed():
     assert MODELS.names() == ["mlp", "cnn", "resnet", "gan"]
     assert all(d["summary"] for d in MODELS.describe())
+
+
+@pytest.mark.parametrize("kind", ["cnn", "resnet"])
+def test_conv_models_take_init_specs(kind):
+    torch.manual_seed(0)
+    kw = {"channels": [16, 32]} if kind == "cnn" else {"depth": 8, "width": 16}
+    model = create_model(kind, input_shape=(3, 16, 16), n_outputs=4, norm="none", act="relu",
+                         init="he_normal(mode='fan_out')", bias_init="constant(0.5)", **kw)
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d) and m.in_channels >= 16]
+    for conv in convs:
+        fan_out = conv.out_channels * conv.kernel_size[0] * conv.kernel_size[1]
+        assert abs(conv.weight.std().item() / (2.0 / fan_out) ** 0.5 - 1) < 0.1
+        assert torch.all(conv.bias == 0.5)
+    assert torch.all(model.fc.bias == 0.5)

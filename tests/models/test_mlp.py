@@ -22,6 +22,9 @@ def test_each_hidden_layer_gets_its_own_activation_module():
     m = create_model("mlp", input_shape=(2,), n_outputs=1, hidden=[4, 4], act=proto)
     assert m.act1 is not m.act2 and m.act1 is not proto
     assert m.act1.weight.data_ptr() != m.act2.weight.data_ptr()
+    # regression: keeping the prototype module on the model made it an extra layer of the Sequential
+    assert names(m) == ["fc1", "act1", "fc2", "act2", "fc3"]
+    assert m(torch.randn(3, 2)).shape == (3, 1) and isinstance(m.act_spec, str)
 
 
 @pytest.mark.parametrize(
@@ -95,3 +98,37 @@ def test_unknown_argument_and_kind_are_config_errors():
     with pytest.raises(ConfigError, match="did you mean 'mlp'"):
         create_model("mpl", input_shape=(2,), n_outputs=1)
     assert "mlp" in MODELS.names()
+
+
+def test_string_activation_specs_build_registry_modules():
+    m = create_model("mlp", input_shape=(2,), n_outputs=1, hidden=[4, 4], act="leaky_relu(0.2)")
+    assert isinstance(m.act1, nn.LeakyReLU) and m.act1.negative_slope == 0.2 and m.act_spec == "leaky_relu(0.2)"
+    assert m.act1 is not m.act2
+
+
+def test_seed_dying_relu_network_gets_its_init():
+    """The seeds' 2-3-3-3-3-1 net: weights N(0, 0.01), biases -8, so every ReLU starts dead."""
+    torch.manual_seed(0)
+    m = create_model("mlp", input_shape=(2,), n_outputs=1, hidden=[3, 3, 3, 3], act="relu",
+                     init="normal(0, 0.01)", bias_init="constant(-8)")
+    linears = [getattr(m, f"fc{i}") for i in range(1, 6)]
+    assert all(torch.all(fc.bias == -8) for fc in linears)
+    weights = torch.cat([fc.weight.flatten() for fc in linears])
+    assert 0.004 < weights.std().item() < 0.016 and weights.abs().max() < 0.06
+    seen = []
+    m.act1.register_forward_hook(lambda mod, i, o: seen.append(o))
+    m(torch.randn(64, 2))
+    assert torch.all(seen[0] == 0)
+
+
+def test_he_init_uses_the_gain_of_the_activation():
+    torch.manual_seed(0)
+    m = create_model("mlp", input_shape=(400,), n_outputs=1, hidden=[1000], act="leaky_relu(0.5)", init="he_normal")
+    expected = (2.0 / (1 + 0.5**2) / 400) ** 0.5  # He et al. 2015 with the LeakyReLU slope
+    assert abs(m.fc1.weight.std().item() / expected - 1) < 0.03
+
+
+def test_dropout_spec_string_builds_alpha_dropout():
+    pytest.importorskip("gradlab.components.regularizers")
+    m = create_model("mlp", input_shape=(2,), n_outputs=1, hidden=[4], act="selu", dropout="alpha_dropout(0.1)")
+    assert isinstance(m.drop1, nn.AlphaDropout) and m.drop1.p == 0.1

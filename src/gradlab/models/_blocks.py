@@ -34,6 +34,15 @@ def make_activation(spec: Any) -> nn.Module:
     return create_activation(spec)
 
 
+def describe_act(spec: Any) -> Any:
+    """The activation spec as a value safe to keep on a model (a string for modules/classes)."""
+    if isinstance(spec, str) or spec is None:
+        return spec
+    if isinstance(spec, nn.Module):
+        return repr(spec)
+    return getattr(spec, "__name__", repr(spec))
+
+
 def make_norm(norm: str, features: int, dims: int) -> nn.Module | None:
     """BatchNorm / LayerNorm over ``features`` channels; ``dims`` is 1 (vectors) or 2 (images).
 

@@ -21,6 +21,7 @@ from gradlab.models._blocks import (
     check_positive_int,
     check_shape,
     check_sizes,
+    describe_act,
     init_model,
     make_activation,
     make_dropout,
@@ -37,7 +38,8 @@ class CNN(nn.Sequential):
         super().__init__(layers)
         self.input_shape = tuple(input_shape)
         self.channels = list(channels)
-        self.act = act
+        # kept as a description: an nn.Module stored here would become a layer of the Sequential
+        self.act_spec = describe_act(act)
 
 
 def cnn(

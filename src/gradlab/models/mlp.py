@@ -23,6 +23,7 @@ from gradlab.models._blocks import (
     check_positive_int,
     check_shape,
     check_sizes,
+    describe_act,
     flat_size,
     init_model,
     make_activation,
@@ -37,14 +38,15 @@ class MLP(nn.Sequential):
     Attributes:
         input_shape: the shape of one sample.
         hidden: the hidden layer widths.
-        act: the activation spec the hidden layers were built from.
+        act_spec: the activation the hidden layers were built from (a spec string or a name).
     """
 
     def __init__(self, layers: "OrderedDict[str, nn.Module]", input_shape: tuple, hidden: list, act: Any):
         super().__init__(layers)
         self.input_shape = tuple(input_shape)
         self.hidden = list(hidden)
-        self.act = act
+        # kept as a description: an nn.Module stored here would become a layer of the Sequential
+        self.act_spec = describe_act(act)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
         return super().forward(x.flatten(1) if x.dim() > 2 else x)
