@@ -138,3 +138,13 @@ def test_conv_models_take_init_specs(kind):
         assert abs(conv.weight.std().item() / (2.0 / fan_out) ** 0.5 - 1) < 0.1
         assert torch.all(conv.bias == 0.5)
     assert torch.all(model.fc.bias == 0.5)
+
+
+def test_gan_generator_can_take_seed_000s_scheduled_slope():
+    model = create_model("gan", input_shape=(2,), n_outputs=1, g_act="scheduled_leaky_relu(0.3, 0.1)",
+                         d_act="leaky_relu(0.2)")
+    acts = [m for m in model.generator.modules() if hasattr(m, "set_progress")]
+    assert len(acts) == 2 and not any(hasattr(m, "set_progress") for m in model.discriminator.modules())
+    for m in acts:
+        m.set_progress(1.0)
+    assert all(abs(m.negative_slope - 0.1) < 1e-9 for m in acts)

@@ -116,6 +116,7 @@ def check_shape(input_shape: Any) -> tuple[int, ...]:
 
 
 def flat_size(shape: Sequence[int]) -> int:
+    """Number of features in one flattened sample."""
     return int(math.prod(shape))
 
 
