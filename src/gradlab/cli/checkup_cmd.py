@@ -1,0 +1,85 @@
+"""``gradlab checkup``: the pre-flight diagnosis of a run, on the same options as ``gradlab train``.
+
+It builds the run exactly as ``gradlab train`` would (same seed, same init), passes one batch of
+training data forward and backward under the watch and prints what already looks wrong at
+initialization — without training.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from gradlab.cli.common import (
+    ActOpt, BatchSizeOpt, BiasInitOpt, ClipNormOpt, ClipValueOpt, DepthOpt, DeviceOpt, DropoutOpt,
+    EarlyStoppingOpt, EpochsOpt, EveryOpt, HiddenOpt, InitOpt, JsonOpt, LrOpt, MaxNormOpt, ModelOpt,
+    NormOpt, NormPositionOpt, NoWatchOpt, OptimizerOpt, QuietOpt, ScheduleOpt, SeedOpt, StepsOpt,
+    TaskOpt, WeightDecayOpt, WidthOpt, dumps, fail, options_to_config, print_findings,
+)
+from gradlab.errors import GradlabError
+
+HELP = """Check a run before training it: one batch forward and backward at initialization.
+
+Reports dead or saturated units, vanishing or exploding gradients through depth, symmetric
+weights, a poor init scale and NaN/Inf — each with fixes you can pass back as options. Takes the
+same options as `gradlab train`.
+
+Examples:
+
+    # the seed articles' dying-ReLU network: every hidden layer is dead from the start
+    gradlab checkup --hidden 3,3,3,3 --act relu --init "normal(0, 0.01)" --bias-init "constant(-8)" --optimizer sgd --lr 0.01 --batch-size 0
+
+    gradlab checkup --hidden 2,5 --act sigmoid --init zeros --bias-init zeros --json
+"""
+
+#: at most this many training samples form the checkup batch (dead units are judged on it)
+MAX_BATCH = 1024
+
+
+def checkup_config(config: dict, seed: int, device: str | None = None) -> list:
+    """Build the run of ``config`` with ``seed`` and return its checkup findings (as dicts)."""
+    from gradlab.diagnose.checkup import checkup
+    from gradlab.train.experiment import build
+
+    built = build(config, seed, device=device)
+    x, y = built.task.train
+    n = len(x) if built.config["train"]["batch_size"] is None else max(built.config["train"]["batch_size"], MAX_BATCH)
+    param = next(built.model.parameters(), None)
+    device_ = param.device if param is not None else None
+    x, y = x[:n].to(device_), y[:n].to(device_)
+    rules = built.config.get("watch", {}).get("rules") or None
+    findings = checkup(built.model, x, y, loss_fn=built.loss_fn, rules=rules, context={"config": built.config})
+    return [f.to_dict() for f in findings]
+
+
+def checkup_cmd(
+    task: TaskOpt = None, model: ModelOpt = None, hidden: HiddenOpt = None, depth: DepthOpt = None,
+    width: WidthOpt = None, act: ActOpt = None, init: InitOpt = None, bias_init: BiasInitOpt = None,
+    norm: NormOpt = None, norm_position: NormPositionOpt = None, dropout: DropoutOpt = None,
+    optimizer: OptimizerOpt = None, lr: LrOpt = None, epochs: EpochsOpt = None, steps: StepsOpt = None,
+    batch_size: BatchSizeOpt = None, schedule: ScheduleOpt = None, clip_norm: ClipNormOpt = None,
+    clip_value: ClipValueOpt = None, max_norm: MaxNormOpt = None, weight_decay: WeightDecayOpt = None,
+    early_stopping: EarlyStoppingOpt = None, seed: SeedOpt = 0, device: DeviceOpt = None,
+    no_watch: NoWatchOpt = False, every: EveryOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False,
+) -> None:
+    opts = dict(locals())
+    for key in ("seed", "device", "as_json", "quiet", "no_watch"):
+        opts.pop(key)
+    try:
+        config = options_to_config(opts)
+        findings = checkup_config(config, seed, device=device)
+    except GradlabError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        typer.echo(dumps({"seed": seed, "config": config, "findings": findings}))
+        return
+    from rich.console import Console
+
+    print_findings(findings, Console())
+
+
+checkup_cmd.__doc__ = HELP
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``gradlab checkup`` to the app."""
+    app.command("checkup", help=HELP)(checkup_cmd)
