@@ -3,7 +3,7 @@
 They take the same (config, seed) as ``run_trial`` and return a dict with its fields, so the
 store, the executors and the statistics can be tested without training anything. Only values
 that ``validate_config`` accepts steer them: ``train.lr == 13`` raises, ``train.lr == 66`` kills
-the worker process outright, ``train.epochs`` is a sleep in milliseconds.
+the worker process outright, ``train.epochs - 1`` is a sleep in milliseconds.
 """
 
 import os
@@ -25,7 +25,7 @@ def fake_trial(config, seed):
         raise RuntimeError(f"boom in seed {seed}")
     if lr == 66.0:
         os._exit(3)  # a worker that dies outright (like a segfault)
-    time.sleep(float(config["train"]["epochs"]) / 1000.0)
+    time.sleep((float(config["train"]["epochs"]) - 1) / 1000.0)
     acc = fake_accuracy(act, seed)
     return {
         "metrics": {"dev_accuracy": acc, "dev_loss": 1 - acc},

@@ -59,7 +59,7 @@ def _study(**kw):
         ({"sweep": {"modle.act": ["relu"]}}, r"unknown section 'modle'.*did you mean 'model'"),
         ({"sweep": {"model.act": "relu"}}, r"sweep 'model.act' = 'relu': expected a non-empty list"),
         ({"compare": {"metric": "dev_acc"}}, r"metric = 'dev_acc'.*did you mean 'dev_accuracy'"),
-        ({"compare": {"baseline": {"model.act": "tanh"}}}, r"baseline model.act = 'tanh' is not one of"),
+        ({"compare": {"baseline": {"model.act": "tanh"}}}, r"baseline model.act = .tanh. is neither a swept value.*choices: .relu., .elu."),
         ({"compare": {"baseline": {"train.lr": 0.1}}}, r"baseline key 'train.lr' is not swept"),
         ({"compare": {"metrc": "dev_loss"}}, r"unknown key \[compare\].metrc.*did you mean 'metric'"),
     ],

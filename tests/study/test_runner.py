@@ -12,7 +12,7 @@ from gradlab.study.store import Store
 from study_fakes import fake_accuracy, fake_trial
 
 
-def _study(acts=("relu", "elu", "tanh"), lrs=None, seeds=3, epochs=0):
+def _study(acts=("relu", "elu", "tanh"), lrs=None, seeds=3, epochs=1):
     sweep = {"model.act": list(acts)}
     if lrs:
         sweep["train.lr"] = list(lrs)
@@ -58,7 +58,7 @@ def test_overrides_change_fixed_keys_and_refuse_swept_ones(tmp_path):
     from gradlab.errors import ConfigError
 
     s = run_study(_study(), tmp_path, executor=_inline(), progress=False,
-                  overrides=["train.epochs=1"])
+                  overrides=["train.epochs=2"])
     assert s.new == 9  # a different config -> new hashes
     with pytest.raises(ConfigError, match="the study sweeps model.act"):
         run_study(_study(), tmp_path, executor=_inline(), progress=False,
@@ -67,7 +67,7 @@ def test_overrides_change_fixed_keys_and_refuse_swept_ones(tmp_path):
 
 def test_a_crashing_trial_is_recorded_failed_while_the_rest_finish(tmp_path):
     # two worker processes; lr=13 raises in the trial, lr=66 kills its worker outright
-    study = _study(acts=("relu",), lrs=(0.1, 13.0, 66.0), seeds=2, epochs=50)
+    study = _study(acts=("relu",), lrs=(0.1, 13.0, 66.0), seeds=2, epochs=51)
     summary = run_study(study, tmp_path, executor=LocalExecutor(2, trial_fn=fake_trial),
                         progress=False)
     assert (summary.ran, summary.done, summary.failed) == (6, 2, 4)

@@ -16,7 +16,7 @@ def _rows(hashes=("a" * 64, "b" * 64), seeds=(0, 1)):
 
 
 def _done(tid, act="relu", seed=0):
-    return TrialOutcome(tid, "done", result=fake_trial({"model": {"act": act}, "train": {"lr": 0.1, "epochs": 0}}, seed), wall_time=0.5)
+    return TrialOutcome(tid, "done", result=fake_trial({"model": {"act": act}, "train": {"lr": 0.1, "epochs": 1}}, seed), wall_time=0.5)
 
 
 def test_schema_has_the_documented_tables_and_wal(tmp_path):

@@ -132,23 +132,47 @@ def plan_study(study: Study) -> list[Point]:
     return points
 
 
-def baseline_for(point: Point, points: list[Point], baseline: dict) -> Point | None:
-    """The baseline point ``point`` is compared with: the same assignment with the baseline's
-    values put in (so 'elu, adam' is compared with 'relu, adam'); if no such point exists, the
-    only point that matches the baseline, else None."""
+def effective_values(config: dict, keys: list[str]) -> dict:
+    """The value of every swept key in a full config (None where the config lacks the key).
+
+    A point of one sweep block does not name the keys other blocks sweep; its config still holds
+    their values, which is what lets points of different blocks be matched to a baseline.
+    """
+    out = {}
+    for key in keys:
+        node: Any = config
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        out[key] = node
+    return out
+
+
+def baseline_for(values: dict, candidates: list[dict], baseline: dict) -> int | None:
+    """Index of the candidate a point is compared with, or None for a baseline point.
+
+    Args:
+        values: the point's effective values (:func:`effective_values`) of every swept key.
+        candidates: the effective values of every point of the study, in order.
+        baseline: swept key -> baseline value (empty: the first point is the baseline).
+
+    The baseline of a point is the point with the same values except the baseline keys, which
+    take the baseline's values ("elu, adam" is compared with "relu, adam"); failing that, the
+    baseline point that shares most values with it.
+    """
     if not baseline:
-        return points[0] if points and points[0] is not point else None
+        return None if not candidates or values is candidates[0] else 0
 
-    def matches(p: Point) -> bool:
-        return all(k in p.assignment and same_value(p.assignment[k], v) for k, v in baseline.items())
+    def same(a: dict, b: dict, keys) -> bool:
+        return all(same_value(a.get(k), b.get(k)) for k in keys)
 
-    if matches(point):
+    if same(values, baseline, baseline):
         return None
-    target = {**point.assignment, **{k: v for k, v in baseline.items() if k in point.assignment}}
-    for p in points:
-        if p.assignment.keys() == target.keys() and all(
-            same_value(p.assignment[k], target[k]) for k in target
-        ):
-            return p
-    candidates = [p for p in points if matches(p)]
-    return candidates[0] if len(candidates) == 1 else None
+    target = {**values, **baseline}
+    for i, cand in enumerate(candidates):
+        if same(cand, target, target):
+            return i
+    matching = [i for i, cand in enumerate(candidates) if same(cand, baseline, baseline)]
+    if not matching:
+        return None
+    return max(matching, key=lambda i: sum(same_value(candidates[i].get(k), v)
+                                           for k, v in values.items()))

@@ -12,11 +12,10 @@ import csv
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 
 from gradlab.errors import StoreError
 from gradlab.study import stats
-from gradlab.study.plan import baseline_for
+from gradlab.study.plan import baseline_for, effective_values
 from gradlab.study.store import Store
 
 
@@ -113,11 +112,13 @@ def analyze(source: "Store | str | Path") -> StudyResults:
         hashes = meta.get("config_hashes")
         trials = store.trials(hashes=set(hashes) if hashes else None)
         groups: dict[str, GroupRow] = {}
+        configs: dict[str, dict] = {}
         for t in trials:
             g = groups.get(t["config_hash"])
             if g is None:
                 g = groups[t["config_hash"]] = GroupRow(
                     t["group_key"], t["config_hash"], t["group"], 0, *[math.nan] * 4)
+                configs[t["config_hash"]] = t["config"]
             if t["status"] == "done":
                 value = (t["metrics"] or {}).get(metric)
                 if isinstance(value, (int, float)) and math.isfinite(value):
@@ -136,7 +137,9 @@ def analyze(source: "Store | str | Path") -> StudyResults:
     for g in rows:
         s = stats.summarize(list(g.values.values()))
         g.n, g.mean, g.std, g.ci_low, g.ci_high = s.n, s.mean, s.std, s.ci_low, s.ci_high
-    _compare(rows, compare.get("baseline") or {}, metric, higher, alpha)
+    swept = list(dict.fromkeys(k for g in rows for k in g.assignment))
+    values = [effective_values(configs[g.config_hash], swept) for g in rows]
+    _compare(rows, values, compare.get("baseline") or {}, metric, higher, alpha)
     return StudyResults(meta["name"], meta.get("description", ""), metric, higher, alpha,
                         rows, counts)
 
@@ -152,16 +155,16 @@ def _count_findings(store: Store, groups: dict, group_of: dict) -> None:
         counter[f["code"]] = counter.get(f["code"], 0) + 1
 
 
-def _compare(rows: list[GroupRow], baseline: dict, metric: str, higher: bool, alpha: float) -> None:
-    points = [SimpleNamespace(assignment=g.assignment, row=g) for g in rows]
+def _compare(rows: list[GroupRow], values: list[dict], baseline: dict, metric: str,
+             higher: bool, alpha: float) -> None:
     tested = []
-    for p in points:
-        base = baseline_for(p, points, baseline)
-        if base is None:
+    for g, vals in zip(rows, values):
+        index = baseline_for(vals, values, baseline)
+        if index is None or rows[index] is g:
             continue
-        g = p.row
-        g.baseline = base.row.label
-        result = stats.compare(g.values, base.row.values)
+        base = rows[index]
+        g.baseline = base.label
+        result = stats.compare(g.values, base.values)
         if result is not None:
             g.diff, g.diff_low, g.diff_high = result.diff, result.ci_low, result.ci_high
             g.p, g.test = result.p, result.test

@@ -125,7 +125,7 @@ class Study:
                     f" (choices: {', '.join(COMPARE_KEYS)})"
                 )
             self.compare = Compare(**self.compare)
-        _check_compare(self.compare, self.sweep)
+        _check_compare(self.compare, self.sweep, self.config)
 
     @property
     def swept_keys(self) -> list[str]:
@@ -255,7 +255,7 @@ def same_value(a: Any, b: Any) -> bool:
     return a == b
 
 
-def _check_compare(compare: Compare, sweeps: list[Sweep]) -> None:
+def _check_compare(compare: Compare, sweeps: list[Sweep], config: dict) -> None:
     if not (_METRIC.match(compare.metric) or compare.metric in KNOWN_METRICS):
         raise ConfigError(
             f"[compare] metric = {compare.metric!r} is not a trial metric"
@@ -275,10 +275,13 @@ def _check_compare(compare: Compare, sweeps: list[Sweep]) -> None:
                 f"[compare] baseline key {key!r} is not swept"
                 f"{_did_you_mean(key, list(swept))} (swept keys: {', '.join(swept) or 'none'})"
             )
-        if not any(same_value(value, v) for v in swept[key]):
+        section, _, leaf = key.partition(".")
+        base = config.get(section, {})
+        allowed = swept[key] + ([base[leaf]] if leaf in base else [])
+        if not any(same_value(value, v) for v in allowed):
             raise ConfigError(
-                f"[compare] baseline {key} = {value!r} is not one of the swept values "
-                f"({', '.join(map(repr, swept[key]))})"
+                f"[compare] baseline {key} = {value!r} is neither a swept value nor the base "
+                f"config's (choices: {', '.join(map(repr, allowed))})"
             )
 
 
