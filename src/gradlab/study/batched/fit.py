@@ -26,6 +26,7 @@ class MemberHistory:
     """One member's rows and checkpoint bookkeeping, like the Trainer's ``History``."""
 
     rows: list[dict] = field(default_factory=list)
+    epoch_steps: list[int] = field(default_factory=list)  # steps done at each epoch's end
     best_epoch: int | None = None
     best_score: float | None = None
     stopped_early: bool = False
@@ -58,6 +59,9 @@ class Observer:
 
     def after_step(self, step: int) -> None:
         """The optimizer has stepped."""
+
+    def member_stopped(self, member: int) -> None:
+        """``member`` stopped early: nothing more of it is recorded."""
 
 
 def plan(n: int, spec: FitSpec) -> tuple[int, int, int]:
@@ -159,6 +163,7 @@ def fit(
             row = {"epoch": epoch, "train_loss": train_loss[i], f"train_{name}": train_metric[i],
                    "lr": lrs[i], "dev_loss": dev_loss[i], f"dev_{name}": dev_metric[i]}
             h.rows.append(row)
+            h.epoch_steps.append(step)
             h.steps = step
             score = dev_metric[i]
             if _better(score, h.best_score, spec.maximize, 0.0):
@@ -171,6 +176,7 @@ def fit(
                     since[i] += 1
                     if since[i] >= stop.patience:
                         h.stopped_early, h.active = True, False
+                        observer.member_stopped(i)
         if improved.any():
             if best_state is None:
                 best_state = net.snapshot()

@@ -1,0 +1,103 @@
+"""The ensemble executor gives the local executor's results: same histories, metrics, findings.
+
+Reference: ``run_trial`` run one trial at a time in this process (what the local executor runs
+in its workers), compared member by member with the batched run.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from gradlab.study.executors.base import TrialTask
+from gradlab.study.executors.ensemble import EnsembleExecutor
+
+
+def _config(act="relu", lr=0.1, *, optimizer="sgd", epochs=30, batch_size=None, watch=False,
+            init="default", bias_init="default", **train):
+    return {
+        "task": {"name": "moons"},
+        "model": {"kind": "mlp", "hidden": [3, 3, 3], "act": act, "init": init, "bias_init": bias_init},
+        "train": {"optimizer": optimizer, "lr": lr, "epochs": epochs, "batch_size": batch_size, **train},
+        "watch": {"enabled": watch, "every": 5},
+    }
+
+
+def _run(tasks):
+    executor = EnsembleExecutor(device="cpu")
+    try:
+        outcomes = {o.trial_id: o for o in executor.run(tasks)}
+    finally:
+        executor.close()
+    return executor, outcomes
+
+
+def _close(a: float, b: float, rel: float = 1e-5, abs_: float = 1e-6) -> bool:
+    if a is None or b is None:
+        return a is b
+    if isinstance(a, bool) or isinstance(a, int):
+        return a == b
+    return math.isclose(a, b, rel_tol=rel, abs_tol=abs_)
+
+
+def assert_same_result(got: dict, want: dict) -> None:
+    """Histories and metrics equal within float tolerance (accuracies within 1e-4)."""
+    assert len(got["history"]) == len(want["history"])
+    for row_got, row_want in zip(got["history"], want["history"]):
+        assert row_got.keys() == row_want.keys()
+        for key in row_want:
+            tol = 1e-4 if "accuracy" in key else 1e-5
+            assert _close(row_got[key], row_want[key], rel=tol, abs_=tol), (row_got["epoch"], key)
+    assert got["metrics"].keys() == want["metrics"].keys()
+    for key, value in want["metrics"].items():
+        assert _close(got["metrics"][key], value, rel=1e-4, abs_=1e-5), key
+
+
+def _tasks(configs, seeds):
+    return [TrialTask(f"c{c}s{s}", cfg, s) for c, cfg in enumerate(configs) for s in seeds]
+
+
+@pytest.mark.parametrize(
+    "configs",
+    [
+        [_config("relu", 0.1), _config("relu", 0.3)],
+        [_config("leaky_relu(0.01)", 0.1), _config("leaky_relu(0.2)", 0.1)],
+        [_config("tanh", 0.01, optimizer="adam"), _config("tanh", 0.003, optimizer="adam")],
+        [_config("relu", 0.05, optimizer="momentum", batch_size=128, epochs=4)],
+        [_config("elu", 0.1, init="normal(0, 0.5)", bias_init="constant(0.1)"),
+         _config("elu", 0.1, init="normal(0, 1)", bias_init="constant(-0.2)", weight_decay=0.01)],
+    ],
+    ids=["relu-lr-sweep", "leaky-slope-sweep", "adam-tanh", "momentum-minibatch", "elu-init-sweep"],
+)
+def test_ensemble_equals_run_trial(configs):
+    from gradlab.train.experiment import run_trial
+
+    tasks = _tasks(configs, seeds=[0, 1, 2])
+    executor, outcomes = _run(tasks)
+    assert executor.batched_trials == len(tasks)
+    for task in tasks:
+        outcome = outcomes[task.trial_id]
+        assert outcome.status == "done", outcome.error
+        assert outcome.extra["ensemble_size"] == len(tasks)
+        assert_same_result(outcome.result, run_trial(task.config, task.seed).to_dict())
+
+
+def test_unbatchable_trials_fall_back_to_run_trial_and_failures_are_reported():
+    from gradlab.train.experiment import run_trial
+
+    tasks = [
+        TrialTask("bn", {**_config(epochs=3), "model": {"hidden": [3], "norm": "batch"}}, 0),
+        TrialTask("alone", _config("gelu", epochs=3), 0),
+        TrialTask("bad", _config("no_such_activation", epochs=3), 0),
+        TrialTask("bad2", _config("no_such_activation", epochs=3), 1),
+    ]
+    executor, outcomes = _run(tasks)
+    assert executor.batched_trials == 0
+    assert sorted(outcomes) == ["alone", "bad", "bad2", "bn"]
+    for trial_id in ("bad", "bad2"):
+        assert outcomes[trial_id].status == "failed" and "no_such_activation" in outcomes[trial_id].error
+    for trial_id in ("bn", "alone"):
+        task = next(t for t in tasks if t.trial_id == trial_id)
+        assert outcomes[trial_id].status == "done"
+        assert_same_result(outcomes[trial_id].result, run_trial(task.config, task.seed).to_dict())
