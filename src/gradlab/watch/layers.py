@@ -1,0 +1,69 @@
+"""What a watch monitors: :class:`LayerInfo` and the discovery of layers in a model."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from torch import nn
+
+# Modules whose 3-dim outputs are [N, C, L] (channels first) rather than [N, T, F].
+_CHANNEL_FIRST = (nn.Conv1d, nn.ConvTranspose1d, nn.BatchNorm1d, nn.InstanceNorm1d, nn.MaxPool1d, nn.AvgPool1d)
+
+
+@dataclass
+class LayerInfo:
+    """One monitored layer.
+
+    Attributes:
+        path: the name in vitals: module path (``"encoder.fc1"``), a repeated call of a shared
+            activation (``"act#1"``) or a functional call (``"encoder:relu#0"``).
+        kind: ``"activation"`` or ``"param"``.
+        module_type: the module class name, or ``"function"`` for functional calls.
+        act: canonical activation name for activation sites, else None.
+        order: index in forward order of the first call (None if never called).
+        depth: index among parametric layers in forward order (None for activations).
+    """
+
+    path: str
+    kind: str
+    module_type: str
+    act: str | None = None
+    order: int | None = None
+    depth: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict (JSON-ready)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "LayerInfo":
+        """Inverse of :meth:`to_dict`."""
+        return cls(**{k: d.get(k) for k in ("path", "kind", "module_type", "act", "order", "depth")})
+
+
+def module_activation_info(module: nn.Module):
+    """The ActivationInfo of an activation module, or None (also when the registry is missing)."""
+    try:
+        from gradlab.components.activations import activation_info
+    except ImportError:  # pragma: no cover - the components package ships with gradlab
+        return None
+    try:
+        return activation_info(module)
+    except Exception:  # a module the registry cannot describe is simply not an activation site
+        return None
+
+
+def param_layer_name(path: str) -> str:
+    """Vitals name of a parametric layer (the root module's own parameters read ``(root)``)."""
+    return path or "(root)"
+
+
+def has_own_params(module: nn.Module) -> bool:
+    """Whether the module owns trainable parameters (not counting its children)."""
+    return any(p.requires_grad for p in module.parameters(recurse=False))
+
+
+def channels_first(module: nn.Module | None) -> bool:
+    """Whether 3-dim tensors produced after ``module`` are channels-first."""
+    return isinstance(module, _CHANNEL_FIRST) or (isinstance(module, nn.modules.conv._ConvNd) and module.__class__.__name__.endswith("1d"))

@@ -1,0 +1,127 @@
+"""Fused on-device reductions behind the watch's vitals.
+
+Every function here returns small tensors on the input's device and never syncs with the host.
+Counting with boolean masks (``(x < 0).sum()``) is slow on CPU (a bool tensor, then an integer
+sum); the moments below use ``sign`` and dot products instead, which run through the fast float
+kernels and BLAS: ``sum(sign(x))`` is ``n_pos - n_neg`` and ``sign(x)·sign(x)`` is
+``n_pos + n_neg``, so both counts come out of two cheap passes.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+F64 = torch.float64
+
+# Layout of an activation site's accumulator (float64, summed over calls, steps and ranks).
+PRE_N, PRE_S1, PRE_S2, PRE_NEG, OUT_N, OUT_S1, OUT_S2, OUT_ZERO, OUT_NONFINITE = range(9)
+SAT_N, SAT_COUNT, SAT_UNITS, SAT_UNITS_N = range(9, 13)
+ACC_SIZE = 13
+
+
+def as_float(x: Tensor) -> Tensor:
+    """Detach and promote half/bfloat16 to float32, so statistics of AMP runs are accurate."""
+    x = x.detach()
+    return x if x.dtype in (torch.float32, torch.float64) else x.float()
+
+
+def unit_layout(x: Tensor, channels_first: bool) -> tuple[int, ...] | None:
+    """The dims to reduce so that one value per unit remains.
+
+    A unit is a feature of a Linear-shaped tensor ``[N, F]`` or ``[N, T, F]`` (last dim), or a
+    channel of a conv-shaped one ``[N, C, H, W]`` (dim 1). Three-dim tensors are ambiguous
+    (``[N, C, L]`` vs ``[N, T, F]``); the caller decides from the layer that produced them.
+    Returns None for scalars.
+    """
+    nd = x.dim()
+    if nd == 0:
+        return None
+    if nd == 1:
+        return ()
+    if nd >= 4 or (nd == 3 and channels_first):
+        return (0,) + tuple(range(2, nd))
+    return tuple(range(nd - 1))
+
+
+def unit_max(x: Tensor, dims: tuple[int, ...]) -> Tensor:
+    """Max over ``dims`` (all samples) of ``x``: one value per unit."""
+    return x.amax(dim=dims) if dims else x.clone()
+
+
+def unit_absmax(x: Tensor, dims: tuple[int, ...]) -> Tensor:
+    """Max of ``|x|`` over ``dims`` in one pass (the inf-norm along those dims)."""
+    if not dims:
+        return x.abs()
+    return torch.linalg.vector_norm(x, ord=float("inf"), dim=dims)
+
+
+def moments(x: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """``(sum, sum of squares, n_neg, n_zero)`` of a float tensor, as float64 0-d tensors.
+
+    Non-finite entries make the sums non-finite; :func:`nonfinite_count` counts them.
+    """
+    flat = x.reshape(-1)
+    s1 = flat.sum()
+    s2 = torch.dot(flat, flat)
+    sg = torch.sign(flat)
+    signed = sg.sum()  # n_pos - n_neg
+    nonzero = torch.dot(sg, sg)  # n_pos + n_neg
+    n = float(flat.numel())
+    return s1.to(F64), s2.to(F64), ((nonzero - signed) * 0.5).to(F64), (n - nonzero).to(F64)
+
+
+def nonfinite_count(x: Tensor) -> Tensor:
+    """Number of NaN/inf entries, with float kernels only (x*0 is NaN exactly where x is not finite)."""
+    flags = torch.nan_to_num(x.reshape(-1) * 0.0, nan=1.0, posinf=1.0, neginf=1.0)
+    return flags.sum().to(F64)
+
+
+def saturation(d: Tensor, threshold: float, dims: tuple[int, ...]) -> tuple[Tensor, Tensor, Tensor]:
+    """Saturated samples·units, saturated units (on more than half the samples), and unit count.
+
+    ``d`` is ``|f'(z)|``; a sample of a unit is saturated when it is under ``threshold``.
+    """
+    sat = (d < threshold).to(d.dtype)
+    count = sat.sum().to(F64)
+    share = sat.mean(dim=dims) if dims else sat
+    units = (share > 0.5).to(F64).sum()
+    return count, units, torch.tensor(float(share.numel()), dtype=F64, device=d.device)
+
+
+def row_symmetry(weight: Tensor, weight_sq: Tensor) -> Tensor:
+    """How far the rows of a weight matrix are from identical: 0 identical, ~1 random.
+
+    ``sqrt(sum_i ||r_i - m||^2 / sum_i ||r_i||^2)`` with ``m`` the mean row, computed as
+    ``sqrt(1 - out * ||m||^2 / ||W||^2)`` from the squared Frobenius norm the caller already has
+    and one matrix-vector product for the mean row. For i.i.d. zero-mean rows it is
+    ``sqrt(1 - 1/out)``. Differences under float32 resolution (relative 1e-6, i.e. values
+    below 1e-3) read as exactly 0, so a zero- or constant-initialised layer reads 0.
+    """
+    w = weight.detach().reshape(weight.shape[0], -1)
+    w = w if w.dtype in (torch.float32, torch.float64) else w.float()
+    out = w.shape[0]
+    mean_row = torch.mv(w.t(), w.new_full((out,), 1.0 / out))
+    ratio = out * torch.dot(mean_row, mean_row).to(F64) / weight_sq.to(F64).clamp_min(1e-300)
+    gap = 1.0 - ratio
+    gap = torch.where((gap < 1e-6) | (weight_sq <= 0), torch.zeros_like(gap), gap)
+    return gap.sqrt()
+
+
+def histogram(x: Tensor, bins: int) -> tuple[Tensor, list[float]] | None:
+    """Counts over ``bins`` equal bins spanning ``[min, max]`` of ``x`` (negatives kept).
+
+    This reads the range to the host (one sync), so it only runs when histograms are requested.
+    Returns None when ``x`` is empty or not finite.
+    """
+    flat = x.detach().reshape(-1)
+    if flat.numel() == 0:
+        return None
+    lo, hi = (float(v) for v in torch.aminmax(flat.float()))
+    if not (torch.isfinite(torch.tensor([lo, hi])).all()):
+        return None
+    if hi <= lo:
+        hi = lo + 1e-6
+    counts = torch.histc(flat.float(), bins=bins, min=lo, max=hi)
+    step = (hi - lo) / bins
+    return counts, [lo + i * step for i in range(bins + 1)]

@@ -1,0 +1,210 @@
+"""``gradlab.watch``: attach to any ``nn.Module``, record per-layer vitals, detach cleanly.
+
+The step clock: with an optimizer, a step ends when ``optimizer.step()`` returns; without one,
+at ``w.step()``. Steps are numbered from 0. A step ``s`` is *sampled* when ``s % every == 0``:
+then moments, saturation, gradient/weight norms, update ratios and symmetry are computed, and
+the dead-unit window that covers the steps since the previous sampled step is closed. Dead-unit
+masks see every training forward. A forward counts as training when gradients are enabled and
+the watched model is in ``train()`` mode; ``no_grad``/``inference_mode`` and ``eval()``
+forwards (validation) are not monitored.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Iterable
+
+import torch
+from torch import nn
+
+from gradlab.errors import ConfigError, GradlabError, StatisticError
+from gradlab.watch.engine import WatchEngine
+from gradlab.watch.layers import LayerInfo
+from gradlab.watch.vitals import Vitals
+
+
+class Watch(WatchEngine):
+    """A context manager that monitors a model's training; see :func:`watch`."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer | None = None,
+        *,
+        every: int = 10,
+        histograms: bool = False,
+        sinks: Iterable[Any] = (),
+        rules: Any = None,
+        on_finding: Any = None,
+        stop_on: Any = None,
+        strict: bool = False,
+        functional: bool = True,
+        max_points: int = 512,
+        histogram_bins: int = 64,
+        update_budget: float = 0.05,
+    ):
+        if not isinstance(model, nn.Module):
+            raise ConfigError(f"watch needs an nn.Module, got {type(model).__name__}")
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ConfigError(f"every must be a positive integer number of steps, got {every!r}")
+        if optimizer is not None and not hasattr(optimizer, "register_step_post_hook"):
+            raise ConfigError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+        from gradlab.watch.sinks import make_sinks
+
+        super().__init__(model, optimizer, every=every, strict=strict, functional=functional,
+                         histogram_bins=histogram_bins if histograms else 0, update_budget=update_budget)
+        self.vitals = Vitals(max_points)
+        self.sinks = make_sinks(sinks)
+        self._rules = rules
+        self._live = None
+        self._live_args = (rules, on_finding, stop_on)
+
+    # -- context manager --------------------------------------------------------------------
+    def __enter__(self) -> "Watch":
+        rules, on_finding, stop_on = self._live_args
+        if rules is not None or on_finding is not None or stop_on is not None:
+            try:
+                from gradlab.diagnose.live import LiveDiagnoser
+            except ImportError as exc:
+                raise GradlabError(
+                    "watch(rules=/on_finding=/stop_on=) needs live diagnosis "
+                    f"(gradlab.diagnose.live), which could not be imported: {exc}; "
+                    "watch without these arguments and call w.findings() after training"
+                ) from exc
+            self._live = LiveDiagnoser(rules, on_finding, stop_on)
+        for sink in self.sinks:
+            sink.open(self)
+        self.attach()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        try:
+            if exc_type is None:
+                self.flush()
+        finally:
+            self.detach()
+            for sink in self.sinks:
+                try:
+                    sink.close()
+                except Exception as err:  # a sink must not hide the user's own exception
+                    warnings.warn(f"gradlab.watch: closing sink {sink!r} failed: {err}", stacklevel=2)
+        return False
+
+    # -- the step clock ---------------------------------------------------------------------
+    def step(self, loss: Any = None) -> None:
+        """End a training step (only when no optimizer was given).
+
+        Args:
+            loss: the step's loss (a tensor; read without a host sync) or None.
+        """
+        if self.optimizer is not None:
+            raise ConfigError(
+                "w.step() ends steps only when watch() got no optimizer; with one, the step "
+                "clock advances on optimizer.step(): log the loss with w.log(loss=...)"
+            )
+        if loss is not None:
+            self.log(loss=loss)
+        if self.step_index % self.every == 0:
+            self._collect_params(before_update=True)
+            self._collect_params(before_update=False)
+        self._end_step()
+
+    def log(self, loss: Any = None) -> None:
+        """Record the loss of the step just taken (a tensor stays on its device until the pull)."""
+        if loss is None:
+            return
+        step = self.step_index - 1 if self.optimizer is not None else self.step_index
+        if isinstance(loss, torch.Tensor):
+            loss = loss.detach().reshape(-1)[:1].float().reshape(())
+        self._losses.append((max(step, 0), loss))
+        if len(self._losses) > 4096:
+            self._pull(self._losses[-1][0], [])
+
+    # -- outputs ----------------------------------------------------------------------------
+    @property
+    def layers(self) -> list[LayerInfo]:
+        """The monitored layers, in forward order (layers never called come last)."""
+        big = 1 << 60
+        return sorted(self._layers.values(), key=lambda li: (li.order if li.order is not None else big, li.path))
+
+    def to_rows(self) -> list[dict]:
+        """Every recorded vital as ``{"step", "layer", "stat", "value"}``."""
+        return self.vitals.rows()
+
+    def to_frame(self):
+        """The vitals as a pandas DataFrame (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            from gradlab.errors import missing_extra
+
+            raise missing_extra("pandas", "pandas", "w.to_frame()") from None
+        return pd.DataFrame(self.to_rows(), columns=["step", "layer", "stat", "value"])
+
+    def to_csv(self, path) -> None:
+        """Write the vitals as CSV (columns step, layer, stat, value)."""
+        from gradlab.watch.sinks.csv import write_rows
+
+        write_rows(path, self.to_rows())
+
+    def findings(self, rules: Any = None, context: dict | None = None) -> list:
+        """Run gradlab's diagnosis rules over the recorded vitals."""
+        from gradlab.diagnose import diagnose
+
+        return diagnose(self.vitals, self.layers, rules=rules if rules is not None else self._rules, context=context)
+
+    # -- engine callbacks -------------------------------------------------------------------
+    def _publish(self, rows: list[dict], step: int) -> None:
+        for r in rows:
+            self.vitals.add(r["step"], r["layer"], r["stat"], r["value"])
+        for sink in self.sinks:
+            self._sink_call(sink, "write", rows)
+        if self._live is not None:
+            self._live.update(self.vitals, self.layers, step)
+
+    def _publish_histogram(self, step: int, layer: str, stat: str, edges, counts) -> None:
+        self.vitals.add_histogram(step, layer, stat, edges, counts)
+        for sink in self.sinks:
+            self._sink_call(sink, "write_histogram", step, layer, stat, edges, counts)
+
+    def _sink_call(self, sink, method: str, *args) -> None:
+        if getattr(sink, "_gradlab_failed", False):
+            return
+        try:
+            getattr(sink, method)(*args)
+        except Exception as exc:
+            if self.strict:
+                raise StatisticError(f"sink {sink!r} failed: {exc}") from exc
+            sink._gradlab_failed = True
+            warnings.warn(f"gradlab.watch: sink {sink!r} failed and is switched off: {exc}", stacklevel=2)
+
+    def __repr__(self) -> str:
+        return f"Watch(step={self.step_index}, every={self.every}, layers={len(self._layers)})"
+
+
+def watch(model: nn.Module, optimizer: torch.optim.Optimizer | None = None, **kwargs: Any) -> Watch:
+    """Monitor per-layer vitals of ``model`` while it trains.
+
+    Example:
+        >>> with gradlab.watch(model, optimizer=opt) as w:      # doctest: +SKIP
+        ...     for x, y in loader:
+        ...         opt.zero_grad(); loss = loss_fn(model(x), y); loss.backward()
+        ...         opt.step(); w.log(loss=loss)
+        >>> w.vitals.last("fc1", "grad_norm")                 # doctest: +SKIP
+
+    Args:
+        model: any module; a DistributedDataParallel wrapper is unwrapped.
+        optimizer: when given, each ``optimizer.step()`` ends a step; else call ``w.step()``.
+        every: sample the costly vitals every ``every`` steps (dead-unit masks see every step).
+        histograms: also record histograms of pre-activations and outputs on sampled steps.
+        sinks: extra outputs: sink objects or ``"jsonl:PATH"``, ``"csv:PATH"``, ``"tensorboard:DIR"``.
+        rules, on_finding, stop_on: live diagnosis after each pull of vitals.
+        strict: raise :class:`gradlab.StatisticError` when a statistic fails (default: warn
+            once, naming layer and statistic, and switch it off).
+        functional: watch activations called as functions (``F.relu``) too.
+        max_points: the most points each (layer, stat) series keeps (older ones are thinned).
+
+    Returns:
+        a :class:`Watch`; use it as a context manager.
+    """
+    return Watch(model, optimizer, **kwargs)
