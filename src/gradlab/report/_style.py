@@ -13,6 +13,7 @@ import math
 import re
 from typing import Iterable, Sequence
 
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 # The seed articles draw train in magenta and dev in pink (seed 002); further groups cycle
@@ -32,6 +33,7 @@ def new_figure(ncols: int = 1, nrows: int = 1, *, width: float = 4.2, height: fl
                squeeze: bool = False):
     """A constrained-layout figure and its axes grid (always 2-D unless ``squeeze``)."""
     fig = Figure(figsize=(width * ncols, height * nrows), layout="constrained")
+    FigureCanvasAgg(fig)  # render with Agg whatever pyplot's backend is
     axes = fig.subplots(nrows, ncols, squeeze=squeeze)
     return fig, axes
 
