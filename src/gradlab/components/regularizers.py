@@ -1,0 +1,129 @@
+"""Regularizers of seed 004: dropout, alpha dropout, the max-norm constraint, gradient clipping.
+
+Weight decay is not here: it belongs to the optimizer (``create_optimizer(..., weight_decay=)``),
+an L2 term in the gradient for SGD/Adam and decoupled from the adaptive step for AdamW.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import torch
+from torch import Tensor, nn
+
+from gradlab.components.registry import Registry
+from gradlab.components.spec import Spec
+from gradlab.errors import ConfigError
+
+DROPOUTS = Registry("dropout")
+CLIP_MODES = ("norm", "value")
+
+
+def _probability(p: Any) -> float:
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p < 1.0:
+        raise ConfigError(f"dropout must be a probability in [0, 1), got {p!r}")
+    return float(p)
+
+
+@DROPOUTS.register("dropout")
+def dropout(p: float = 0.5) -> nn.Module:
+    """Standard dropout (Srivastava et al. 2014): zero each unit with probability p in training
+    and scale the rest by 1/(1-p), so evaluation needs no rescaling."""
+    return nn.Dropout(_probability(p))
+
+
+@DROPOUTS.register("dropout2d", aliases=("spatial_dropout",))
+def dropout2d(p: float = 0.5) -> nn.Module:
+    """Channel dropout for conv feature maps (Tompson et al. 2015)."""
+    return nn.Dropout2d(_probability(p))
+
+
+@DROPOUTS.register("alpha_dropout")
+def alpha_dropout(p: float = 0.5) -> nn.Module:
+    """Alpha dropout (Klambauer et al. 2017): keeps SELU's zero mean and unit variance."""
+    return nn.AlphaDropout(_probability(p))
+
+
+def create_dropout(spec: Any) -> nn.Module:
+    """A dropout module from ``0.2``, ``"dropout(0.2)"``, ``"alpha_dropout(0.1)"``, a class or an
+    instance (returned as is)."""
+    if isinstance(spec, nn.Module):
+        return spec
+    if isinstance(spec, (int, float)) and not isinstance(spec, bool):
+        return dropout(spec)
+    if isinstance(spec, (str, Spec)) or callable(spec):
+        return DROPOUTS.create(spec)
+    raise ConfigError(f"expected a dropout probability or spec such as 'dropout(0.2)', got {spec!r}")
+
+
+def clip_gradients(
+    params: Iterable[Tensor] | Tensor, by: str = "norm", max: float | None = None, *,
+    max_value: float | None = None,
+) -> Tensor | None:
+    """Clip gradients in place (seed 004), before ``optimizer.step()``.
+
+    ``by="norm"`` rescales all gradients together so their global L2 norm is at most ``max``:
+    the direction is kept (seed 004's [0.9, 100] -> [0.009, 0.99996]). ``by="value"`` clamps each
+    entry to [-max, max], which can turn the direction ([0.9, 100] -> [0.9, 1.0]).
+
+    Args:
+        params: parameters (or one tensor) whose ``.grad`` to clip.
+        by: ``"norm"`` or ``"value"``.
+        max: the threshold (``max_value`` is accepted as a synonym).
+
+    Returns:
+        For ``"norm"``, the global gradient norm before clipping (a tensor, no host sync);
+        None for ``"value"``.
+    """
+    limit = max if max is not None else max_value
+    if by not in CLIP_MODES:
+        raise ConfigError(f"clip by must be 'norm' or 'value', got {by!r}")
+    if limit is None or isinstance(limit, bool) or not float(limit) > 0:
+        raise ConfigError(f"gradient clipping needs max > 0, got {limit!r}")
+    params = [params] if isinstance(params, Tensor) else list(params)
+    if by == "norm":
+        return nn.utils.clip_grad_norm_(params, float(limit))
+    nn.utils.clip_grad_value_(params, float(limit))
+    return None
+
+
+class MaxNorm:
+    """Max-norm constraint (Srebro & Shraibman 2005; Srivastava et al. 2014; seed 004): after each
+    optimizer step, rescale every unit's weight vector whose L2 norm exceeds ``max_norm`` so
+    its norm is exactly ``max_norm``; vectors already inside the ball are left alone.
+
+    Args:
+        max_norm: the radius c.
+        dim: 1 (default) constrains each unit's *incoming* weights — a Linear row, a conv filter
+            (all dims but 0); 0 constrains each input's *outgoing* weights (Linear columns).
+        layers: the module types constrained (Linear and Conv by default). Biases are free.
+    """
+
+    def __init__(self, max_norm: float, dim: int = 1,
+                 layers: tuple[type, ...] = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)):
+        if isinstance(max_norm, bool) or not float(max_norm) > 0:
+            raise ConfigError(f"max_norm must be > 0, got {max_norm!r}")
+        if dim not in (0, 1):
+            raise ConfigError(f"max-norm dim must be 1 (incoming) or 0 (outgoing), got {dim!r}")
+        self.max_norm, self.dim, self.layers = float(max_norm), dim, layers
+
+    @torch.no_grad()
+    def apply(self, model: nn.Module) -> nn.Module:
+        """Project the weights of ``model`` onto the constraint, in place; returns the model."""
+        for module in model.modules():
+            if isinstance(module, self.layers) and getattr(module, "weight", None) is not None:
+                w = module.weight
+                if self.dim == 1:
+                    norms = w.flatten(1).norm(dim=1).view([-1] + [1] * (w.dim() - 1))
+                else:
+                    norms = w.norm(dim=0, keepdim=True)
+                w.mul_((self.max_norm / norms.clamp_min(1e-12)).clamp(max=1.0))
+        return model
+
+    __call__ = apply
+
+    def __repr__(self) -> str:
+        return f"MaxNorm(max_norm={self.max_norm:g}, dim={self.dim})"
+
+
+__all__ = ["CLIP_MODES", "DROPOUTS", "MaxNorm", "clip_gradients", "create_dropout"]
