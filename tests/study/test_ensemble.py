@@ -101,3 +101,38 @@ def test_unbatchable_trials_fall_back_to_run_trial_and_failures_are_reported():
         task = next(t for t in tasks if t.trial_id == trial_id)
         assert outcomes[trial_id].status == "done"
         assert_same_result(outcomes[trial_id].result, run_trial(task.config, task.seed).to_dict())
+
+
+def _vitals_by_key(rows):
+    return {(r["epoch"], r["layer"], r["stat"]): r["value"] for r in rows}
+
+
+@pytest.mark.parametrize(
+    "configs",
+    [
+        [_config("relu", 0.1, watch=True, bias_init="constant(-1)"),
+         _config("relu", 0.5, watch=True, bias_init="constant(-1)")],
+        [_config("sigmoid", 0.5, watch=True, batch_size=200, epochs=6),
+         _config("sigmoid", 0.1, watch=True, batch_size=200, epochs=6)],
+        [_config("leaky_relu(0.0)", 0.1, watch=True, early_stopping=3, epochs=40),
+         _config("leaky_relu(0.2)", 0.1, watch=True, early_stopping=3, epochs=40)],
+    ],
+    ids=["relu-dying", "sigmoid-minibatch", "leaky-early-stop"],
+)
+def test_watched_ensemble_has_each_members_own_vitals_and_findings(configs):
+    from gradlab.train.experiment import run_trial
+
+    tasks = _tasks(configs, seeds=[0, 1])
+    executor, outcomes = _run(tasks)
+    assert executor.batched_trials == len(tasks)
+    for task in tasks:
+        got = outcomes[task.trial_id].result
+        want = run_trial(task.config, task.seed).to_dict()
+        assert_same_result(got, want)
+        got_v, want_v = _vitals_by_key(got["vitals"]), _vitals_by_key(want["vitals"])
+        assert got_v.keys() == want_v.keys()
+        for key, value in want_v.items():
+            assert _close(got_v[key], value, rel=1e-4, abs_=1e-5), (key, got_v[key], value)
+        assert got["layers"] == want["layers"]
+        assert [(f["code"], f["layer"], f["step"]) for f in got["findings"]] == \
+            [(f["code"], f["layer"], f["step"]) for f in want["findings"]]

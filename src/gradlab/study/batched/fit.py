@@ -60,8 +60,11 @@ class Observer:
     def after_step(self, step: int) -> None:
         """The optimizer has stepped."""
 
-    def member_stopped(self, member: int) -> None:
-        """``member`` stopped early: nothing more of it is recorded."""
+    def member_stopped(self, member: int, steps_done: int) -> None:
+        """``member`` stopped early after ``steps_done`` steps: nothing more of it is recorded."""
+
+    def finish(self, steps_done: int) -> None:
+        """Training ended after ``steps_done`` steps."""
 
 
 def plan(n: int, spec: FitSpec) -> tuple[int, int, int]:
@@ -136,7 +139,7 @@ def fit(
             if step >= total:
                 break
             xb, yb = train.take(None if bs >= n else order[:, start : start + bs])
-            trace = Trace({}, {}, {}) if observer.wants_trace(step) else None
+            trace = Trace({}, {}, {}, x=xb) if observer.wants_trace(step) else None
             out = net(xb, trace)
             losses = loss_fn(out, yb)
             opt.zero_grad()
@@ -176,7 +179,7 @@ def fit(
                     since[i] += 1
                     if since[i] >= stop.patience:
                         h.stopped_early, h.active = True, False
-                        observer.member_stopped(i)
+                        observer.member_stopped(i, step)
         if improved.any():
             if best_state is None:
                 best_state = net.snapshot()
@@ -187,6 +190,7 @@ def fit(
             on_epoch(dev_metric)
         if step >= total or not any(h.active for h in hist):
             break
+    observer.finish(step)
     if best_state is not None:
         net.restore(best_state, torch.tensor([h.best_epoch is not None for h in hist]))
     return hist

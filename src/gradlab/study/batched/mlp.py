@@ -23,6 +23,7 @@ class Trace:
     pre: dict[str, Tensor]
     out: dict[str, Tensor]
     linear_out: dict[str, Tensor]
+    x: Tensor | None = None  # the batch fed in (``[N, in]`` shared or ``[M, N, in]``)
 
 
 def _layout(model: nn.Module) -> list[tuple[str, nn.Module]]:
