@@ -64,6 +64,7 @@ class WatchEngine:
         self._last_cf = False
         self._last_report = -1
         self._grad_armed: set[int] = set()
+        self._fwd_seen: set[int] = set()
         self._mode = ActivationMode(self._on_functional, self) if self.functional else None
 
     # -- attach / detach --------------------------------------------------------------------
@@ -286,6 +287,7 @@ class WatchEngine:
         ref = out if out is not None else x
         if ref is None:
             return
+        self._fwd_seen.add(li)
         acc = self._fwd_acc.get(li)
         if acc is None:
             acc = self._fwd_acc[li] = torch.zeros(3, dtype=S.F64, device=ref.device)
@@ -342,8 +344,10 @@ class WatchEngine:
     def flush(self) -> None:
         """Report what is pending (a partial dead-unit window, logged losses) to the vitals."""
         last = self.step_index - 1
-        if last > self._last_report or self._losses:
-            self._report(max(last, 0) if last > self._last_report else self._last_report)
+        if last > self._last_report:
+            self._report(last)
+        elif self._losses:
+            self._pull(max(self._last_report, 0), [])
 
     def _report(self, step: int) -> None:
         self._last_report = max(self._last_report, step)
@@ -359,7 +363,8 @@ class WatchEngine:
                 names, values = site.report()
                 if values is not None:
                     blocks.append(([(site.name, n) for n in names], values))
-            for li, acc in self._fwd_acc.items():
+            for li in sorted(self._fwd_seen):
+                acc = self._fwd_acc[li]
                 name = self.params.names[li]
                 keys = [(name, "nonfinite_in"), (name, "nonfinite_out")]
                 vals = [acc[1:3]]
@@ -369,6 +374,7 @@ class WatchEngine:
                 blocks.append((keys, torch.cat(vals).clone()))
                 acc.zero_()
             self._grad_armed.clear()
+            self._fwd_seen.clear()
         finally:
             self._busy = False
         self._pull(step, blocks)
