@@ -48,7 +48,7 @@ class Series:
         steps, values = array("q"), array("d")
         for i in range(0, len(self.values) - 1, 2):
             a, b = self.values[i], self.values[i + 1]
-            j = i if (not math.isfinite(a) and math.isfinite(b)) else i + 1
+            j = i + 1 if (math.isfinite(a) and not math.isfinite(b)) else i
             steps.append(self.steps[j])
             values.append(self.values[j])
         if len(self.values) % 2:
