@@ -82,6 +82,9 @@ def main() -> None:
     sizes = [10, 100] if args.quick else [10, 100, 1000]
     steps = 50 if args.quick else args.steps
     x, y = moons(640, 0.2, seed=0)
+    # warm up both paths (first-call allocations, lazy kernels) outside the timings
+    sequential([seed_mlp(0)], x, y, 5, lr=0.1)
+    ensemble([seed_mlp(0), seed_mlp(1)], x, y, 5, lr=0.1)
     print(f"seed MLP 2-3-3-3-3-1, moons 640 points, {steps} full-batch SGD steps, 2 threads")
     print(f"{'M':>6} {'sequential s':>13} {'ensemble s':>11} {'speed-up':>9} {'max |dW|':>10}")
     for m in sizes:
