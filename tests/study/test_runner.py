@@ -1,5 +1,7 @@
 """run_study with stand-in trials: resume, changed studies, failures, interrupted trials, stats."""
 
+import re
+
 import pytest
 
 scipy_stats = pytest.importorskip("scipy.stats")
@@ -67,18 +69,18 @@ def test_overrides_change_fixed_keys_and_refuse_swept_ones(tmp_path):
 
 def test_a_crashing_trial_is_recorded_failed_while_the_rest_finish(tmp_path):
     # two worker processes; lr=13 raises in the trial, lr=66 kills its worker outright
-    study = _study(acts=("relu",), lrs=(0.1, 13.0, 66.0), seeds=2, epochs=51)
+    study = _study(acts=("relu",), lrs=(0.1, 13.0, 66.0, 0.2), seeds=1, epochs=51)
     summary = run_study(study, tmp_path, executor=LocalExecutor(2, trial_fn=fake_trial),
                         progress=False)
-    assert (summary.ran, summary.done, summary.failed) == (6, 2, 4)
+    assert (summary.ran, summary.done, summary.failed) == (4, 2, 2)
     with Store(tmp_path) as store:
         failed = store.trials("failed")
         done = store.trials("done")
     raised = [t for t in failed if t["config"]["train"]["lr"] == 13.0]
-    assert len(raised) == 2 and all("RuntimeError: boom in seed" in t["error"] for t in raised)
+    assert len(raised) == 1 and "RuntimeError: boom in seed 0" in raised[0]["error"]
     died = [t for t in failed if t["config"]["train"]["lr"] == 66.0]
-    assert len(died) == 2 and all("died" in t["error"] for t in died)
-    assert sorted(t["config"]["train"]["lr"] for t in done) == [0.1, 0.1]
+    assert len(died) == 1 and "died" in died[0]["error"]
+    assert sorted(t["config"]["train"]["lr"] for t in done) == [0.1, 0.2]
     assert all(t["python_version"] and t["torch_version"] for t in done)
 
 
@@ -101,6 +103,6 @@ def test_results_match_scipy_paired_tests_with_holm(tmp_path):
     holm = {a: (2 * p if p == lo else max(2 * lo, p)) for a, p in raw.items()}
     assert by["act=elu"].p_holm == pytest.approx(min(1, holm["elu"]))
     assert by["act=tanh"].p_holm == pytest.approx(min(1, holm["tanh"]))
-    assert "act=elu beats act=relu by +0.4" in by["act=elu"].sentence
-    assert "significant after Holm" in by["act=elu"].sentence
+    assert re.match(r"act=elu beats act=relu by \+0\.\d+ dev_accuracy \(95% CI \+0\.\d+\.\.\+0\.\d+, "
+                    r"p[=<][0-9.e-]+, significant after Holm\)$", by["act=elu"].sentence)
     assert by["act=relu"].findings == {"dead_relu": 4}

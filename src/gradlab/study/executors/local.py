@@ -67,15 +67,19 @@ class LocalExecutor:
 
     Args:
         workers: number of processes (default: the number of cores); 1 runs in-process.
-        start_method: "spawn" or "forkserver" (never "fork": torch state does not fork safely).
+        start_method: "forkserver" (the default where available: workers fork from a server
+            that has imported torch once, so a new pool starts fast) or "spawn" (never "fork":
+            a forked torch with live threads is not safe).
         trial_fn: the function ``(config, seed) -> TrialResult`` (or "module:attr"); the default
             is the trainer's ``run_trial``.
     """
 
     name = "local"
 
-    def __init__(self, workers: int | None = None, *, start_method: str = "spawn",
+    def __init__(self, workers: int | None = None, *, start_method: str | None = None,
                  trial_fn: str | Callable = DEFAULT_TRIAL_FN):
+        if start_method is None:
+            start_method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
         if start_method not in ("spawn", "forkserver"):
             raise ValueError(f"start_method must be 'spawn' or 'forkserver', got {start_method!r}")
         self.workers = max(1, workers or os.cpu_count() or 1)
@@ -106,46 +110,58 @@ class LocalExecutor:
 
     def _new_pool(self, n: int) -> ProcessPoolExecutor:
         self.close()
-        self._pool = ProcessPoolExecutor(
-            max_workers=n, mp_context=mp.get_context(self.start_method), initializer=_init_worker
-        )
+        context = mp.get_context(self.start_method)
+        if self.start_method == "forkserver":
+            context.set_forkserver_preload(["torch", "gradlab.study.executors.local"])
+        self._pool = ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_init_worker)
         return self._pool
 
     def _run_pool(self, tasks, on_start) -> Iterator[TrialOutcome]:
         n = min(self.workers, len(tasks))
         pool = self._new_pool(n)
         queue = list(reversed(tasks))
-        crashes: dict[str, int] = {}
-        in_flight = {}
+        suspects: list[TrialTask] = []  # held by a pool that died: re-run one at a time
+        started: set[str] = set()
+        in_flight: dict = {}
+        alone = False  # the one trial in flight is a suspect running by itself
         try:
-            while queue or in_flight:
-                # keep exactly n trials submitted, so "submitted" means "running"
-                while queue and len(in_flight) < n:
-                    task = queue.pop()
-                    in_flight[pool.submit(run_one, task, self.trial_fn)] = task
-                    if on_start:
-                        on_start(task.trial_id)
+            while queue or suspects or in_flight:
+                if suspects:
+                    if not in_flight:
+                        task = suspects.pop(0)
+                        in_flight[pool.submit(run_one, task, self.trial_fn)] = task
+                        alone = True
+                else:
+                    # keep n trials submitted, so "submitted" means "running"
+                    while queue and len(in_flight) < n:
+                        task = queue.pop()
+                        in_flight[pool.submit(run_one, task, self.trial_fn)] = task
+                        if on_start and task.trial_id not in started:
+                            started.add(task.trial_id)
+                            on_start(task.trial_id)
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                broken = []
+                lost = []
                 for future in done:
                     task = in_flight.pop(future)
                     try:
                         yield future.result()
                     except BrokenProcessPool:
-                        broken.append(task)
-                if broken:
-                    # the pool is dead: every trial it held is lost; retry each once
-                    broken += list(in_flight.values())
+                        lost.append(task)
+                if lost:
+                    # a worker died and took the pool with it: every trial there is lost. A
+                    # trial that killed a pool while running alone is the culprit; the others
+                    # are suspects, retried one at a time to find out.
+                    lost += list(in_flight.values())
                     in_flight.clear()
                     pool = self._new_pool(n)
-                    for task in broken:
-                        crashes[task.trial_id] = crashes.get(task.trial_id, 0) + 1
-                        if crashes[task.trial_id] >= 2:
+                    for task in lost:
+                        if alone:
                             yield TrialOutcome(task.trial_id, "failed", error=(
-                                "the worker process running this trial died twice "
-                                "(killed, out of memory or a crash in native code)"))
+                                "the worker process running this trial died (killed, out of "
+                                "memory, or a crash in native code such as a segfault)"))
                         else:
-                            queue.append(task)
+                            suspects.append(task)
+                alone = False if not in_flight else alone
         finally:
             self.close()
 
