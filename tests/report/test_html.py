@@ -1,0 +1,74 @@
+"""The HTML report: self-contained, escaped, complete, small — built from a real store."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from gradlab.errors import StoreError
+from gradlab.report.data import load_report_data
+from gradlab.report.html import render_html, write_report
+from gradlab.report.study_figures import FigureItem
+
+
+@pytest.fixture
+def study_dir(rendered):
+    return rendered[0]
+
+
+@pytest.fixture
+def page(rendered):
+    study, path = rendered
+    assert path == study / "report.html"
+    return path.read_text(encoding="utf-8")
+
+
+def test_user_strings_are_escaped(page):
+    assert "<script" not in page.lower()  # not even our own: the page runs no script at all
+    assert "onerror=" not in page.replace("onerror=alert", "")  # only as escaped text
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#x27;quotes&#x27;" in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "<img src=x" not in page
+
+
+def test_page_is_self_contained(page):
+    # no network: no external scripts, stylesheets, fonts or images
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+    assert "<link" not in page and "@import" not in page
+    srcs = re.findall(r'<img [^>]*src="([^"]+)"', page)
+    assert srcs and all(s.startswith("data:image/png;base64,") for s in srcs)
+
+
+def test_page_has_comparison_verdict_findings_and_groups(study_dir, page):
+    data = load_report_data(study_dir)
+    assert 'id="comparison-table"' in page and 'id="verdict"' in page
+    leaky = next(r for r in data.comparison if not r.is_baseline)
+    # the numbers printed are the study statistics' numbers
+    assert f"{leaky.diff:+.4g}" in page and leaky.significant
+    assert "did significantly better than their baseline" in page
+    assert "dead_units" in page and "leaky_relu(0.01)" in page  # finding + recommendation
+    for g in data.groups:
+        assert f"<h3>{g.label}</h3>" in page.replace("&#x27;", "'")
+    assert "@media print" in page
+
+
+def test_failed_trials_are_listed_with_their_error(page):
+    assert "failed" in page and "Traceback &lt;boom&gt; &quot;x&quot;" in page
+
+
+def test_report_stays_small(page):
+    assert len(page.encode()) < 3_000_000
+
+
+def test_a_broken_figure_is_shown_not_hidden(study_dir):
+    data = load_report_data(study_dir)
+    html = render_html(data, [FigureItem("Broken <fig>", "cap", None, "ValueError: bad <value>")])
+    assert "Broken &lt;fig&gt;" in html and "could not be drawn" in html and "bad &lt;value&gt;" in html
+
+
+def test_missing_store_is_a_clear_error(tmp_path):
+    with pytest.raises(StoreError, match="no study store"):
+        write_report(tmp_path / "nothing-here")
+
+
