@@ -126,7 +126,7 @@ def nan_data():
 
 def tiny_lr():
     m = mlp([2, 16, 16, 1], nn.ReLU, lambda w: nn.init.kaiming_normal_(w, nonlinearity="relu"), nn.init.zeros_)
-    return setup(m, moons(), BCE, _sgd(1e-5), steps=300, context=ctx(1e-5, act="relu"))
+    return setup(m, moons(), BCE, _sgd(1e-6), steps=300, context=ctx(1e-6, act="relu"))
 
 
 class SmallCNN(nn.Module):
@@ -262,11 +262,11 @@ HEALTHY = [
 
 def train_watched(s: dict, every: int = 10, seed: int = 0, **watch_kw):
     """Train a zoo setup under ``gradlab.watch``; return the watch (for vitals, layers, findings)."""
-    import gradlab
+    from gradlab.watch.watch import watch  # gradlab.watch may resolve to the subpackage
 
     model, x, y, loss_fn, opt = s["model"], s["x"], s["y"], s["loss_fn"], s["opt"]
     g = torch.Generator().manual_seed(seed)
-    with gradlab.watch(model, optimizer=opt, every=every, **watch_kw) as w:
+    with watch(model, optimizer=opt, every=every, **watch_kw) as w:
         for _ in range(s["steps"]):
             if s["batch"]:
                 idx = torch.randint(0, len(x), (s["batch"],), generator=g)

@@ -69,7 +69,7 @@ def checkup(
     """
     if not isinstance(x, torch.Tensor):
         raise ConfigError(f"checkup needs a tensor batch x, got {type(x).__name__}")
-    from gradlab.watch import watch  # late: diagnose reads vitals and must import without hooks
+    from gradlab.watch.watch import watch  # late: diagnose reads vitals and must import without hooks
 
     snap = _snapshot(model)
     try:

@@ -49,7 +49,26 @@ def diagnose(
             if strict:
                 raise StatisticError(f"rule {code!r} failed: {exc}") from exc
             warnings.warn(f"gradlab: rule {code!r} failed and was skipped: {exc}", stacklevel=2)
+    findings = _after_non_finite(findings)
     order = {info(l, "path"): (info(l, "order") if info(l, "order") is not None else 1 << 30) for l in layers}
     findings.sort(key=lambda f: (-severity_rank(f.severity), f.step if f.step is not None else -1,
                                  order.get(f.layer, -1)))
     return findings
+
+
+# findings that stay meaningful once NaN/Inf has spread (they describe the blow-up itself)
+_SURVIVE_NAN = {"non_finite", "exploding_gradient"}
+
+
+def _after_non_finite(findings: list[Finding]) -> list[Finding]:
+    """Drop what NaN/Inf made meaningless: a NaN never counts as alive, active or moving.
+
+    Findings first seen before the first non-finite step stay; at a checkup (no steps) only the
+    non-finite finding itself and exploding gradients remain.
+    """
+    bad = [f for f in findings if f.code == "non_finite"]
+    if not bad:
+        return findings
+    first = bad[0].step
+    return [f for f in findings
+            if f.code in _SURVIVE_NAN or (first is not None and f.step is not None and f.step < first)]

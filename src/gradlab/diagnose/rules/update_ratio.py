@@ -32,7 +32,8 @@ def rule(vitals, layers, config: dict) -> list[Finding]:
     for layer in view.of_kind("param"):
         path = info(layer, "path")
         _, vals = view.finite_series(path, "update_ratio")
-        if len(vals) >= config["min_reports"]:
+        # a layer that never moves gets no gradient at all: vanishing_gradient's business
+        if len(vals) >= config["min_reports"] and median(vals) > 0:
             per_layer[path] = median(vals)
     if not per_layer:
         return []

@@ -5,7 +5,9 @@ magnitude from the output to the input. The rule reads the same depth profile fr
 ``grad_norm`` per parametric layer: on each report, a layer's gradient norm is compared with the
 largest one of any layer after it in forward order. A layer far below that (``ratio``) on most
 reports has a vanishing gradient (warning); a layer that gets no gradient at all while a later one
-does is cut off from learning (error). When a dead activation sits in between, the finding names it
+does is cut off from learning (error). A gradient that is tiny in absolute terms (``abs_floor``)
+while the loss is still far from zero also counts: a deep sigmoid net first shows the depth profile,
+then settles on a constant output where every layer's gradient is ~1e-9. When a dead activation sits in between, the finding names it
 (``blocked_by``) and recommends the dead-unit fixes, since that is the cause.
 """
 
@@ -28,6 +30,10 @@ DEFAULTS = {
     # share of reports on which it held ("most of training")
     "persist_frac": 0.8,
     "min_reports": 3,
+    # SageMaker Debugger's VanishingGradient threshold (1e-7), applied only while the loss is
+    # above loss_floor, so a converged net (tiny loss, tiny gradients) is not flagged
+    "abs_floor": 1e-7,
+    "loss_floor": 0.01,
     # an activation at least this dead between the layer and the output blocks the gradient
     "blocked_frac": 0.999,
 }
@@ -54,6 +60,7 @@ def rule(vitals, layers, config: dict) -> list[Finding]:
     checkup = context.get("phase") == "checkup"
     params = [p for p in view.of_kind("param") if "grad_norm" in view.stats(info(p, "path"))]
     norms = {info(p, "path"): dict(zip(*view.finite_series(info(p, "path"), "grad_norm"))) for p in params}
+    loss_steps, loss_vals = view.loss()
     findings = []
     for i, layer in enumerate(params[:-1]):
         path = info(layer, "path")
@@ -73,21 +80,24 @@ def rule(vitals, layers, config: dict) -> list[Finding]:
                 continue  # nothing flows anywhere after it: not a depth effect
             g = norms[path][s]
             zeros.append(g <= config["zero"])
-            ratios.append((s, g / best))
+            loss = _loss_at(loss_steps, loss_vals, s)
+            stalled = g <= config["abs_floor"] and loss is not None and loss > config["loss_floor"]
+            ratios.append((s, g / best, stalled))
             refs.append((ref, best))
         if len(ratios) < need:
             continue
-        held = [r < config["ratio"] for _, r in ratios]
+        held = [r < config["ratio"] or stalled for _, r, stalled in ratios]
         share = sum(held) / len(held)
         if share < (1.0 if checkup else config["persist_frac"]) or not held[-1]:
             continue
         cut_off = sum(zeros) / len(zeros) >= (1.0 if checkup else config["persist_frac"]) and zeros[-1]
         ref, best = refs[-1]
         evidence = {
-            "grad_norm": median([norms[path][s] for s, _ in ratios[-max(1, len(ratios) // 2):]]),
+            "grad_norm": median([norms[path][s] for s, _, _ in ratios[-max(1, len(ratios) // 2):]]),
             "ref_layer": info(ref, "path"),
             "ref_grad_norm": best,
-            "ratio": median([r for _, r in ratios[-max(1, len(ratios) // 2):]]),
+            "ratio": median([r for _, r, _ in ratios[-max(1, len(ratios) // 2):]]),
+            "stalled": ratios[-1][2],
             "persist": share,
             "at_init": held[0],
             "act": view.main_act(),
@@ -100,12 +110,29 @@ def rule(vitals, layers, config: dict) -> list[Finding]:
             severity = "error"
             message = (f"No gradient reaches {path}: its weights cannot change"
                        + (f", because every unit of {blocked} is dead." if blocked else "."))
+        elif evidence["stalled"]:
+            severity = "warning"
+            message = (f"The gradient reaching {path} has shrunk to {evidence['grad_norm']:.1e} while the "
+                       "loss is still high: it vanished on the way back and learning has stalled.")
         else:
             severity = "warning"
             message = (f"The gradient reaching {path} is {evidence['ratio']:.1e} times the one at "
-                       f"{evidence['ref_layer']}: it vanishes on the way back, so {path} barely learns.")
+                       f"{evidence['ref_layer']} (norm {evidence['grad_norm']:.1e}): it vanishes on the "
+                       f"way back, so {path} barely learns.")
         step = None if checkup else ratios[held.index(True)][0]
         findings.append(Finding(CODE, severity, path, step, evidence, message,
                                 fixes.vanishing_gradient(evidence, context)))
     return findings
 
+
+
+def _loss_at(steps: list[int], values: list[float], step: int) -> float | None:
+    """The last loss logged at or before ``step`` (the first one if none was)."""
+    if not steps:
+        return None
+    best = None
+    for s, v in zip(steps, values):
+        if s > step:
+            break
+        best = v
+    return values[0] if best is None else best
