@@ -104,7 +104,7 @@ def create_optimizer(
         label = format_spec(parsed.name, parsed.args, parsed.kwargs)
     else:
         label = getattr(spec, "__name__", repr(spec))
-    if spec is not None and isinstance(spec, Spec) and spec.args:
+    if isinstance(spec, Spec) and spec.args:  # positional spec args would land before params
         raise ConfigError(
             f"optimizer {label!r}: give its options by keyword, e.g. 'sgd(momentum=0.5)'"
         )
