@@ -19,7 +19,7 @@ act = "relu"
 epochs = {epochs}
 lr = 0.1
 [watch]
-every = 5
+every = 10
 [sweep]
 "model.act" = ["relu", "tanh"]
 [compare]
@@ -46,13 +46,13 @@ def _gradlab(*args):
 
 def test_sigkill_mid_run_then_resume_finds_each_trial_once(tmp_path):
     study = tmp_path / "tiny.toml"
-    study.write_text(STUDY.format(epochs=150))
+    study.write_text(STUDY.format(epochs=60))
     out = tmp_path / "run"
     cmd, env = _gradlab("run", str(study), "--out", str(out), "--workers", "1", "--no-progress")
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)
     db_path = out / "gradlab.sqlite"
-    deadline = time.time() + 60
+    deadline = time.time() + 120
     try:
         while _done(db_path) < 2 and proc.poll() is None and time.time() < deadline:
             time.sleep(0.05)

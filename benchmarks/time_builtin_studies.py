@@ -1,0 +1,56 @@
+"""Run every built-in study end to end with the local executor and print its wall time.
+
+Each built-in study must finish with its default seeds in at most 5 minutes on 2 cores:
+
+    python benchmarks/time_builtin_studies.py                 # all, 2 workers
+    python benchmarks/time_builtin_studies.py dying-relu --workers 2
+
+Results go to a temporary folder (deleted afterwards) unless --out is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BUDGET_S = 300.0
+
+
+def main() -> int:
+    from gradlab.studies import study_names
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("studies", nargs="*", default=None, help="names (default: every built-in)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    names = args.studies or study_names()
+    root = args.out or Path(tempfile.mkdtemp(prefix="gradlab-bench-"))
+    env = {**os.environ, "GRADLAB_NO_PROGRESS": "1"}
+    rows = []
+    for name in names:
+        start = time.perf_counter()
+        result = subprocess.run(
+            [sys.executable, "-m", "gradlab", "run", name, "--out", str(root / name),
+             "--workers", str(args.workers), "--no-progress"],
+            env=env, capture_output=True, text=True,
+        )
+        wall = time.perf_counter() - start
+        ok = result.returncode == 0
+        rows.append((name, wall, ok))
+        print(f"{name:<16} {wall:7.1f} s  {'ok' if ok else 'FAILED'}"
+              f"  {'within' if wall <= BUDGET_S else 'OVER'} the {BUDGET_S:.0f} s budget", flush=True)
+        if not ok:
+            print(result.stderr[-2000:], file=sys.stderr)
+        else:
+            print(result.stdout[-4000:], flush=True)
+    return 0 if all(ok and wall <= BUDGET_S for _, wall, ok in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
