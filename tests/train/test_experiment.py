@@ -62,3 +62,19 @@ def test_epoch_vitals_keeps_the_last_value_at_each_epoch_end_and_carries_it_forw
     loss = [(r["epoch"], r["value"]) for r in out if r["stat"] == "loss"]
     assert grad == [(1, 2.0), (2, 3.0), (3, 3.0)]
     assert loss == [(2, 0.5), (3, 0.5)]
+
+
+def test_watched_trial_carries_per_epoch_vitals_layers_and_findings():
+    dying = {
+        "model": {"hidden": [3, 3, 3, 3], "act": "relu", "init": "normal(0, 0.01)", "bias_init": "constant(-8)"},
+        "train": {"optimizer": "sgd", "lr": 0.01, "epochs": 30},
+        "watch": {"enabled": True, "every": 5},
+    }
+    result = run_trial(dying, seed=0, device="cpu")
+    assert result.layers and {"fc1", "act1"} <= {layer["path"] for layer in result.layers}
+    keys = [(r["epoch"], r["layer"], r["stat"]) for r in result.vitals]
+    assert len(keys) == len(set(keys))  # one row per epoch, layer and stat
+    assert {r["epoch"] for r in result.vitals} <= set(range(1, 31))
+    assert any(r["layer"] == "act1" and r["stat"] == "dead_frac" for r in result.vitals)
+    assert "dead_units" in {f["code"] for f in result.findings}
+    assert all({"code", "severity", "layer", "message", "recommendations"} <= set(f) for f in result.findings)

@@ -159,24 +159,20 @@ def format_recommendation(rec: dict | None) -> str:
 
 
 def print_findings(findings: list[dict], console: Any) -> None:
-    """A rich table of findings (code, severity, layer, message, top recommendation)."""
-    from rich.table import Table
+    """Print findings, most severe first: severity, code and layer, the message, the top fix."""
+    from rich.markup import escape
 
     if not findings:
         console.print("[green]no findings[/green]: nothing looked wrong in the vitals")
         return
     colors = {"error": "red", "warning": "yellow", "info": "cyan"}
-    table = Table(title="Findings", show_lines=True)
-    for column in ("code", "severity", "layer", "message", "try"):
-        table.add_column(column, overflow="fold")
-    for f in findings:
+    rank = {"error": 0, "warning": 1, "info": 2}
+    console.print(f"[bold]Findings ({len(findings)})[/bold]")
+    for f in sorted(findings, key=lambda f: rank.get(f.get("severity"), 3)):
         sev = f.get("severity", "")
+        where = f.get("layer") or "model"
+        console.print(f"[{colors.get(sev, 'white')}]{sev:<7}[/] [bold]{f.get('code', '')}[/bold] ({escape(where)})")
+        console.print(f"  {escape(f.get('message', ''))}")
         recs = f.get("recommendations") or []
-        table.add_row(
-            f.get("code", ""),
-            f"[{colors.get(sev, 'white')}]{sev}[/]",
-            f.get("layer") or "(model)",
-            f.get("message", ""),
-            format_recommendation(recs[0] if recs else None),
-        )
-    console.print(table)
+        if recs:
+            console.print(f"  [dim]try:[/dim] {escape(format_recommendation(recs[0]))}")
