@@ -195,7 +195,7 @@ for _name, _make, _alias in (("xavier", _xavier, "glorot"), ("lecun", _lecun, No
                        aliases=(f"{_alias}_{_dist}",) if _alias else ())
 
 
-@INITS.register("orthogonal")
+@INITS.register("orthogonal", help="(semi-)orthogonal matrix times gain (Saxe et al. 2014)")
 def orthogonal(gain: float | None = None) -> Initializer:
     """A (semi-)orthogonal matrix times ``gain`` (Saxe et al. 2014); gain defaults to the
     activation's."""
@@ -215,7 +215,7 @@ def orthogonal(gain: float | None = None) -> Initializer:
     return Initializer(_spec("orthogonal", gain=gain), fill)
 
 
-@INITS.register("default")
+@INITS.register("default", help="keep PyTorch's own initialization")
 def default() -> Initializer:
     """Leave the tensor as PyTorch initialized it (``reset_parameters`` at construction)."""
     return Initializer("default", lambda t, act, fan: None)

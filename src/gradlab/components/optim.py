@@ -31,7 +31,7 @@ def momentum(params, lr: float, weight_decay: float = 0.0, momentum: float = 0.9
     return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay, **kw)
 
 
-@OPTIMIZERS.register("nesterov", aliases=("nag",))
+@OPTIMIZERS.register("nesterov", aliases=("nag",), help="SGD with Nesterov momentum 0.9 (Sutskever et al. 2013)")
 def nesterov(params, lr: float, weight_decay: float = 0.0, momentum: float = 0.9, **kw: Any):
     """Nesterov accelerated gradient (Nesterov 1983; Sutskever et al. 2013): the gradient is taken
     one momentum step ahead."""
@@ -44,7 +44,7 @@ def adagrad(params, lr: float, weight_decay: float = 0.0, **kw: Any):
     return torch.optim.Adagrad(params, lr=lr, weight_decay=weight_decay, **kw)
 
 
-@OPTIMIZERS.register("rmsprop")
+@OPTIMIZERS.register("rmsprop", help="RMSProp, decay 0.9 (Tieleman & Hinton 2012)")
 def rmsprop(params, lr: float, weight_decay: float = 0.0, alpha: float = 0.9, **kw: Any):
     """RMSProp (Tieleman & Hinton 2012): a decaying average of squared gradients; decay ρ = 0.9
     as in seed 004 (PyTorch's own default is 0.99)."""
@@ -57,7 +57,7 @@ def adam(params, lr: float, weight_decay: float = 0.0, **kw: Any):
     return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, **kw)
 
 
-@OPTIMIZERS.register("adamw")
+@OPTIMIZERS.register("adamw", help="Adam with decoupled weight decay (Loshchilov & Hutter 2019)")
 def adamw(params, lr: float, weight_decay: float = 0.0, **kw: Any):
     """AdamW (Loshchilov & Hutter 2019): Adam with weight decay decoupled from the adaptive step.
     With weight_decay=0 it is Adam; pass e.g. ``weight_decay=0.01``."""

@@ -98,7 +98,7 @@ class Constant(Schedule):
         return self.lr0
 
 
-@SCHEDULES.register("power")
+@SCHEDULES.register("power", help="lr0 / (1 + t/s)^c, t in steps (seed 004)")
 class Power(Schedule):
     """Power scheduling: lr0 / (1 + t/s)^c, t counted in optimizer steps (seed 004)."""
 
@@ -112,7 +112,7 @@ class Power(Schedule):
         return self.lr0 / (1.0 + t / self.s) ** self.c
 
 
-@SCHEDULES.register("exponential")
+@SCHEDULES.register("exponential", help="lr0 * 0.1^(t/s), t in steps (seed 004)")
 class Exponential(Schedule):
     """Exponential scheduling: lr0 · 0.1^(t/s), t in optimizer steps: ten times smaller every
     s steps (seed 004)."""
@@ -127,7 +127,7 @@ class Exponential(Schedule):
         return self.lr0 * 0.1 ** (t / self.s)
 
 
-@SCHEDULES.register("piecewise")
+@SCHEDULES.register("piecewise", help="values[i] from epoch boundaries[i-1] on (seed 004)")
 class Piecewise(Schedule):
     """Piecewise constant: ``values[i]`` from epoch ``boundaries[i-1]`` on (seed 004:
     ``piecewise([5, 50], [0.1, 0.01, 0.001])`` is 0.1 for epochs 0-4, 0.01 for 5-49, then 0.001).
@@ -151,7 +151,7 @@ class Piecewise(Schedule):
         return self.values[sum(1 for b in self.boundaries if t >= b)]
 
 
-@SCHEDULES.register("cosine")
+@SCHEDULES.register("cosine", help="cosine annealing to min_lr over t_max steps (Loshchilov & Hutter 2017)")
 class Cosine(Schedule):
     """Cosine annealing (Loshchilov & Hutter 2017, without restarts):
     min_lr + (lr0 - min_lr) · (1 + cos(π · t / t_max)) / 2, then min_lr; t in steps,

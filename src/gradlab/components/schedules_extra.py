@@ -12,7 +12,8 @@ from gradlab.components.schedules import SCHEDULES, Schedule, build_schedule
 from gradlab.errors import ConfigError
 
 
-@SCHEDULES.register("plateau", aliases=("performance",))
+@SCHEDULES.register("plateau", aliases=("performance",),
+                    help="lr *= factor after patience epochs without dev improvement (seed 004)")
 class Plateau(Schedule):
     """Performance scheduling (seed 004): after ``patience`` epochs without the dev metric
     improving, multiply the lr by ``factor`` (not below ``min_lr``).
@@ -74,7 +75,8 @@ class Plateau(Schedule):
         super().load_state_dict(state)
 
 
-@SCHEDULES.register("one_cycle", aliases=("1cycle", "onecycle"))
+@SCHEDULES.register("one_cycle", aliases=("1cycle", "onecycle"),
+                    help="lr up linearly to max_lr, then down; momentum the other way (Smith 2018)")
 class OneCycle(Schedule):
     """1cycle (Smith 2018; seed 004): the lr rises linearly from the optimizer's lr to ``max_lr``
     over the first ``pct`` of the run, then falls linearly to ``lr0 / final_div``; momentum (or
@@ -134,7 +136,7 @@ class OneCycle(Schedule):
                 group["momentum"] = m
 
 
-@SCHEDULES.register("warmup")
+@SCHEDULES.register("warmup", help="linear warmup over steps, then another schedule")
 class Warmup(Schedule):
     """Linear warmup over ``steps`` optimizer steps to the lr that ``then`` starts with, then
     ``then`` (any schedule spec but plateau). Step-based ``then`` schedules start their clock
