@@ -197,3 +197,14 @@ def test_evaluate_keeps_the_training_mode_and_matches_a_manual_evaluation(moons)
         manual_loss = F.binary_cross_entropy_with_logits(net(moons.test[0]), moons.test[1]).item()
     assert scores["loss"] == pytest.approx(manual_loss, rel=1e-6)
     assert scores["accuracy"] == pytest.approx(dev_accuracy(net, moons.test))
+
+
+@pytest.mark.parametrize("metric,mode", [("accuracy", "max"), ("mse", "min")])
+def test_plateau_schedule_follows_the_direction_of_the_monitored_metric(metric, mode):
+    from gradlab.components.schedules import create_schedule
+
+    net = sigmoid_net()
+    opt = torch.optim.SGD(net.parameters(), lr=0.2)
+    schedule = create_schedule("plateau", opt, total_steps=10, steps_per_epoch=1)
+    Trainer(net, opt, "bce", metric=metric, schedule=schedule, device="cpu")
+    assert schedule.mode == mode

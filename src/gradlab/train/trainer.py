@@ -98,6 +98,9 @@ class Trainer:
         self.loss_fn = get_loss(loss_fn)
         self.metric_name, self.metric_fn = get_metric(metric)
         self.schedule = schedule
+        if schedule is not None and getattr(schedule, "interval", None) == "metric" and hasattr(schedule, "mode"):
+            # a plateau schedule watches the same dev metric as the checkpoint: align its direction
+            schedule.mode = "max" if higher_is_better(self.metric_name) else "min"
         self.clip = clip_rules(clip)
         self.max_norm = self._max_norm(max_norm)
         self.callbacks = list(callbacks)
