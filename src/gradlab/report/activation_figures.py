@@ -221,6 +221,8 @@ def output_mean_shift(activations: Sequence[Any], n: int = 20_000, seed: int = 0
     ax_b.set_ylabel("output mean")
     ax_b.set_title("mean shift", fontsize="medium")
     ax_b.legend(fontsize="small", frameon=False)
+    lo, hi = ax_b.get_ylim()
+    ax_b.set_ylim(lo, hi + 0.12 * (hi - lo))  # room for the value labels
     for i, k in enumerate(labels):
         ax_b.annotate(f"{means[k]:+.3f}", (i, means[k]), ha="center", va="bottom", fontsize="small")
     if title:

@@ -57,8 +57,9 @@ def findings_section(data: ReportData) -> str:
         folded = fold_findings(data, g.trial_ids)
         n = len(g.trial_ids)
         if not folded:
-            parts.append(f"<h3>{escape(g.label)}</h3><p class=meta>No findings in {n} trial"
-                         f"{'s' if n != 1 else ''}: the default rules saw nothing wrong.</p>")
+            finished = sum(data.trial(t).get("status") == "done" for t in g.trial_ids)
+            parts.append(f"<h3>{escape(g.label)}</h3><p class=meta>No findings in {finished} "
+                         f"finished trial{'s' if finished != 1 else ''}: the rules saw nothing wrong.</p>")
             continue
         items = []
         for e in folded:

@@ -8,6 +8,8 @@ from gradlab.report import figures as F
 from gradlab.report._items import FigureItem, done, mean_series, safe, series
 from gradlab.report.model import GroupInfo, ReportData
 
+QUIET = 0.01  # a group whose dead and saturated shares never reach this gets no heatmap
+
 
 def _limited(data: ReportData, limit: int) -> tuple[list[GroupInfo], str]:
     groups = data.groups[:limit]
@@ -18,19 +20,29 @@ def _limited(data: ReportData, limit: int) -> tuple[list[GroupInfo], str]:
 def health_figures(data: ReportData, limit: int) -> list[FigureItem]:
     """A dead/saturated heatmap per group, where the study watched activation layers."""
     groups, note = _limited(data, limit)
-    items = []
+    items, quiet = [], []
     for g in groups:
         ids = done(data, g)
         dead = mean_series(series(data, ids, "dead_frac"))
         sat = mean_series(series(data, ids, "sat_frac"))
-        if not dead and not sat:
+        if _peak(dead) < QUIET and _peak(sat) < QUIET:
+            quiet.append(g.label)  # a black heatmap says less than one sentence
             continue
+        sat = sat if _peak(sat) >= QUIET else {}
         items.append(safe(f"Dead and saturated units: {g.label}",
                           "Share of units per activation layer (rows) and epoch (columns) that passed "
                           "no gradient (dead) or sat on a flat part of a bounded activation "
                           f"(saturated), mean over seeds{note}.",
                           lambda d=dead, s=sat: F.unit_health_heatmap(d, s or None)))
+    if quiet:
+        items.append(FigureItem("Dead and saturated units", "", None,
+                                f"no heatmap for {', '.join(quiet)}: under {QUIET:.0%} of units were "
+                                "ever dead or saturated in any layer (nothing to see)"))
     return items
+
+
+def _peak(per_layer: dict[str, dict[int, float]]) -> float:
+    return max((v for per in per_layer.values() for v in per.values()), default=0.0)
 
 
 def symmetry_figure(data: ReportData) -> list[FigureItem]:

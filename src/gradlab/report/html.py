@@ -90,7 +90,7 @@ def figure_html(item: FigureItem) -> str:
     """One figure with its caption (or the reason it could not be drawn)."""
     if item.figure is None:
         return (f'<figure class="missing"><figcaption><strong>{_e(item.title)}</strong>: '
-                f"could not be drawn — {_e(item.error)}</figcaption></figure>")
+                f"not drawn — {_e(item.error)}</figcaption></figure>")
     return (f'<figure><img alt="{_e(item.title)}" src="{to_data_uri(item.figure)}">'
             f"<figcaption><strong>{_e(item.title)}.</strong> {_e(item.caption)}</figcaption></figure>")
 
