@@ -1,0 +1,40 @@
+"""`gradlab checkup`: the pre-flight on the same options as `gradlab train`."""
+
+import json
+
+from typer.testing import CliRunner
+
+from gradlab.cli.app import app
+
+runner = CliRunner()
+DYING = ["--hidden", "3,3,3,3", "--act", "relu", "--init", "normal(0, 0.01)", "--bias-init", "constant(-8)",
+         "--optimizer", "sgd", "--lr", "0.01", "--batch-size", "0"]
+
+
+def test_checkup_json_finds_the_dying_relu_net_with_a_runnable_fix():
+    result = runner.invoke(app, ["checkup", *DYING, "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    dead = [f for f in out["findings"] if f["code"] == "dead_units"]
+    assert dead and all(f["severity"] == "error" and f["step"] is None for f in dead)
+    assert dead[0]["recommendations"][0]["set"]["model.act"].startswith("leaky_relu")
+    assert out["config"]["model"]["bias_init"] == "constant(-8)"
+
+
+def test_checkup_of_the_default_run_prints_no_findings():
+    result = runner.invoke(app, ["checkup"])
+    assert result.exit_code == 0, result.output
+    assert "no findings" in result.stdout
+
+
+def test_checkup_table_names_code_and_layer():
+    result = runner.invoke(app, ["checkup", "--hidden", "5", "--act", "sigmoid", "--init", "zeros",
+                                 "--bias-init", "zeros", "--batch-size", "0"])
+    assert result.exit_code == 0, result.output
+    assert "symmetric_weights" in result.stdout and "fc1" in result.stdout
+
+
+def test_checkup_bad_option_is_one_line_and_exit_2():
+    result = runner.invoke(app, ["checkup", "--act", "lrelu"])
+    assert result.exit_code == 2
+    assert "error:" in result.output and "Traceback" not in result.output
