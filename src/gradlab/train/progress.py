@@ -59,12 +59,11 @@ class EpochProgress:
         self._progress.stop()
 
     def update(self, epoch: int, logs: dict | None = None) -> None:
-        """Advance to ``epoch`` and show the numbers in ``logs`` (floats only)."""
+        """Advance to ``epoch`` and show the train loss and the dev metric of ``logs``."""
         info = ""
         if logs:
-            info = "  ".join(
-                f"{k} {v:.4g}" for k, v in logs.items() if k != "epoch" and isinstance(v, float)
-            )
+            shown = [k for k in logs if k == "train_loss" or (k.startswith("dev_") and k != "dev_loss")]
+            info = "  ".join(f"{k} {logs[k]:.4g}" for k in shown[:2] if isinstance(logs[k], float))
         self._progress.update(self._task, completed=epoch, info=info)
 
 
