@@ -1,4 +1,4 @@
-"""checkup: the model comes back exactly as it was; forward-only gives no gradient findings."""
+"""checkup (the pre-flight): the model comes back exactly as it was; forward-only gives no gradient findings."""
 
 import pytest
 import torch
