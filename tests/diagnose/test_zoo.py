@@ -70,3 +70,16 @@ def test_non_finite_in_data_is_traced_to_the_input_of_the_first_layer():
     _, findings = _watched(next(c for c in zoo.FAULTY if c.name == "nan-in-data"))
     (f,) = [f for f in findings if f.code == "non_finite"]
     assert (f.evidence["source"], f.layer, f.severity) == ("input", "0", "error")
+
+
+def test_live_watch_stops_the_dying_net_on_error_and_announces_once():
+    from gradlab.errors import TrainingStopped
+
+    torch.manual_seed(0)
+    s = zoo.dying()
+    seen = []
+    with pytest.raises(TrainingStopped) as err:
+        zoo.train_watched(s, on_finding=seen.append, stop_on="error")
+    assert err.value.finding.severity == "error"
+    keys = [(f.code, f.layer) for f in seen]
+    assert len(keys) == len(set(keys)) and err.value.finding.key in keys
