@@ -7,6 +7,8 @@ the speed-up, and the largest absolute difference between the final parameters.
 
     python benchmarks/bench_ensemble.py            # M in 10, 100, 1000
     python benchmarks/bench_ensemble.py --quick    # M in 10, 100, fewer steps
+    python benchmarks/bench_ensemble.py --sample 100   # time the sequential loop on 100 models
+                                                       # and scale it (marked with *)
 """
 
 from __future__ import annotations
@@ -77,6 +79,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="M in 10, 100 and 50 steps")
     parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--sample", type=int, default=None,
+                        help="time the sequential loop on at most this many models, scaled to M")
     args = parser.parse_args()
     torch.set_num_threads(2)
     sizes = [10, 100] if args.quick else [10, 100, 1000]
@@ -88,16 +92,18 @@ def main() -> None:
     print(f"seed MLP 2-3-3-3-3-1, moons 640 points, {steps} full-batch SGD steps, 2 threads")
     print(f"{'M':>6} {'sequential s':>13} {'ensemble s':>11} {'speed-up':>9} {'max |dW|':>10}")
     for m in sizes:
-        base = [seed_mlp(s) for s in range(m)]
+        n_seq = m if args.sample is None else min(m, args.sample)
+        base = [seed_mlp(s) for s in range(n_seq)]
         twins = [seed_mlp(s) for s in range(m)]
-        t_seq = sequential(base, x, y, steps, lr=0.1)
+        t_seq = sequential(base, x, y, steps, lr=0.1) * m / n_seq
         t_ens, net = ensemble(twins, x, y, steps, lr=0.1)
         diff = 0.0
         for i, model in enumerate(base):
             state = net.member_state(i)
             for name, p in model.named_parameters():
                 diff = max(diff, (state[name] - p.detach()).abs().max().item())
-        print(f"{m:>6} {t_seq:>13.2f} {t_ens:>11.3f} {t_seq / t_ens:>8.1f}x {diff:>10.2e}")
+        mark = "*" if n_seq < m else " "
+        print(f"{m:>6} {t_seq:>12.2f}{mark} {t_ens:>11.3f} {t_seq / t_ens:>8.1f}x {diff:>10.2e}")
 
 
 if __name__ == "__main__":
