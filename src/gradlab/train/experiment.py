@@ -20,6 +20,7 @@ from gradlab.train.callbacks import Callback
 from gradlab.train.config import validate_config
 from gradlab.train.metrics import get_loss
 from gradlab.train.trainer import Trainer, resolve_device
+from gradlab.watch.watch import watch
 
 
 @dataclass
@@ -101,19 +102,19 @@ def run_trial(
                       callbacks=list(callbacks), device=device, progress=progress)
     fit_kw = dict(epochs=tr["epochs"], steps=tr["steps"], batch_size=tr["batch_size"],
                   early_stopping=tr["early_stopping"], seed=seed)
-    watch_fn = _watch_function() if cfg["watch"]["enabled"] else None
     vitals, findings, layers = [], [], []
-    if watch_fn is None:
+    if not cfg["watch"]["enabled"]:
         history = trainer.fit(task.train, task.dev, **fit_kw)
     else:
         clock = _WatchClock()
         trainer.callbacks = [clock, *trainer.callbacks]
         rules = cfg["watch"]["rules"] or None
-        with watch_fn(built.model, optimizer=built.optimizer, every=cfg["watch"]["every"], rules=rules) as w:
+        with watch(built.model, optimizer=built.optimizer, every=cfg["watch"]["every"], rules=rules) as w:
             clock.watch = w
             history = trainer.fit(task.train, task.dev, **fit_kw)
         vitals = epoch_vitals(w.vitals.rows(), clock.epoch_steps)
-        findings = [f.to_dict() for f in w.findings()]
+        # the run config ranks the recommendations (e.g. Adam only where plain SGD stalls)
+        findings = [f.to_dict() for f in w.findings(context={"config": cfg})]
         layers = [_as_dict(layer) for layer in w.layers]
     metrics = _final_metrics(trainer, task, history)
     return TrialResult(metrics, list(history), vitals, findings, layers, time.perf_counter() - start)
@@ -168,17 +169,6 @@ def epoch_vitals(rows: list[dict], epoch_steps: list[tuple[int, int]]) -> list[d
                 out.append({"epoch": epoch, "layer": layer, "stat": stat, "value": last})
     out.sort(key=lambda r: (r["epoch"], r["layer"], r["stat"]))
     return out
-
-
-def _watch_function() -> Callable | None:
-    # TEMPORARY: trains unwatched until gradlab.watch lands; the lead removes this fallback
-    try:
-        from gradlab.watch.watch import watch
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("gradlab.watch"):
-            return None
-        raise
-    return watch
 
 
 def _as_dict(obj: Any) -> dict:
