@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 import math
+import sys
 from pathlib import Path
 from typing import List, Optional
 
@@ -28,7 +29,8 @@ def print_results(results, console=None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = console or Console()
+    # piped or captured output: rich would squeeze the table into 80 columns
+    console = console or (Console() if sys.stdout.isatty() else Console(width=160))
     table = Table(title=f"{results.name}: {results.metric} "
                         f"({'higher' if results.higher_is_better else 'lower'} is better)")
     for col in ("group", "n", "mean", "std", "95% CI", "vs baseline", "diff 95% CI", "p (Holm)", ""):
