@@ -102,6 +102,7 @@ class WatchEngine:
                 else:
                     self._hooks.forward(mod, self._act_hook)
         self.params = ParamLayers(param_entries, self._update_budget)
+        self.params_modules = [mod for _, mod in param_entries]
         if not self.compiled:
             for li, (_, mod) in enumerate(param_entries):
                 self._hooks.forward(mod, self._make_param_hook(li))
@@ -261,6 +262,7 @@ class WatchEngine:
     def _make_param_hook(self, li: int):
         name = self.params.names[li]
         layer = self._layers[(name, "param")]
+        cf = channels_first(self.params_modules[li])
 
         def hook(mod, inputs, output) -> None:
             if not self._active:
@@ -268,7 +270,7 @@ class WatchEngine:
             if layer.order is None:
                 layer.order = self._next_order()
                 layer.depth = sum(1 for l in self._layers.values() if l.kind == "param" and l.depth is not None)
-            self._last_cf = channels_first(mod)
+            self._last_cf = cf
             if not self._sampled or (name, "forward vitals") in self._failed:
                 return
             self._busy = True

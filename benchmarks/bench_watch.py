@@ -1,0 +1,144 @@
+"""Overhead of gradlab.watch: time ratios watched/plain, interleaved in one process, and memory.
+
+    python benchmarks/bench_watch.py            # full run (a few minutes on 2 cores)
+    python benchmarks/bench_watch.py --quick    # a rough pass
+
+Workloads (CPU, 2 threads, SGD):
+  W1  the seed MLP 2-3-3-3-3-1 (ReLU) on 640 moons points, full batch
+  W2  8 Linear(1024) + ReLU, input 784, batch 256
+  W3  4 convs 3-32-64-64-128 with BatchNorm and ReLU, batch 64 of 3x32x32
+Plain and watched blocks alternate; each ratio is the median of per-block ratios. Memory: peak
+RSS of a child process training W2 plain vs watched (ru_maxrss; the watch's tensors live in the
+same allocator, so any extra copy shows up there), and the watched child's RSS after 10% and
+100% of its steps (flat = bounded history).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+from torch import nn
+
+import gradlab
+
+
+def moons(n=640, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    t = torch.rand(n, generator=g) * math.pi
+    half = n // 2
+    x = torch.cat([torch.stack([t[:half].cos(), t[:half].sin()], 1),
+                   torch.stack([1 - t[half:].cos(), 0.5 - t[half:].sin()], 1)])
+    x += 0.2 * torch.randn(n, 2, generator=g)
+    y = torch.cat([torch.zeros(half), torch.ones(n - half)]).unsqueeze(1)
+    return x, y
+
+
+def workload(name: str):
+    torch.manual_seed(0)
+    if name == "W1":
+        dims = [2, 3, 3, 3, 3]
+        layers = [m for a, b in zip(dims, dims[1:]) for m in (nn.Linear(a, b), nn.ReLU())]
+        model = nn.Sequential(*layers, nn.Linear(3, 1))
+        x, y = moons()
+        return model, x, y, nn.BCEWithLogitsLoss()
+    if name == "W2":
+        dims = [784] + [1024] * 8
+        layers = [m for a, b in zip(dims, dims[1:]) for m in (nn.Linear(a, b), nn.ReLU())]
+        model = nn.Sequential(*layers, nn.Linear(1024, 10))
+        return model, torch.randn(256, 784), torch.randint(0, 10, (256,)), nn.CrossEntropyLoss()
+    chans = [3, 32, 64, 64, 128]
+    layers = []
+    for a, b in zip(chans, chans[1:]):
+        layers += [nn.Conv2d(a, b, 3, padding=1), nn.BatchNorm2d(b), nn.ReLU()]
+    model = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(128, 10))
+    return model, torch.randn(64, 3, 32, 32), torch.randint(0, 10, (64,)), nn.CrossEntropyLoss()
+
+
+def block(model, opt, x, y, loss_fn, steps, w=None) -> float:
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        if w is not None:
+            w.log(loss=loss)
+    return time.perf_counter() - t0
+
+
+def ratio(name: str, options: dict, blocks: int, steps: int) -> float:
+    model, x, y, loss_fn = workload(name)
+    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+    block(model, opt, x, y, loss_fn, max(2, steps // 4))  # warm-up
+    ratios = []
+    for _ in range(blocks):
+        plain = block(model, opt, x, y, loss_fn, steps)
+        with gradlab.watch(model, optimizer=opt, **options) as w:
+            watched = block(model, opt, x, y, loss_fn, steps, w)
+        ratios.append(watched / plain)
+    return statistics.median(ratios)
+
+
+def child(mode: str, steps: int) -> None:
+    torch.set_num_threads(2)
+    model, x, y, loss_fn = workload("W2")
+    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+    if mode == "plain":
+        block(model, opt, x, y, loss_fn, steps)
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, 0)
+        return
+    with gradlab.watch(model, optimizer=opt) as w:
+        block(model, opt, x, y, loss_fn, max(1, steps // 10), w)
+        early = _rss_kib()
+        block(model, opt, x, y, loss_fn, steps - steps // 10, w)
+        late = _rss_kib()
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, late - early)
+
+
+def _rss_kib() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() // 1024
+
+
+def memory(steps: int) -> tuple[float, int]:
+    out = {}
+    for mode in ("plain", "watched"):
+        res = subprocess.run([sys.executable, __file__, "--child", mode, "--steps", str(steps)],
+                             capture_output=True, text=True, check=True)
+        out[mode] = [int(v) for v in res.stdout.split()]
+    return out["watched"][0] / out["plain"][0], out["watched"][1]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="fewer, shorter blocks")
+    p.add_argument("--child", choices=["plain", "watched"], help=argparse.SUPPRESS)
+    p.add_argument("--steps", type=int, default=0, help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.child:
+        return child(a.child, a.steps)
+    torch.set_num_threads(2)
+    blocks = 3 if a.quick else 7
+    configs = [("defaults", {}), ("every=1", {"every": 1}), ("every=1+hist", {"every": 1, "histograms": True})]
+    steps = {"W1": 100 if a.quick else 300, "W2": 10 if a.quick else 30, "W3": 10 if a.quick else 30}
+    targets = {"W1": {"defaults": 1.5}, "W2": {"defaults": 1.05, "every=1": 1.15, "every=1+hist": 1.25}}
+    targets["W3"] = targets["W2"]
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {blocks} interleaved blocks")
+    for name in ("W1", "W2", "W3"):
+        for label, opts in configs:
+            r = ratio(name, opts, blocks, steps[name])
+            t = targets[name].get(label)
+            print(f"{name} {label:14s} {r:5.3f}x" + (f"  (target <= {t}x)" if t else ""))
+    mem, growth = memory(200 if a.quick else 2000)
+    print(f"W2 peak RSS watched/plain {mem:5.3f}  RSS growth over the last 90% of steps {growth} KiB")
+
+
+if __name__ == "__main__":
+    main()
