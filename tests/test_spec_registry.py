@@ -96,3 +96,75 @@ def test_bad_arguments_and_duplicates():
         reg.create("leaky_relu(negative_slope=0.1)", negative_slope=0.2)
     with pytest.raises(ValueError, match="already registered"):
         reg.register("relu", nn.ReLU)
+
+
+@pytest.mark.parametrize(
+    "family,typo,expected",
+    [
+        ("optimizers", "adma", "adam"),  # regression: difflib suggested 'adamax'
+        ("optimizers", "sdg", "sgd"),
+        ("optimizers", "nestrov", "nesterov"),
+        ("optimizers", "rmsporp", "rmsprop"),
+        ("activations", "tahn", "tanh"),
+        ("activations", "sigmod", "sigmoid"),
+        ("activations", "gleu", "gelu"),
+        ("activations", "lrelu", "leaky_relu"),
+        ("activations", "leaky", "leaky_relu"),
+        ("inits", "xavier_normla", "xavier_normal"),
+        ("tasks", "moon", "moons"),
+    ],
+    ids=lambda v: str(v),
+)
+def test_did_you_mean_prefers_the_nearest_name_with_transpositions(family, typo, expected):
+    from gradlab.cli.list_cmd import registry_for
+
+    _, registry = registry_for(family)
+    with pytest.raises(UnknownComponentError) as exc:
+        registry.get(typo)
+    assert f"did you mean {expected!r}?" in str(exc.value)
+
+
+def test_far_off_names_get_no_suggestion_only_the_choices():
+    from gradlab.components.optim import OPTIMIZERS
+
+    with pytest.raises(UnknownComponentError) as exc:
+        OPTIMIZERS.get("lbfgs2000")
+    assert "did you mean" not in str(exc.value) and "choices: sgd" in str(exc.value)
+
+
+def _osa_reference(a: str, b: str) -> int:
+    """Brute-force recursion over the last characters (insert, delete, substitute, swap)."""
+    import functools
+
+    @functools.lru_cache(maxsize=None)
+    def d(i: int, j: int) -> int:
+        if min(i, j) == 0:
+            return max(i, j)
+        best = min(d(i - 1, j) + 1, d(i, j - 1) + 1, d(i - 1, j - 1) + (a[i - 1] != b[j - 1]))
+        if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+            best = min(best, d(i - 2, j - 2) + 1)
+        return best
+
+    return d(len(a), len(b))
+
+
+def test_edit_distance_matches_a_brute_force_recursion():
+    import random
+
+    from gradlab.components.suggest import edit_distance
+
+    rng = random.Random(0)
+    for _ in range(300):
+        a = "".join(rng.choice("abc") for _ in range(rng.randint(0, 6)))
+        b = "".join(rng.choice("abc") for _ in range(rng.randint(0, 6)))
+        assert edit_distance(a, b) == _osa_reference(a, b), (a, b)
+    assert edit_distance("adma", "adam") == 1 and edit_distance("adma", "adamax") == 2
+
+
+def test_ties_go_to_the_name_closest_in_length_then_to_the_first_listed():
+    from gradlab.components.suggest import closest
+
+    # both one edit from 'abcd': the deletion changes the length, the substitution does not
+    assert closest("abcd", ["abc", "abce"]) == "abce"
+    assert closest("abcd", ["abcf", "abce"]) == "abcf"
+    assert closest("abcd", ["abcd"]) is None  # an exact match is not a typo

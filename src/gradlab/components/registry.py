@@ -7,12 +7,12 @@ An unknown name fails with the valid choices and the closest match.
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from gradlab.components.spec import Spec, format_spec, parse_spec
+from gradlab.components.suggest import closest
 from gradlab.errors import ConfigError, UnknownComponentError
 
 
@@ -99,10 +99,10 @@ class Registry:
         low = name.lower()
         # abbreviations first: 'lrelu' is leaky_relu's initials + last word, not a typo of 'relu'
         close = [c for c in choices if _abbreviation(c) == low and c != low][:1]
+        if not close:  # a typo: nearest by edit distance with transpositions ('adma' -> 'adam')
+            close = [c for c in [closest(low, pool)] if c]
         if not close:
-            close = difflib.get_close_matches(low, pool, n=1, cutoff=0.5)
-        if not close:
-            close = [c for c in choices if low in c or c in low][:1]
+            close = [c for c in pool if low in c or c in low][:1]  # 'kaiming' -> kaiming_normal
         hint = f" — did you mean {self._aliases.get(close[0], close[0])!r}?" if close else ""
         return UnknownComponentError(
             f"unknown {self.kind} {name!r}{hint} (choices: {', '.join(choices)})"

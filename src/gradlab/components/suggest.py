@@ -1,0 +1,60 @@
+"""Did-you-mean for unknown names: the closest valid name by edit distance with transpositions.
+
+``difflib``'s similarity ratio rewards long shared runs, so a swapped pair of letters ("adma")
+scores closer to a longer name ("adamax") than to the intended one ("adam"). Typing errors are
+mostly single insertions, deletions, substitutions and swaps of neighbours (Damerau 1964), so the
+suggestion is the name at the smallest optimal-string-alignment distance, ties broken by the
+smaller difference in length, then by the order the names were given in.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps.
+
+    Example: ``edit_distance("adma", "adam") == 1`` and ``edit_distance("adma", "adamax") == 2``.
+    """
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], prev2[j - 2] + 1)
+        prev2, prev = prev, row
+    return prev[len(b)]
+
+
+def max_typos(name: str) -> int:
+    """How many edits still count as a typo of ``name``: one per three characters, at least one."""
+    return max(1, (len(name) + 1) // 3)
+
+
+def closest(name: str, candidates: Iterable[str], limit: int | None = None) -> str | None:
+    """The candidate nearest to ``name`` (case-insensitive), or None when none is within ``limit``.
+
+    Args:
+        name: what the user typed.
+        candidates: valid names, in the order that breaks remaining ties.
+        limit: the largest distance accepted; default :func:`max_typos` of ``name``.
+    """
+    low = name.strip().lower()
+    limit = max_typos(low) if limit is None else limit
+    best: tuple[int, int, int] | None = None
+    choice = None
+    for order, cand in enumerate(candidates):
+        dist = edit_distance(low, cand.lower())
+        if dist == 0 or dist > limit:
+            continue
+        key = (dist, abs(len(cand) - len(low)), order)
+        if best is None or key < best:
+            best, choice = key, cand
+    return choice
+
+
+__all__ = ["closest", "edit_distance", "max_typos"]
