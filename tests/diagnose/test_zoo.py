@@ -83,3 +83,14 @@ def test_live_watch_stops_the_dying_net_on_error_and_announces_once():
     assert err.value.finding.severity == "error"
     keys = [(f.code, f.layer) for f in seen]
     assert len(keys) == len(set(keys)) and err.value.finding.key in keys
+
+
+def test_huge_learning_rate_is_announced_as_exploding_before_the_nan():
+    # regression: only non_finite fired, at the first gradient sample after the NaN (step 10)
+    _, findings = _watched(next(c for c in zoo.FAULTY if c.name == "huge-lr"))
+    (boom,) = [f for f in findings if f.code == "exploding_gradient"]
+    (nan,) = [f for f in findings if f.code == "non_finite"]
+    assert boom.step < nan.step and boom.step <= 3
+    assert boom.evidence["went_non_finite"] is True and boom.evidence["growth"] > 1e3
+    # the zoo ran SGD at lr 3.0: the top fix is the learning rate, ten times lower
+    assert boom.recommendations[0]["set"] == {"train.lr": 0.3}

@@ -100,8 +100,9 @@ def exploding_gradient(evidence: dict, context: dict | None) -> list[dict]:
     recs = [init, clip] if evidence.get("at_init") else [clip]
     lower = lr_times(context, 0.1)
     if lower is not None:
-        recs.append(rec("A step too large for the curvature makes the loss and the gradients grow.",
-                        train__lr=lower))
+        slower = rec("A step too large for the curvature makes the loss and the gradients grow.", train__lr=lower)
+        # a loss that blew up within a few steps is the learning rate's doing: that fix comes first
+        recs.insert(0, slower) if "loss_peak" in evidence else recs.append(slower)
     recs.append(init)
     return dedupe(recs)
 

@@ -27,6 +27,10 @@ DEFAULTS = {
     # depth profile: first layer's output gradient over the last one's
     "depth_ratio": 1e4,
     "persist_frac": 0.8,
+    # loss blow-up: finite loss over its early level (minimum of the first head_reports values).
+    # A diverging step multiplies the loss (MSE 10 -> 181 -> 6e11 in the zoo's huge-lr case);
+    # healthy zoo runs never exceed 1.5x their early level; a spike that recovers is excluded.
+    "loss_growth": 1e2,
 }
 
 
@@ -64,6 +68,8 @@ def rule(vitals, layers, config: dict) -> list[Finding]:
         findings.append(Finding(CODE, "error", path, first, evidence,
                                 f"The gradient of {path} grew {peak / head:.0e}-fold while the loss got "
                                 "worse: the updates are blowing up.", fixes.exploding_gradient(evidence, context)))
+    if not checkup:
+        findings += _loss_blowup(view, config, context)
     # depth profile of the gradient flowing out of each layer
     profile = [(l, dict(zip(*view.finite_series(info(l, "path"), "out_grad_norm")))) for l in params]
     profile = [(l, d) for l, d in profile if d]
@@ -82,3 +88,27 @@ def rule(vitals, layers, config: dict) -> list[Finding]:
                 evidence, f"The gradient grows {ratio:.0e}-fold from {info(last_l, 'path')} back to "
                 f"{info(first_l, 'path')}: each layer amplifies it.", fixes.exploding_gradient(evidence, context)))
     return findings
+
+
+def _loss_blowup(view: View, config: dict, context: dict) -> list[Finding]:
+    """The model-wide signature: the logged loss multiplied ``loss_growth``-fold and stayed up."""
+    steps, loss = view.loss()
+    finite = [(s, v) for s, v in zip(steps, loss) if math.isfinite(v)]
+    h = config["head_reports"]
+    if len(finite) < 2:
+        return []
+    head = min(v for _, v in finite[:h])
+    if head <= 0:
+        return []
+    limit = config["loss_growth"] * head
+    first = next(((s, v) for s, v in finite if v >= limit), None)
+    if first is None or not _loss_worse(view):
+        return []
+    peak = max(v for _, v in finite)
+    went_nan = len(finite) < len(loss)
+    evidence = {"loss_first": head, "loss_peak": peak, "growth": peak / head, "went_non_finite": went_nan,
+                "at_init": False, "act": view.main_act()}
+    then = " and then turned NaN/Inf" if went_nan else ""
+    message = (f"The loss exploded from {head:.3g} to {peak:.3g} ({peak / head:.0e}-fold){then}: the steps "
+               "are far too large and the gradients blow up with them.")
+    return [Finding(CODE, "error", None, first[0], evidence, message, fixes.exploding_gradient(evidence, context))]
