@@ -139,3 +139,23 @@ def test_watched_ensemble_has_each_members_own_vitals_and_findings(configs):
         assert got["layers"] == want["layers"]
         assert [(f["code"], f["layer"], f["step"]) for f in got["findings"]] == \
             [(f["code"], f["layer"], f["step"]) for f in want["findings"]]
+
+
+def test_two_worker_processes_give_the_in_process_results():
+    """``workers=2`` spreads the ensembles over processes; every outcome is the in-process one."""
+    configs = [_config("relu", 0.1, epochs=8), _config("tanh", 0.1, epochs=8),
+               _config("gelu", 0.1, epochs=8)]
+    tasks = _tasks(configs, seeds=[0, 1]) + [TrialTask("alone", _config("elu", epochs=3), 0)]
+    _, inline = _run(tasks)
+    started = []
+    pooled = EnsembleExecutor(workers=2, device="cpu")
+    try:
+        got = {o.trial_id: o for o in pooled.run(tasks, on_start=started.append)}
+    finally:
+        pooled.close()
+    assert sorted(started) == sorted(got) == sorted(t.trial_id for t in tasks)
+    assert pooled.batched_trials == 6
+    for tid, outcome in got.items():
+        assert outcome.status == "done", outcome.error
+        assert outcome.extra["ensemble_size"] == (1 if tid == "alone" else 2)
+        assert_same_result(outcome.result, inline[tid].result)

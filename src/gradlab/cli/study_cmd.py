@@ -77,7 +77,9 @@ def register(app: typer.Typer) -> None:
         out: Optional[Path] = typer.Option(None, "--out", "-o", help="Study folder (default: runs/<study name>)."),
         seeds: Optional[int] = typer.Option(None, "--seeds", min=1, help="Run seeds 0..N-1 instead of the study's."),
         workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help="Worker processes (default: all cores)."),
-        executor: str = typer.Option("local", "--executor", "-e", help="local | ensemble | ray"),
+        executor: Optional[str] = typer.Option(
+            None, "--executor", "-e",
+            help="local | ensemble | ray (default: the study file's `executor`, else local)."),
         set_: List[str] = typer.Option([], "--set", help="Change a fixed key: --set train.epochs=50 (repeatable)."),
         no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar."),
     ) -> None:

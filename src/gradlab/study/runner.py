@@ -58,7 +58,7 @@ def run_study(
     *,
     seeds: int | None = None,
     workers: int | None = None,
-    executor: Any = "local",
+    executor: Any = None,
     overrides: Iterable[str | tuple[str, Any]] = (),
     progress: bool = True,
     log: Callable[[str], None] | None = None,
@@ -70,7 +70,8 @@ def run_study(
         out_dir: the study folder (default ``runs/<study name>``).
         seeds: run seeds 0..seeds-1 instead of the study's own.
         workers: worker processes (default: the number of cores).
-        executor: "local", "ensemble", "ray", or an executor object.
+        executor: "local", "ensemble", "ray", or an executor object; None (the default) takes
+            the study's own ``executor`` key, else "local".
         overrides: ``"train.epochs=50"`` strings (or (key, value) pairs) for fixed keys.
         progress: show a progress bar (and the plan line) on stderr.
         log: where the plan line goes (default: stderr when ``progress``).
@@ -89,6 +90,8 @@ def run_study(
     points = plan_study(study)
     if log is None:
         log = (lambda msg: print(msg, file=sys.stderr)) if progress else (lambda msg: None)
+    if executor is None:
+        executor = study.executor or "local"
     ex = create_executor(executor, workers) if isinstance(executor, str) else executor
     out = Path(out_dir) if out_dir is not None else Path("runs") / study.name
     rows = [

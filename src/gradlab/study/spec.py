@@ -38,8 +38,8 @@ except ModuleNotFoundError:  # pragma: no cover - 3.10
     import tomli as tomllib
 
 SECTIONS = ("task", "model", "train", "watch")
-TOP_KEYS = ("name", "description", "seeds", "sweep", "sweep_mode", "samples", "sample_seed",
-            "compare", *SECTIONS)
+TOP_KEYS = ("name", "description", "seeds", "executor", "sweep", "sweep_mode", "samples",
+            "sample_seed", "compare", *SECTIONS)
 COMPARE_KEYS = ("metric", "baseline", "higher_is_better", "alpha")
 SWEEP_OPTIONS = ("mode", "samples")
 _METRIC = re.compile(r"^(train|dev|test|best_dev|best_train)_(accuracy|loss|mse)$")
@@ -95,6 +95,8 @@ class Study:
         samples: default number of draws for "random".
         sample_seed: seed of the "random" draw.
         compare: ``{"metric": ..., "baseline": {...}}`` or a :class:`Compare`.
+        executor: the executor the study runs on by default ("local", "ensemble", "ray");
+            ``gradlab run --executor`` overrides it. None means "local".
     """
 
     name: str
@@ -107,9 +109,11 @@ class Study:
     sample_seed: int = 0
     compare: Any = field(default_factory=Compare)
     source: str | None = None
+    executor: str | None = None
 
     def __post_init__(self) -> None:
         self.seeds = _check_seeds(self.seeds)
+        self.executor = _check_executor(self.executor)
         if self.sweep_mode not in MODES:
             raise ConfigError(
                 f"sweep_mode = {self.sweep_mode!r} is not valid{_did_you_mean(str(self.sweep_mode), MODES)}"
@@ -149,13 +153,15 @@ class Study:
         if "name" not in data:
             raise ConfigError("a study needs a name: add  name = \"my-study\"  at the top")
         config = {s: copy.deepcopy(data[s]) for s in SECTIONS if s in data}
-        kw = {k: data[k] for k in ("description", "seeds", "sweep", "sweep_mode", "samples",
-                                   "sample_seed", "compare") if k in data}
+        kw = {k: data[k] for k in ("description", "seeds", "executor", "sweep", "sweep_mode",
+                                   "samples", "sample_seed", "compare") if k in data}
         return cls(name=str(data["name"]), config=config, source=source, **kw)
 
     def to_dict(self) -> dict:
         """The TOML-shaped structure (what ``from_dict`` reads back)."""
         out: dict = {"name": self.name, "description": self.description, "seeds": list(self.seeds)}
+        if self.executor is not None:
+            out["executor"] = self.executor
         out.update(copy.deepcopy(self.config))
         out["sweep"] = [
             {**b.axes, "mode": b.mode, **({"samples": b.samples} if b.samples else {})}
@@ -183,6 +189,19 @@ def _check_seeds(seeds: Any) -> list[int]:
     raise ConfigError(
         f"seeds = {seeds!r}: expected a count such as 5 or a list of non-negative integers"
     )
+
+
+def _check_executor(executor: Any) -> str | None:
+    from gradlab.study.executors import EXECUTORS
+
+    if executor is None:
+        return None
+    if not isinstance(executor, str) or executor not in EXECUTORS:
+        raise ConfigError(
+            f"executor = {executor!r} is not valid{_did_you_mean(str(executor), EXECUTORS)}"
+            f" (choices: {', '.join(EXECUTORS)})"
+        )
+    return executor
 
 
 def _check_config(config: dict) -> dict:

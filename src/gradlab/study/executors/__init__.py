@@ -20,7 +20,8 @@ def create_executor(name: str, workers: int | None = None, **kw: Any) -> Executo
 
     Args:
         name: "local", "ensemble" or "ray".
-        workers: worker processes (local), Ray tasks in flight (ray); ignored by ensemble.
+        workers: worker processes (local, ensemble; default: the number of cores), Ray tasks in
+            flight (ray).
         **kw: executor-specific options.
 
     Raises:
@@ -34,7 +35,9 @@ def create_executor(name: str, workers: int | None = None, **kw: Any) -> Executo
     if name == "ensemble":
         from gradlab.study.executors.ensemble import EnsembleExecutor
 
-        return EnsembleExecutor(workers=workers, **kw)
+        import os
+
+        return EnsembleExecutor(workers=workers or os.cpu_count() or 1, **kw)
     if name == "ray":
         from gradlab.study.executors.ray import RayExecutor
 

@@ -7,7 +7,7 @@ process, so a crash loses at most the trials in flight and no trial is stored tw
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Callable, Iterator, Protocol
 
 
@@ -54,3 +54,16 @@ class Executor(Protocol):
     def close(self) -> None:
         """Release workers (idempotent)."""
         ...
+
+
+def result_dict(result) -> dict:
+    """``TrialResult`` fields as a dict, without ``dataclasses.asdict``'s deep copy.
+
+    A long watched trial holds ~100 vital rows per epoch; ``asdict`` copies each of them
+    recursively, which cost more than the training itself (47 of 58 s for ten 1000-epoch
+    trials). The rows are plain dicts of numbers and strings, so a shallow view is enough: the
+    executor only passes them on to the store (or pickles them across a process boundary).
+    """
+    if is_dataclass(result) and not isinstance(result, type):
+        return {f.name: getattr(result, f.name) for f in fields(result)}
+    return result.to_dict() if hasattr(result, "to_dict") else dict(result)

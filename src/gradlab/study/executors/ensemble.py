@@ -6,6 +6,10 @@ trained as one :class:`gradlab.study.batched.BatchedMLP`, each member initialise
 ``run_trial`` would and keeping its own history, vitals and findings. Trials that cannot be
 batched (other model kinds, BatchNorm, dropout, clipping, a lone configuration) run one by one
 through ``run_trial``, so the executor returns a correct outcome for any list of trials.
+
+With ``workers`` > 1 the ensembles (and the lone trials) are spread over that many worker
+processes of one torch thread each, as the local executor does: a study of a dozen ensembles
+then uses every core instead of one.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import time
 import warnings
 from typing import Callable, Iterator
 
-from gradlab.study.executors.base import TrialOutcome, TrialTask
+from gradlab.study.executors.base import TrialOutcome, TrialTask, result_dict
 
 DEFAULT_MAX_MEMBERS = 1024
 
@@ -23,7 +27,7 @@ class EnsembleExecutor:
     """Runs trials as batched ensembles where possible, one by one otherwise.
 
     Args:
-        workers: ignored (one device trains the ensemble); accepted for a uniform interface.
+        workers: worker processes; None or 1 trains everything in this process.
         device: where ensembles train ("cpu", "cuda", or None for CUDA when available).
         max_members: the largest ensemble; bigger groups are split evenly.
         min_members: groups smaller than this run one by one (an ensemble of one gains nothing).
@@ -39,30 +43,86 @@ class EnsembleExecutor:
         max_members: int = DEFAULT_MAX_MEMBERS,
         min_members: int = 2,
     ):
-        self.workers = workers
+        self.workers = max(1, int(workers or 1))
         self.device = device
         self.max_members = max(1, int(max_members))
         self.min_members = max(1, int(min_members))
         self.batched_trials = 0  # how many trials actually trained in an ensemble (for reports)
+        self._pool = None
 
     def run(
         self, tasks: list[TrialTask], on_start: Callable[[str], None] | None = None
     ) -> Iterator[TrialOutcome]:
-        """Yield one outcome per task: each ensemble's members when it finishes, then the rest."""
+        """Yield one outcome per task, each ensemble's members together when it finishes."""
+        jobs = self._jobs(tasks)
+        if self.workers == 1 or len(jobs) <= 1:
+            for job in jobs:
+                if on_start is not None:
+                    for task in job:
+                        on_start(task.trial_id)
+                yield from self._count(run_job(job, self.device, self.min_members))
+        else:
+            yield from self._run_pool(jobs, on_start)
+
+    def _count(self, outcomes: list[TrialOutcome]) -> list[TrialOutcome]:
+        self.batched_trials += sum(o.extra.get("ensemble_size", 1) > 1 for o in outcomes)
+        return outcomes
+
+    def _jobs(self, tasks: list[TrialTask]) -> list[list[TrialTask]]:
+        """Ensembles (largest first, so a pool stays busy to the end), then lone trials."""
         from gradlab.study.batched.grouping import chunks
 
         groups, singles = self._groups(tasks)
+        jobs: list[list[TrialTask]] = []
         for group in groups:
             for chunk in chunks(group, self.max_members):
                 if len(chunk) < self.min_members:
                     singles.extend(chunk)
-                    continue
-                yield from self._run_ensemble(chunk, on_start, singles)
-        for task in singles:
-            yield _run_single(task, on_start)
+                else:
+                    jobs.append(chunk)
+        jobs.sort(key=len, reverse=True)
+        return jobs + [[task] for task in singles]
+
+    def _run_pool(self, jobs, on_start) -> Iterator[TrialOutcome]:
+        import multiprocessing as mp
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+        from gradlab.study.executors.local import _init_worker
+
+        method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+        context = mp.get_context(method)
+        n = min(self.workers, len(jobs))
+        self._pool = ProcessPoolExecutor(max_workers=n, mp_context=context,
+                                         initializer=_init_worker)
+        queue = list(reversed(jobs))
+        in_flight: dict = {}
+        try:
+            while queue or in_flight:
+                # only n jobs submitted at a time, so "submitted" means "running"
+                while queue and len(in_flight) < n:
+                    job = queue.pop()
+                    in_flight[self._pool.submit(run_job, job, self.device, self.min_members)] = job
+                    if on_start is not None:
+                        for task in job:
+                            on_start(task.trial_id)
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    job = in_flight.pop(future)
+                    try:
+                        outcomes = future.result()
+                    except Exception as exc:  # noqa: BLE001 - a dead worker fails its trials only
+                        outcomes = [TrialOutcome(t.trial_id, "failed", error=(
+                            f"the ensemble worker running this trial died ({type(exc).__name__}:"
+                            f" {exc})")) for t in job]
+                    yield from self._count(outcomes)
+        finally:
+            self.close()
 
     def close(self) -> None:
-        """Nothing to release: everything runs in this process."""
+        """Shut the worker pool down (idempotent)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
     def _groups(self, tasks: list[TrialTask]) -> tuple[list[list[TrialTask]], list[TrialTask]]:
         from gradlab.study.batched.grouping import group_key
@@ -79,54 +139,54 @@ class EnsembleExecutor:
             by_key.setdefault(key, []).append(task)
         return list(by_key.values()), singles
 
-    def _run_ensemble(
-        self, chunk: list[TrialTask], on_start, singles: list[TrialTask]
-    ) -> Iterator[TrialOutcome]:
-        from gradlab.study.batched import NotBatchable
-        from gradlab.study.batched.member import assemble
-        from gradlab.study.batched.run import run_ensemble
 
-        try:
-            ens = assemble([(t.config, t.seed) for t in chunk], self.device)
-        except NotBatchable:
-            singles.extend(chunk)
-            return
-        except Exception:  # noqa: BLE001 - building failed: each trial reports its own error
-            singles.extend(chunk)
-            return
-        for task in chunk:
-            if on_start is not None:
-                on_start(task.trial_id)
-        start = time.perf_counter()
-        try:
-            results = run_ensemble(ens)
-        except Exception as exc:  # noqa: BLE001
-            # a bug in the batched path must not lose the trials: say so, run them one by one
-            warnings.warn(
-                f"ensemble of {len(chunk)} trials failed ({type(exc).__name__}: {exc}); "
-                "running them one by one",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-            singles.extend(chunk)
-            return
-        wall = time.perf_counter() - start
-        self.batched_trials += len(chunk)
-        from gradlab.study.executors.local import versions
+def run_job(job: list[TrialTask], device, min_members: int = 2) -> list[TrialOutcome]:
+    """One job: an ensemble of ``job`` (or each trial alone when it cannot batch).
 
-        extra = {"executor": "ensemble", "ensemble_size": len(chunk), "ensemble_wall_time": wall,
-                 "versions": versions()}
-        for task, result in zip(chunk, results):
-            yield TrialOutcome(task.trial_id, "done", result.to_dict(), None, result.wall_time,
-                               extra=dict(extra))
+    A module-level function so worker processes can run it.
+    """
+    if len(job) >= min_members:
+        outcomes = _run_ensemble(job, device)
+        if outcomes is not None:
+            return outcomes
+    return [_run_single(task) for task in job]
 
 
-def _run_single(task: TrialTask, on_start) -> TrialOutcome:
+def _run_ensemble(chunk: list[TrialTask], device) -> list[TrialOutcome] | None:
+    """The chunk trained as one ensemble, or None when it cannot be (run it one by one)."""
+    from gradlab.study.batched.member import assemble
+    from gradlab.study.batched.run import run_ensemble
+
+    try:
+        ens = assemble([(t.config, t.seed) for t in chunk], device)
+    except Exception:  # noqa: BLE001 - NotBatchable or a build error: each trial reports its own
+        return None
+    start = time.perf_counter()
+    try:
+        results = run_ensemble(ens)
+    except Exception as exc:  # noqa: BLE001
+        # a bug in the batched path must not lose the trials: say so, run them one by one
+        warnings.warn(
+            f"ensemble of {len(chunk)} trials failed ({type(exc).__name__}: {exc}); "
+            "running them one by one",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return None
+    wall = time.perf_counter() - start
+    from gradlab.study.executors.local import versions
+
+    extra = {"executor": "ensemble", "ensemble_size": len(chunk), "ensemble_wall_time": wall,
+             "versions": versions()}
+    return [TrialOutcome(task.trial_id, "done", result_dict(result), None, result.wall_time,
+                         extra=dict(extra))
+            for task, result in zip(chunk, results)]
+
+
+def _run_single(task: TrialTask) -> TrialOutcome:
     """One trial through ``run_trial`` (as the local executor runs it, crash -> failed outcome)."""
     from gradlab.study.executors.local import run_one
 
-    if on_start is not None:
-        on_start(task.trial_id)
     outcome = run_one(task)
     outcome.extra.update(executor="ensemble", ensemble_size=1)
     return outcome

@@ -19,7 +19,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterator
 
-from gradlab.study.executors.base import TrialOutcome, TrialTask
+from gradlab.study.executors.base import TrialOutcome, TrialTask, result_dict
 
 DEFAULT_TRIAL_FN = "gradlab.train.experiment:run_trial"
 
@@ -46,7 +46,7 @@ def run_one(task: TrialTask, trial_fn: str | Callable = DEFAULT_TRIAL_FN) -> Tri
     start = time.perf_counter()
     try:
         result = _resolve(trial_fn)(task.config, task.seed)
-        data = result.to_dict() if hasattr(result, "to_dict") else dict(result)
+        data = result_dict(result)
         return TrialOutcome(task.trial_id, "done", result=data,
                             wall_time=time.perf_counter() - start,
                             extra={"versions": versions(), "pid": os.getpid()})
