@@ -65,6 +65,10 @@ class WatchEngine:
         self._last_report = -1
         self._grad_armed: set[int] = set()
         self._fwd_seen: set[int] = set()
+        self._proofs: dict[int, tuple[Tensor, Tensor]] = {}
+        self._checks: list[tuple[Tensor, int, Tensor, Tensor | None]] = []
+        self._param_hooks = HookSet()
+        self._param_fns: list[tuple[nn.Module, Any]] = []
         self._mode = ActivationMode(self._on_functional, self) if self.functional else None
 
     # -- attach / detach --------------------------------------------------------------------
@@ -104,8 +108,10 @@ class WatchEngine:
         self.params = ParamLayers(param_entries, self._update_budget)
         self.params_modules = [mod for _, mod in param_entries]
         if not self.compiled:
-            for li, (_, mod) in enumerate(param_entries):
-                self._hooks.forward(mod, self._make_param_hook(li))
+            # Parametric layers are hooked only for sampled forwards (and while functional
+            # activations need their channel layout): an unhooked module keeps PyTorch's
+            # fast call path, which matters on small models.
+            self._param_fns = [(mod, self._make_param_hook(li)) for li, (_, mod) in enumerate(param_entries)]
             self._hooks.forward_pre(self.root, self._root_pre)
             self._hooks.forward(self.root, self._root_post, always=True)
         if self.optimizer is not None:
@@ -118,7 +124,10 @@ class WatchEngine:
             self._mode_on = False
             self._mode.__exit__(None, None, None)
         self._stack_hooks.remove()
+        self._param_hooks.remove()
         self._hooks.remove()
+        self._proofs.clear()
+        self._checks.clear()
         self._attached = False
 
     # -- failures ---------------------------------------------------------------------------
@@ -145,6 +154,9 @@ class WatchEngine:
         if self._sampled and self.optimizer is None and not self._step_seen:
             self._guarded("(params)", "update_ratio", self.params.snapshot)
         self._step_seen = True
+        if (self._sampled or self._fn_seen or self._order == 0) and not len(self._param_hooks):
+            for mod, fn in self._param_fns:
+                self._param_hooks.forward(mod, fn)
         if self._mode is not None and (self._fn_seen or self._sampled or self._order == 0):
             if not len(self._stack_hooks):
                 self._attach_stack()
@@ -159,7 +171,42 @@ class WatchEngine:
             self._mode.__exit__(None, None, None)
             if not self._fn_seen:
                 self._stack_hooks.remove()
+        if not self._fn_seen:
+            self._param_hooks.remove()
+        if self._active and self._checks:
+            self._guarded("(forward)", "nonfinite counts", self._resolve_checks)
+        self._checks.clear()
+        self._proofs.clear()
         self._active = False
+
+    def _defer(self, acc: Tensor, index: int, t: Tensor, proof: Tensor | None) -> None:
+        """Count the non-finite entries of ``t`` into ``acc[index]`` at the end of the forward.
+
+        On CPU a finite proof (a sum of squares computed anyway) shows the count is 0, so the
+        counting pass runs only on tensors that do hold NaN/inf; a missing proof is looked up
+        among the activation sites' (the same tensor object) or computed with one dot product.
+        Elsewhere the count runs at once, without a host read.
+        """
+        if t.device.type != "cpu":
+            acc[index] += S.nonfinite_count(S.as_float(t))
+            return
+        self._checks.append((acc, index, t, proof))
+
+    def _resolve_checks(self) -> None:
+        proofs = []
+        for _acc, _i, t, proof in self._checks:
+            if proof is None:
+                hit = self._proofs.get(id(t))
+                if hit is not None and hit[0] is t:
+                    proof = hit[1]
+                else:
+                    flat = S.as_float(t).reshape(-1)
+                    proof = torch.dot(flat, flat)
+            proofs.append(proof.reshape(1).to(S.F64))
+        finite = torch.isfinite(torch.cat(proofs)).tolist()
+        for ok, (acc, index, t, _p) in zip(finite, self._checks):
+            if not ok:
+                acc[index] += S.nonfinite_count(S.as_float(t))
 
     def _attach_stack(self) -> None:
         for path, mod in self.root.named_modules():
@@ -200,9 +247,9 @@ class WatchEngine:
         self._busy = True
         try:
             if z is not None:
-                site.observe_pre(z, self._sampled, self.bins)
+                site.observe_pre(z, self._sampled, self.bins, self._proofs)
             if y is not None and self._sampled:
-                site.observe_out(y, self.bins)
+                site.observe_out(y, self.bins, self._defer, self._proofs)
         except Exception as exc:
             site.enabled = False
             self._fail(site.name, "activation vitals", exc)
@@ -294,9 +341,9 @@ class WatchEngine:
         if acc is None:
             acc = self._fwd_acc[li] = torch.zeros(3, dtype=S.F64, device=ref.device)
         if x is not None and x.is_floating_point():
-            acc[1] += S.nonfinite_count(S.as_float(x))
+            self._defer(acc, 1, x, None)
         if out is not None and out.is_floating_point():
-            acc[2] += S.nonfinite_count(S.as_float(out))
+            self._defer(acc, 2, out, None)
             if out.requires_grad:
                 def grad_hook(g, _acc=acc):
                     _acc[0] += torch.linalg.vector_norm(g.detach(), dtype=torch.float32).to(S.F64) ** 2

@@ -41,6 +41,8 @@ class ActivationSite:
         self.host_n = [0.0, 0.0, 0.0]  # pre samples, out samples, saturation units checked
         self.hist: dict[str, tuple[Tensor, list[float]]] = {}
         self._folded = False
+        self._nd = -1
+        self._out_zero: Tensor | None = None
 
     # -- per call ---------------------------------------------------------------------------
     def _layout(self, x: Tensor) -> tuple[int, ...]:
@@ -48,7 +50,7 @@ class ActivationSite:
         if dims is None:
             raise ValueError(f"activation output of shape {tuple(x.shape)} has no units")
         if self.dims is None:
-            self.dims = dims
+            self.dims, self._nd = dims, x.dim()
         return dims
 
     def _acc(self, like: Tensor) -> Tensor:
@@ -56,29 +58,38 @@ class ActivationSite:
             self.acc = torch.zeros(S.ACC_SIZE, dtype=S.F64, device=like.device)
         return self.acc
 
-    def observe_pre(self, z: Tensor, sampled: bool, hist_bins: int = 0) -> None:
-        """Record the pre-activation ``z``: the alive mask always, moments when ``sampled``."""
+    def observe_pre(self, z: Tensor, sampled: bool, hist_bins: int = 0, proofs=None) -> None:
+        """Record the pre-activation ``z``: the alive mask always, moments when ``sampled``.
+
+        ``proofs`` (a dict) receives ``id(z) -> (z, Σz²)``: a finite sum of squares proves every
+        entry finite, which the engine reuses for the producing layer's ``nonfinite_out``.
+        """
         zf = S.as_float(z)
-        dims = self._layout(zf)
+        dims = self.dims if self.dims is not None and zf.dim() == self._nd else self._layout(zf)
         info = self.info
         deriv = None
         if info.can_die:
             if self.fast:
-                m = S.unit_max(zf, dims)
+                m = zf.amax(dim=dims) if dims else zf.clone()
             else:
                 deriv = info.derivative(zf)
                 m = S.unit_absmax(deriv, dims)
-            if self.runmax is None:
+            runmax = self.runmax
+            if runmax is None:
                 self.runmax = m
-            elif self.runmax.shape != m.shape:
-                raise ValueError(f"unit count changed from {self.runmax.numel()} to {m.numel()}")
+            elif runmax.shape != m.shape:
+                raise ValueError(f"unit count changed from {runmax.numel()} to {m.numel()}")
             else:
-                torch.maximum(self.runmax, m, out=self.runmax)
+                torch.maximum(runmax, m, out=runmax)
         if not sampled:
             return
         acc = self._acc(zf)
-        s1, s2, neg, _zero = S.moments(zf)
+        s1, s2, neg, zero = S.moments(zf)
         acc[S.PRE_S1 : S.PRE_NEG + 1] += torch.stack([s1, s2, neg])
+        # relu(z) == 0 exactly where z <= 0: the output's zero count comes for free.
+        self._out_zero = neg + zero if self.fast else None
+        if proofs is not None:
+            proofs.setdefault(id(z), (z, s2))
         self.host_n[0] += zf.numel()
         if info.bounded:
             d = (deriv if deriv is not None else info.derivative(zf)).abs()
@@ -91,12 +102,23 @@ class ActivationSite:
             if h is not None:
                 self.hist["pre"] = h
 
-    def observe_out(self, y: Tensor, hist_bins: int = 0) -> None:
-        """Record the output ``y`` (sampled steps only)."""
+    def observe_out(self, y: Tensor, hist_bins: int = 0, defer=None, proofs=None) -> None:
+        """Record the output ``y`` (sampled steps only).
+
+        ``defer(acc, index, tensor, proof)`` hands the non-finite count to the engine, which
+        counts exactly only when ``proof`` (``Σy²``) is not finite; without it the count runs here.
+        """
         yf = S.as_float(y)
         acc = self._acc(yf)
-        s1, s2, _neg, zero = S.moments(yf)
-        acc[S.OUT_S1 : S.OUT_NONFINITE + 1] += torch.stack([s1, s2, zero, S.nonfinite_count(yf)])
+        zero, self._out_zero = self._out_zero, None
+        s1, s2, zero = S.out_moments(yf, zero)
+        acc[S.OUT_S1 : S.OUT_ZERO + 1] += torch.stack([s1, s2, zero])
+        if defer is not None:
+            defer(acc, S.OUT_NONFINITE, yf, s2)
+        else:
+            acc[S.OUT_NONFINITE] += S.nonfinite_count(yf)
+        if proofs is not None:
+            proofs.setdefault(id(y), (y, s2))
         self.host_n[1] += yf.numel()
         if hist_bins and "out" not in self.hist:
             h = S.histogram(yf, hist_bins)

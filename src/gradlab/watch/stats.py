@@ -59,7 +59,9 @@ def unit_absmax(x: Tensor, dims: tuple[int, ...]) -> Tensor:
 def moments(x: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """``(sum, sum of squares, n_neg, n_zero)`` of a float tensor, as float64 0-d tensors.
 
-    Non-finite entries make the sums non-finite; :func:`nonfinite_count` counts them.
+    Five passes, all float kernels: ``sum``, ``x·x``, ``sign``, ``Σsign``, ``sign·sign``.
+    Non-finite entries make the sums non-finite (the sum of squares is the finiteness proof
+    the engine checks before counting non-finite entries exactly).
     """
     flat = x.reshape(-1)
     s1 = flat.sum()
@@ -69,6 +71,19 @@ def moments(x: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     nonzero = torch.dot(sg, sg)  # n_pos + n_neg
     n = float(flat.numel())
     return s1.to(F64), s2.to(F64), ((nonzero - signed) * 0.5).to(F64), (n - nonzero).to(F64)
+
+
+def out_moments(y: Tensor, n_zero: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
+    """``(sum, sum of squares, n_zero)`` of an activation's output.
+
+    ``n_zero`` may be passed when it is known from the pre-activation (``relu(z) == 0`` exactly
+    where ``z <= 0``, i.e. ``n_neg + n_zero`` of ``z``), which saves the two counting passes.
+    """
+    flat = y.reshape(-1)
+    if n_zero is None:
+        sg = torch.sign(flat)
+        n_zero = (float(flat.numel()) - torch.dot(sg, sg)).to(F64)
+    return flat.sum().to(F64), torch.dot(flat, flat).to(F64), n_zero
 
 
 def nonfinite_count(x: Tensor) -> Tensor:
