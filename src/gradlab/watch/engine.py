@@ -32,6 +32,10 @@ def unwrap(model: nn.Module) -> tuple[nn.Module, bool]:
     return (model._orig_mod if compiled else model), compiled
 
 
+# Sampled steps between two looks for activations called as functions (once none was seen).
+DISCOVERY = 8
+
+
 class WatchEngine:
     """Hooks, step clock and report assembly; :class:`Watch` adds the public face."""
 
@@ -157,7 +161,10 @@ class WatchEngine:
         if (self._sampled or self._fn_seen or self._order == 0) and not len(self._param_hooks):
             for mod, fn in self._param_fns:
                 self._param_hooks.forward(mod, fn)
-        if self._mode is not None and (self._fn_seen or self._sampled or self._order == 0):
+        # Until a functional activation is seen, the mode (which routes every torch call through
+        # Python) only looks on the first forward and every DISCOVERY-th sampled step.
+        discover = self._sampled and (self.step_index // self.every) % DISCOVERY == 0
+        if self._mode is not None and (self._fn_seen or discover or self._order == 0):
             if not len(self._stack_hooks):
                 self._attach_stack()
             self._mode.__enter__()

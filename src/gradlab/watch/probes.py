@@ -42,7 +42,6 @@ class ActivationSite:
         self.hist: dict[str, tuple[Tensor, list[float]]] = {}
         self._folded = False
         self._nd = -1
-        self._out_zero: Tensor | None = None
 
     # -- per call ---------------------------------------------------------------------------
     def _layout(self, x: Tensor) -> tuple[int, ...]:
@@ -84,12 +83,10 @@ class ActivationSite:
         if not sampled:
             return
         acc = self._acc(zf)
-        s1, s2, neg, zero = S.moments(zf)
-        acc[S.PRE_S1 : S.PRE_NEG + 1] += torch.stack([s1, s2, neg])
-        # relu(z) == 0 exactly where z <= 0: the output's zero count comes for free.
-        self._out_zero = neg + zero if self.fast else None
+        m = S.raw_moments(zf)
+        acc[S.PRE_S1 : S.PRE_NZ + 1] += m
         if proofs is not None:
-            proofs.setdefault(id(z), (z, s2))
+            proofs.setdefault(id(z), (z, m[1]))
         self.host_n[0] += zf.numel()
         if info.bounded:
             d = (deriv if deriv is not None else info.derivative(zf)).abs()
@@ -110,15 +107,16 @@ class ActivationSite:
         """
         yf = S.as_float(y)
         acc = self._acc(yf)
-        zero, self._out_zero = self._out_zero, None
-        s1, s2, zero = S.out_moments(yf, zero)
-        acc[S.OUT_S1 : S.OUT_ZERO + 1] += torch.stack([s1, s2, zero])
+        # relu(z) == 0 exactly where z <= 0: the output's zero count is the pre-activation's
+        # n - (Σsign² + Σsign)/2, so a ReLU output needs no counting passes.
+        m = S.raw_moments(yf, signs=not self.fast)
+        acc[S.OUT_S1 : S.OUT_S1 + m.numel()] += m
         if defer is not None:
-            defer(acc, S.OUT_NONFINITE, yf, s2)
+            defer(acc, S.OUT_NONFINITE, yf, m[1])
         else:
             acc[S.OUT_NONFINITE] += S.nonfinite_count(yf)
         if proofs is not None:
-            proofs.setdefault(id(y), (y, s2))
+            proofs.setdefault(id(y), (y, m[1]))
         self.host_n[1] += yf.numel()
         if hist_bins and "out" not in self.hist:
             h = S.histogram(yf, hist_bins)
@@ -155,10 +153,15 @@ class ActivationSite:
         acc = self.sum_state()
         if acc is not None and self.host_n[0] > 0:
             names += ["pre_mean", "pre_std", "neg_frac"]
-            parts.append(_mean_std_frac(acc, S.PRE_N, S.PRE_S1, S.PRE_S2, S.PRE_NEG))
+            neg = (acc[S.PRE_NZ] - acc[S.PRE_SGN]) * 0.5
+            parts.append(_mean_std_frac(acc, S.PRE_N, S.PRE_S1, S.PRE_S2, neg))
             if self.host_n[1] > 0:
                 names += ["out_mean", "out_std", "zero_frac", "nonfinite_out"]
-                parts.append(_mean_std_frac(acc, S.OUT_N, S.OUT_S1, S.OUT_S2, S.OUT_ZERO))
+                if self.fast:  # relu(z) == 0 where z <= 0: n_out - n_pos(z)
+                    zero = acc[S.OUT_N] - (acc[S.PRE_NZ] + acc[S.PRE_SGN]) * 0.5
+                else:
+                    zero = acc[S.OUT_N] - acc[S.OUT_NZ]
+                parts.append(_mean_std_frac(acc, S.OUT_N, S.OUT_S1, S.OUT_S2, zero))
                 parts.append(acc[S.OUT_NONFINITE : S.OUT_NONFINITE + 1])
             if info.bounded:
                 names += ["sat_frac", "sat_unit_frac"]
@@ -175,8 +178,8 @@ class ActivationSite:
         return names, torch.cat([p.reshape(-1).to(device) for p in parts])
 
 
-def _mean_std_frac(acc: Tensor, n_i: int, s1_i: int, s2_i: int, c_i: int) -> Tensor:
+def _mean_std_frac(acc: Tensor, n_i: int, s1_i: int, s2_i: int, count: Tensor) -> Tensor:
     n = acc[n_i].clamp_min(1.0)
     mean = acc[s1_i] / n
     var = (acc[s2_i] / n - mean * mean).clamp_min(0.0)
-    return torch.stack([mean, var.sqrt(), acc[c_i] / n])
+    return torch.stack([mean, var.sqrt(), count / n])

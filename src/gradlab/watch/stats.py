@@ -15,8 +15,9 @@ from torch import Tensor
 F64 = torch.float64
 
 # Layout of an activation site's accumulator (float64, summed over calls, steps and ranks).
-PRE_N, PRE_S1, PRE_S2, PRE_NEG, OUT_N, OUT_S1, OUT_S2, OUT_ZERO, OUT_NONFINITE = range(9)
-SAT_N, SAT_COUNT, SAT_UNITS, SAT_UNITS_N = range(9, 13)
+# Raw sums only (SGN = Σsign, NZ = Σsign² = nonzero count); counts are derived at report time.
+PRE_N, PRE_S1, PRE_S2, PRE_SGN, PRE_NZ, OUT_N, OUT_S1, OUT_S2, OUT_NZ, OUT_NONFINITE = range(10)
+SAT_COUNT, SAT_UNITS, SAT_UNITS_N = range(10, 13)
 ACC_SIZE = 13
 
 
@@ -73,17 +74,17 @@ def moments(x: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     return s1.to(F64), s2.to(F64), ((nonzero - signed) * 0.5).to(F64), (n - nonzero).to(F64)
 
 
-def out_moments(y: Tensor, n_zero: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
-    """``(sum, sum of squares, n_zero)`` of an activation's output.
+def raw_moments(x: Tensor, signs: bool = True) -> Tensor:
+    """``[Σx, Σx², Σsign x, Σsign² x]`` (or the first two) as one float64 vector.
 
-    ``n_zero`` may be passed when it is known from the pre-activation (``relu(z) == 0`` exactly
-    where ``z <= 0``, i.e. ``n_neg + n_zero`` of ``z``), which saves the two counting passes.
+    Float kernels and BLAS dots only, stacked so the caller adds them to its accumulator in
+    one op: ``n_neg = (Σsign² - Σsign) / 2``, ``n_zero = n - Σsign²``.
     """
-    flat = y.reshape(-1)
-    if n_zero is None:
-        sg = torch.sign(flat)
-        n_zero = (float(flat.numel()) - torch.dot(sg, sg)).to(F64)
-    return flat.sum().to(F64), torch.dot(flat, flat).to(F64), n_zero
+    flat = x.reshape(-1)
+    if not signs:
+        return torch.stack([flat.sum(), torch.dot(flat, flat)]).to(F64)
+    sg = torch.sign(flat)
+    return torch.stack([flat.sum(), torch.dot(flat, flat), sg.sum(), torch.dot(sg, sg)]).to(F64)
 
 
 def nonfinite_count(x: Tensor) -> Tensor:

@@ -115,7 +115,9 @@ class Watch(WatchEngine):
             return
         step = self.step_index - 1 if self.optimizer is not None else self.step_index
         if isinstance(loss, torch.Tensor):
-            loss = loss.detach().reshape(-1)[:1].float().reshape(())
+            loss = loss.detach()
+            if loss.dim() != 0 or loss.dtype != torch.float32:
+                loss = loss.reshape(-1)[:1].float().reshape(())
         self._losses.append((max(step, 0), loss))
         if len(self._losses) > 4096:
             self._pull(self._losses[-1][0], [])
