@@ -102,6 +102,7 @@ def test_bad_arguments_and_duplicates():
     "family,typo,expected",
     [
         ("optimizers", "adma", "adam"),  # regression: difflib suggested 'adamax'
+        ("optimizers", "adamm", "adam"),  # a doubled letter beats the same-length 'adamw'
         ("optimizers", "sdg", "sgd"),
         ("optimizers", "nestrov", "nesterov"),
         ("optimizers", "rmsporp", "rmsprop"),
@@ -168,3 +169,4 @@ def test_ties_go_to_the_name_closest_in_length_then_to_the_first_listed():
     assert closest("abcd", ["abc", "abce"]) == "abce"
     assert closest("abcd", ["abcf", "abce"]) == "abcf"
     assert closest("abcd", ["abcd"]) is None  # an exact match is not a typo
+    assert closest("abcdd", ["abcde", "abcd"]) == "abcd"  # a doubled letter first

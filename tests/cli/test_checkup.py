@@ -38,3 +38,19 @@ def test_checkup_bad_option_is_one_line_and_exit_2():
     result = runner.invoke(app, ["checkup", "--act", "lrelu"])
     assert result.exit_code == 2
     assert "error:" in result.output and "Traceback" not in result.output
+
+
+def test_checkup_prints_the_top_fix_as_options_to_pass_back():
+    # the help promises "fixes you can pass back as options": print --act ..., not model.act=...
+    result = runner.invoke(app, ["checkup", *DYING], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "try: --act 'leaky_relu(0.1)' --init he_normal --bias-init zeros" in result.stdout
+
+
+def test_recommendation_with_a_key_no_option_sets_stays_a_config_key():
+    from gradlab.cli.common import format_recommendation
+
+    rec = {"set": {"model.act": "selu", "watch.every": 1}}
+    assert format_recommendation(rec, as_options=True) == "model.act=selu, watch.every=1"
+    assert format_recommendation({"set": {"model.hidden": [8, 8], "train.batch_size": None}},
+                                 as_options=True) == "--hidden 8,8 --batch-size 0"

@@ -42,3 +42,10 @@ def test_unknown_family_exits_2_with_did_you_mean():
         "(choices: activations, inits, optimizers, schedules, tasks, models)"
     ]
     assert "Traceback" not in result.output
+
+
+def test_list_table_keeps_brackets_in_summaries():
+    # regression: rich took rrelu's "[lower, upper]" for markup and printed "a random slope in  ("
+    result = runner.invoke(app, ["list", "activations"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "[lower, upper]" in result.stdout

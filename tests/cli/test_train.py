@@ -61,3 +61,52 @@ def test_bad_input_exits_2_with_one_error_line_and_no_traceback(args, fragment):
     assert fragment in lines[0]
     assert "Traceback" not in result.output
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        (["--act", "leaky_relu(foo)"], "bad arguments for activation 'leaky_relu(foo)'"),
+        (["--act", "elu(alpha='x')"], "bad arguments for activation"),
+        (["--model", "gan", "--task", "ring"], "adversarial loop"),
+        (["--task", "csv('/data.csv')"], "csv(path='/data.csv')"),
+    ],
+    ids=["word-as-slope", "word-as-alpha", "gan-not-trainable", "positional-task-arg"],
+)
+def test_bad_input_found_by_qa_exits_2_without_traceback(args, fragment):
+    # regressions: a word where a number belongs crashed inside init with a ValueError traceback;
+    # --model gan died on a key it does not take; the positional hint showed moons for a csv
+    result = runner.invoke(app, ["train", *TINY, *args])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and fragment in lines[0], result.stderr
+
+
+def test_cnn_and_resnet_keep_their_own_batchnorm_unless_norm_is_given():
+    # regression: the CLI's mlp defaults (norm none, norm_position) broke resnet and switched the
+    # cnn's BatchNorm off, so `gradlab train --model cnn --task images` stayed at chance
+    from gradlab.cli.common import options_to_config
+
+    cnn = options_to_config({"model": "cnn", "task": "images"})
+    assert cnn["model"]["norm"] == "batch" and cnn["model"]["init"] == "default"
+    resnet = options_to_config({"model": "resnet", "task": "images"})
+    assert resnet["model"]["norm"] == "batch" and "norm_position" not in resnet["model"]
+    assert options_to_config({"model": "cnn", "task": "images", "norm": "none"})["model"]["norm"] == "none"
+    assert options_to_config({})["model"]["norm"] == "none"  # the mlp default is unchanged
+
+
+def test_regression_table_title_is_not_wrapped():
+    # regression: a two-column table wrapped its title as "negative_uniform · / mlp · seed 0"
+    result = runner.invoke(app, ["train", *TINY, "--task", "teacher", "--no-watch"])
+    assert result.exit_code == 0, result.output
+    assert "teacher · mlp · seed 0" in result.stdout
+
+
+def test_help_paragraphs_are_not_cut_by_hard_line_breaks():
+    # typer keeps a docstring's line breaks: a paragraph written over several lines was shown
+    # cut mid-sentence ("symmetric" / "weights") in `gradlab checkup --help`
+    from gradlab.cli import checkup_cmd, train_cmd
+
+    for text in (train_cmd.HELP, checkup_cmd.HELP):
+        prose = text.split("Examples:")[0]
+        assert all("\n" not in p.strip() for p in prose.split("\n\n")), prose

@@ -146,3 +146,33 @@ def test_npz_and_npy_loaders_with_label_remapping(tmp_path):
         create_task("npz", path=str(tmp_path / "d.npz"), y_key="labels")
     with pytest.raises(ConfigError, match="not found"):
         create_task("npy", x=str(tmp_path / "missing.npy"), y=str(tmp_path / "y.npy"))
+
+
+@pytest.mark.parametrize(
+    "loader,fragment",
+    [
+        ("npz", "is not a .npz archive"),
+        ("npy", "is not a .npy array"),
+        ("csv", "is not a text file"),
+    ],
+    ids=["npz-given-a-csv-or-npy", "npy-given-an-npz", "csv-given-binary"],
+)
+def test_a_file_of_the_wrong_format_is_named_with_its_expected_format(tmp_path, loader, fragment):
+    # regression: numpy blamed "pickled (object) data" and csv a 'utf-8' codec error
+    import numpy as np
+
+    from gradlab.data import create_task
+    from gradlab.errors import ConfigError
+
+    text = tmp_path / "d.csv"
+    text.write_text("1,2,0\n3,4,1\n")
+    archive = tmp_path / "d.npz"
+    np.savez(archive, X=np.zeros((4, 2)), y=np.zeros(4))
+    single = tmp_path / "x.npy"
+    np.save(single, np.zeros((4, 2)))
+    kwargs = {"npz": [{"path": str(text)}, {"path": str(single)}],
+              "npy": [{"x": str(archive), "y": str(single)}],
+              "csv": [{"path": str(archive)}]}[loader]
+    for kw in kwargs:
+        with pytest.raises(ConfigError, match=fragment):
+            create_task(loader, seed=0, **kw)

@@ -72,3 +72,14 @@ def test_missing_store_is_a_clear_error(tmp_path):
         write_report(tmp_path / "nothing-here")
 
 
+
+
+def test_configuration_shows_non_ascii_text_as_written(tmp_path):
+    # regression: the Configuration block printed the zero-init study's "§1" as "\u00a71"
+    from report_study import make_study
+
+    study = make_study(tmp_path / "study", name="zero-init", description="Seed 002 §1: naïve zero init — η 0.2")
+    page = render_html(load_report_data(study), [])
+    config = page[page.index("<section id=configuration>"):]
+    assert "&quot;description&quot;: &quot;Seed 002 §1: naïve zero init — η 0.2&quot;" in config
+    assert "\\u00a7" not in page and "\\u" not in config

@@ -17,11 +17,10 @@ from gradlab.cli.common import (
 )
 from gradlab.errors import GradlabError
 
+# paragraphs are single lines: typer keeps hard line breaks, which would cut sentences in --help
 HELP = """Check a run before training it: one batch forward and backward at initialization.
 
-Reports dead or saturated units, vanishing or exploding gradients through depth, symmetric
-weights, a poor init scale and NaN/Inf — each with fixes you can pass back as options. Takes the
-same options as `gradlab train`.
+Reports dead or saturated units, vanishing or exploding gradients through depth, symmetric weights, a poor init scale and NaN/Inf — each with fixes you can pass back as options. Takes the same options as `gradlab train` (those about the training itself, such as --epochs, are accepted and ignored), so a checkup and its run share one command line.
 
 Examples:
 

@@ -39,7 +39,7 @@ WidthOpt = Annotated[Optional[int], _opt("--width", help="Width of each hidden l
 ActOpt = Annotated[Optional[str], _opt("--act", key="act", help="Activation spec, e.g. relu, 'leaky_relu(0.1)'.")]
 InitOpt = Annotated[Optional[str], _opt("--init", key="init", help="Weight initializer spec, e.g. he_normal, 'normal(0, 0.01)'.")]
 BiasInitOpt = Annotated[Optional[str], _opt("--bias-init", key="bias_init", help="Bias initializer spec, e.g. zeros, 'constant(-8)'.")]
-NormOpt = Annotated[Optional[str], _opt("--norm", key="norm", help="Normalization: none, batch or layer.")]
+NormOpt = Annotated[Optional[str], _opt("--norm", help="Normalization: none, batch or layer. (default: none for mlp, batch for cnn and resnet)")]
 NormPositionOpt = Annotated[Optional[str], _opt("--norm-position", key="norm_position", help="Norm before or after the activation.")]
 DropoutOpt = Annotated[Optional[str], _opt("--dropout", key="dropout", help="Dropout probability or spec, e.g. 0.2, 'alpha_dropout(0.1)'.")]
 OptimizerOpt = Annotated[Optional[str], _opt("--optimizer", key="optimizer", help="Optimizer spec: sgd, momentum, adam, 'adam(betas=[0.9, 0.99])', ...")]
@@ -98,17 +98,24 @@ def options_to_config(opts: dict[str, Any]) -> dict:
         ConfigError: a malformed or unknown value, naming the option.
     """
     from gradlab.components.spec import parse_spec
-    from gradlab.train.config import validate_config
+    from gradlab.train.config import model_keys, validate_config
 
     given = {k: v for k, v in opts.items() if v is not None}
     value = lambda key: given.get(key, CLI_DEFAULTS.get(key))  # noqa: E731
     task_spec = parse_spec(value("task"))
     if task_spec.args:
-        raise ConfigError(f"--task {value('task')!r}: give task arguments by keyword, e.g. moons(noise=0.3)")
+        from gradlab.data import TASKS
+        from gradlab.train.config import keyword_example
+
+        example = keyword_example(task_spec.name, task_spec.args[0], TASKS.get(task_spec.name))
+        raise ConfigError(f"--task {value('task')!r}: give task arguments by keyword, e.g. {example}")
     model: dict[str, Any] = {"kind": value("model")}
-    for key in ("act", "init", "bias_init", "norm", "norm_position"):
-        model[key] = value(key)
-    model["dropout"] = parse_dropout(value("dropout"))
+    # the CLI defaults describe the mlp; another builder keeps its own (a cnn's BatchNorm) unless
+    # the option is given, and an option it does not take is kept so the config check names it
+    is_mlp = model_keys(model["kind"]) is not None and "hidden" in model_keys(model["kind"])
+    for key in ("act", "init", "bias_init", "norm", "norm_position", "dropout"):
+        if key in given or is_mlp:
+            model[key] = parse_dropout(value(key)) if key == "dropout" else value(key)
     if "depth" in given or "width" in given:
         if "hidden" in given:
             raise ConfigError("give either --hidden or --depth/--width, not both")
@@ -150,12 +157,36 @@ def dumps(value: Any) -> str:
     return json.dumps(json_safe(value), allow_nan=False)
 
 
-def format_recommendation(rec: dict | None) -> str:
-    """``{"set": {"model.act": "leaky_relu(0.1)"}, "why": ...}`` -> ``model.act=leaky_relu(0.1)``."""
+# config keys a recommendation sets -> the option of `gradlab train` that sets them
+OPTION_FOR_KEY = {
+    "model.act": "--act", "model.init": "--init", "model.bias_init": "--bias-init", "model.norm": "--norm",
+    "model.norm_position": "--norm-position", "model.dropout": "--dropout", "model.hidden": "--hidden",
+    "model.depth": "--depth", "model.width": "--width", "model.kind": "--model", "train.optimizer": "--optimizer",
+    "train.lr": "--lr", "train.epochs": "--epochs", "train.steps": "--steps", "train.batch_size": "--batch-size",
+    "train.schedule": "--schedule", "train.clip_norm": "--clip-norm", "train.clip_value": "--clip-value",
+    "train.max_norm": "--max-norm", "train.weight_decay": "--weight-decay", "train.early_stopping": "--early-stopping",
+}
+
+
+def format_recommendation(rec: dict | None, as_options: bool = False) -> str:
+    """``{"set": {"model.act": "leaky_relu(0.1)"}, "why": ...}`` -> ``model.act=leaky_relu(0.1)``.
+
+    With ``as_options`` and every key an option of ``gradlab train``, the fix is written as the
+    options to add to the command line instead: ``--act 'leaky_relu(0.1)'``.
+    """
+    import shlex
+
     if not rec:
         return ""
-    changes = ", ".join(f"{k}={v}" for k, v in (rec.get("set") or {}).items())
-    return changes or str(rec.get("why", ""))
+    changes = rec.get("set") or {}
+    if as_options and changes and all(k in OPTION_FOR_KEY for k in changes):
+        def cli_value(key: str, v: Any) -> str:
+            if key == "model.hidden" and isinstance(v, (list, tuple)):
+                return ",".join(str(x) for x in v)
+            return "0" if key == "train.batch_size" and v is None else str(v)
+
+        return " ".join(f"{OPTION_FOR_KEY[k]} {shlex.quote(cli_value(k, v))}" for k, v in changes.items())
+    return ", ".join(f"{k}={v}" for k, v in changes.items()) or str(rec.get("why", ""))
 
 
 def print_findings(findings: list[dict], console: Any) -> None:
@@ -175,4 +206,4 @@ def print_findings(findings: list[dict], console: Any) -> None:
         console.print(f"  {escape(f.get('message', ''))}")
         recs = f.get("recommendations") or []
         if recs:
-            console.print(f"  [dim]try:[/dim] {escape(format_recommendation(recs[0]))}")
+            console.print(f"  [dim]try:[/dim] {escape(format_recommendation(recs[0], as_options=True))}")

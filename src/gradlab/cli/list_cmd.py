@@ -53,6 +53,7 @@ def list_components(
         typer.echo(dumps(rows))
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=f"{key} ({len(rows)})")
@@ -60,7 +61,8 @@ def list_components(
     table.add_column("aliases")
     table.add_column("summary", overflow="fold")
     for row in rows:
-        table.add_row(row["name"], ", ".join(row.get("aliases") or []), row.get("summary", ""))
+        # summaries hold brackets ('[lower, upper]') that rich would take for markup and drop
+        table.add_row(escape(row["name"]), escape(", ".join(row.get("aliases") or [])), escape(row.get("summary", "")))
     Console().print(table)
 
 

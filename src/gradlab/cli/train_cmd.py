@@ -14,9 +14,10 @@ from gradlab.cli.common import (
 )
 from gradlab.errors import GradlabError
 
+# paragraphs are single lines: typer keeps hard line breaks, which would cut sentences in --help
 HELP = """Train one network and report dev/test results and the watch's findings.
 
-Without options it trains a 16-16 ReLU MLP (He init, Adam 0.01, 100 epochs) on two moons.
+Without options it trains a 16-16 ReLU MLP (He init, Adam 0.01, 100 epochs) on two moons. The model defaults shown below are the mlp's; --model cnn and resnet keep their own (BatchNorm, PyTorch's init) unless an option is given.
 
 Examples:
 
@@ -60,11 +61,14 @@ def train(
 
 def _print_results(result: Any, config: dict, seed: int) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
     m = result.metrics
-    table = Table(title=f"{config['task']['name']} · {config['model']['kind']} · seed {seed}")
+    # the title goes on its own line: a two-column regression table would wrap it mid-phrase
+    console.print(f"[bold]{escape(str(config['task']['name']))} · {escape(str(config['model']['kind']))} · seed {seed}[/bold]")
+    table = Table()
     table.add_column("split")
     score_key = "accuracy" if "dev_accuracy" in m else None
     if score_key:

@@ -181,10 +181,29 @@ def create_activation(spec: Any, **kwargs: Any) -> nn.Module:
             raise ConfigError(f"activation instance {spec!r} takes no arguments, got {kwargs}")
         return spec
     if isinstance(spec, (str, Spec, type)):
-        return ACTIVATIONS.create(spec, **kwargs)
+        try:
+            module = ACTIVATIONS.create(spec, **kwargs)
+        except ValueError as exc:  # a word where a number belongs: float('x') in a constructor
+            if isinstance(exc, ConfigError):
+                raise
+            raise ConfigError(f"bad arguments for activation {spec!r}: {exc}") from None
+        _check_parameters(module, spec)
+        return module
     if callable(spec):
         return FunctionActivation(spec, **kwargs)
     raise ConfigError(f"expected an activation name, spec, module or function, got {spec!r}")
+
+
+def _check_parameters(module: nn.Module, spec: Any) -> None:
+    """Fail now, naming the spec, on an argument torch accepts but cannot use (``elu(alpha='x')``).
+
+    torch stores such arguments unchecked and only fails deep inside the first forward or init.
+    """
+    try:
+        activation_info(module)
+    except (TypeError, ValueError) as exc:
+        label = spec if isinstance(spec, str) else getattr(spec, "__name__", repr(spec))
+        raise ConfigError(f"bad arguments for activation {label!r}: {exc}") from None
 
 
 def activation_info(obj: Any, **kwargs: Any) -> ActivationInfo | None:

@@ -3,8 +3,9 @@
 ``difflib``'s similarity ratio rewards long shared runs, so a swapped pair of letters ("adma")
 scores closer to a longer name ("adamax") than to the intended one ("adam"). Typing errors are
 mostly single insertions, deletions, substitutions and swaps of neighbours (Damerau 1964), so the
-suggestion is the name at the smallest optimal-string-alignment distance, ties broken by the
-smaller difference in length, then by the order the names were given in.
+suggestion is the name at the smallest optimal-string-alignment distance, ties broken first in
+favour of a name that differs only by a doubled letter ("adamm" is "adam", not "adamw"), then by
+the smaller difference in length, then by the order the names were given in.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ def edit_distance(a: str, b: str) -> int:
     return prev[len(b)]
 
 
+def _undoubled(text: str) -> str:
+    """``"adamm"`` -> ``"adam"``: runs of one letter collapsed to one."""
+    return "".join(c for i, c in enumerate(text) if i == 0 or c != text[i - 1])
+
+
 def max_typos(name: str) -> int:
     """How many edits still count as a typo of ``name``: one per three characters, at least one."""
     return max(1, (len(name) + 1) // 3)
@@ -51,7 +57,7 @@ def closest(name: str, candidates: Iterable[str], limit: int | None = None) -> s
         dist = edit_distance(low, cand.lower())
         if dist == 0 or dist > limit:
             continue
-        key = (dist, abs(len(cand) - len(low)), order)
+        key = (dist, _undoubled(cand.lower()) != _undoubled(low), abs(len(cand) - len(low)), order)
         if best is None or key < best:
             best, choice = key, cand
     return choice

@@ -74,6 +74,25 @@ def _existing(path: Any, what: str) -> Path:
     return p
 
 
+def _load_numpy(path: Any, what: str, archive: bool) -> Any:
+    """``np.load`` of a ``.npy`` (``archive=False``) or ``.npz`` file, with a clear error otherwise.
+
+    numpy's own complaint for a file of the wrong kind is about pickles ("allow_pickle"), which
+    sends the user the wrong way: this names the file and the format it should have.
+    """
+    p = _existing(path, what)
+    expected = ".npz archive (np.savez)" if archive else ".npy array (np.save)"
+    try:
+        loaded = np.load(p, allow_pickle=False)
+    except (ValueError, OSError, EOFError):
+        loaded = None
+    if loaded is None or archive != hasattr(loaded, "files"):
+        if hasattr(loaded, "close"):
+            loaded.close()
+        raise ConfigError(f"{what}: {str(p)!r} is not a {expected}")
+    return loaded
+
+
 def _is_number(text: str) -> bool:
     try:
         float(text)
@@ -85,8 +104,12 @@ def _is_number(text: str) -> bool:
 def read_csv(path: Any, *, header: bool | None = None, delimiter: str = ",") -> tuple[list[str] | None, np.ndarray]:
     """Read a numeric CSV; ``header=None`` detects a header row (any non-numeric cell)."""
     p = _existing(path, "csv")
-    with p.open(newline="") as fh:
-        rows = [r for r in csv.reader(fh, delimiter=delimiter) if r and any(c.strip() for c in r)]
+    try:
+        with p.open(newline="") as fh:
+            rows = [r for r in csv.reader(fh, delimiter=delimiter) if r and any(c.strip() for c in r)]
+    except UnicodeDecodeError:
+        raise ConfigError(f"csv {str(p)!r} is not a text file; for NumPy arrays use npz(path=...) or "
+                          "npy(x=..., y=...)") from None
     if not rows:
         raise ConfigError(f"csv {str(p)!r} is empty")
     if header is None:
@@ -110,7 +133,7 @@ def read_csv(path: Any, *, header: bool | None = None, delimiter: str = ",") -> 
     return names, values
 
 
-@TASKS.register("csv", help="a numeric CSV file: csv(path, target=-1, header=None)")
+@TASKS.register("csv", help="a numeric CSV file: csv(path='data.csv', target=-1, header=None)")
 def csv_task(
     path: Any = None, *, seed: int = 0, target: int | str = -1, header: bool | None = None,
     delimiter: str = ",", kind: str = "auto", split: Sequence[float | int] = DEFAULT_SPLIT,
@@ -141,18 +164,18 @@ def npy_task(
     split: Sequence[float | int] = DEFAULT_SPLIT, shuffle: bool = True, normalize: bool = False,
 ) -> Task:
     """A task from ``X`` and ``y`` stored as two ``.npy`` files."""
-    X = np.load(_existing(x, "npy x"), allow_pickle=False)
-    Y = np.load(_existing(y, "npy y"), allow_pickle=False)
+    X = _load_numpy(x, "npy x", archive=False)
+    Y = _load_numpy(y, "npy y", archive=False)
     return task_from_arrays("npy", X, Y, seed=seed, kind=kind, split=split, shuffle=shuffle, normalize=normalize)
 
 
-@TASKS.register("npz", help="one .npz archive holding X and y: npz(path, x_key='X', y_key='y')")
+@TASKS.register("npz", help="one .npz archive holding X and y: npz(path='data.npz', x_key='X', y_key='y')")
 def npz_task(
     path: Any = None, *, seed: int = 0, x_key: str = "X", y_key: str = "y", kind: str = "auto",
     split: Sequence[float | int] = DEFAULT_SPLIT, shuffle: bool = True, normalize: bool = False,
 ) -> Task:
     """A task from an ``.npz`` archive (keys ``X``/``x`` and ``y`` by default)."""
-    with np.load(_existing(path, "npz"), allow_pickle=False) as archive:
+    with _load_numpy(path, "npz", archive=True) as archive:
         keys = list(archive.keys())
         xk = "x" if x_key == "X" and "X" not in keys and "x" in keys else x_key
         for key in (xk, y_key):

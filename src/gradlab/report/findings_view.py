@@ -44,7 +44,7 @@ def fold_findings(data: ReportData, trial_ids: list[str]) -> list[dict]:
 
 
 def _rec_html(rec: dict) -> str:
-    settings = ", ".join(f"{k} = {json.dumps(v)}" for k, v in (rec.get("set") or {}).items())
+    settings = ", ".join(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in (rec.get("set") or {}).items())
     why = rec.get("why", "")
     return (f"<li><code>{escape(settings)}</code>" + (f" — {escape(str(why))}" if why else "")
             + "</li>")

@@ -116,7 +116,7 @@ def groups_section(data: ReportData) -> str:
     """A section per trial group: its settings and its trials."""
     parts = []
     for g in data.groups:
-        settings = ", ".join(f"<code>{_e(k)} = {_e(json.dumps(v))}</code>" for k, v in g.overrides.items())
+        settings = ", ".join(f"<code>{_e(k)} = {_e(json.dumps(v, ensure_ascii=False))}</code>" for k, v in g.overrides.items())
         parts.append(f'<div class="group"><h3>{_e(g.label)}</h3>'
                      f"<p>{settings or 'the base configuration'}</p>{_trial_rows(data, g.trial_ids)}</div>")
     return "".join(parts)
@@ -126,7 +126,7 @@ def render_html(data: ReportData, figures: list[FigureItem]) -> str:
     """The whole page as a string."""
     n_done = sum(t.get("status") == "done" for t in data.trials)
     n_failed = sum(t.get("status") == "failed" for t in data.trials)
-    axes = "; ".join(f"{_e(k)} ∈ {{{', '.join(_e(json.dumps(v)) for v in vals)}}}"
+    axes = "; ".join(f"{_e(k)} ∈ {{{', '.join(_e(json.dumps(v, ensure_ascii=False)) for v in vals)}}}"
                      for k, vals in data.axes.items()) or "none"
     versions = ", ".join(f"{_e(k)} {_e(v)}" for k, v in data.versions.items())
     stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
@@ -142,7 +142,7 @@ metric <code>{_e(data.metric)}</code> · swept: {axes}</p></header>
 <section id=figures><h2>Figures</h2>{''.join(figure_html(f) for f in figures)}</section>
 <section id=groups><h2>Groups</h2>{groups_section(data)}</section>
 <section id=configuration><h2>Configuration</h2>
-<pre>{_e(json.dumps(data.spec, indent=2, sort_keys=False, default=str))}</pre></section>
+<pre>{_e(json.dumps(data.spec, indent=2, sort_keys=False, default=str, ensure_ascii=False))}</pre></section>
 <footer>Written by gradlab on {stamp}{' · ' + versions if versions else ''}.</footer>
 </main>"""
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

@@ -26,6 +26,12 @@ DEFAULT_CONFIG: dict = {
     "watch": {"enabled": True, "every": 10, "rules": {}},
 }
 
+# model builders a run config cannot train: the Trainer fits one network to (x, y) pairs
+NOT_TRAINABLE = {
+    "gan": "a GAN needs an adversarial loop, which the Trainer does not run; build it with "
+           "gradlab.models.gan(...) and train generator and discriminator in your own loop",
+}
+
 # builder arguments that build() supplies itself: never config keys
 _SUPPLIED = {"model": {"input_shape", "in_features", "n_outputs"}, "task": {"seed"}}
 
@@ -135,9 +141,10 @@ def _task_section(given: dict) -> dict:
     name = section["name"]
     if isinstance(name, str):
         spec = _checked(lambda: parse_spec(name), "task.name")
-        if spec.args:
-            raise ConfigError(f"task.name {name!r}: give task arguments by keyword, e.g. moons(noise=0.3)")
         builder = _checked(lambda: TASKS.get(spec.name), "task.name")
+        if spec.args:
+            raise ConfigError(f"task.name {name!r}: give task arguments by keyword, e.g. "
+                              f"{keyword_example(spec.name, spec.args[0], builder)}")
         section = {**section, "name": TASKS.canonical_name(spec.name), **spec.kwargs}
     elif callable(name):
         builder = name
@@ -147,24 +154,53 @@ def _task_section(given: dict) -> dict:
     return section
 
 
+def keyword_example(name: str, value: Any, builder: Callable) -> str:
+    """``csv('a.csv')`` -> ``"csv(path='a.csv')"``: the first positional value put by keyword."""
+    accepted = _accepted(builder, "task") or []
+    key = accepted[0] if accepted else "noise"
+    return f"{name}({key}={value!r})"
+
+
 def _model_section(given: dict) -> dict:
     from gradlab.models import MODELS
 
     kind = given.get("kind", DEFAULT_CONFIG["model"]["kind"])
     builder = _checked(lambda: MODELS.get(kind), "model.kind")
+    if isinstance(kind, str) and MODELS.canonical_name(kind) in NOT_TRAINABLE:
+        raise ConfigError(f"model.kind {kind!r}: {NOT_TRAINABLE[MODELS.canonical_name(kind)]}")
     accepted = _accepted(builder, "model")
     if isinstance(kind, str) and MODELS.canonical_name(kind) == "mlp":
         defaults = dict(DEFAULT_CONFIG["model"], kind="mlp")
         if "hidden" not in given and ("depth" in given or "width" in given):
             defaults.pop("hidden")  # depth x width replaces the default hidden sizes
     else:
-        # another builder: keep only the defaults it understands (act, init, ...), not mlp's sizes
-        defaults = {k: v for k, v in DEFAULT_CONFIG["model"].items()
+        # another builder: its own defaults for the keys it shares with mlp (a cnn or resnet
+        # defaults to BatchNorm; mlp's norm 'none' must not switch it off), never mlp's sizes
+        own = _builder_defaults(builder)
+        defaults = {k: own.get(k, v) for k, v in DEFAULT_CONFIG["model"].items()
                     if k != "hidden" and (accepted is None or k in accepted)}
         defaults["kind"] = kind
     section = {**defaults, **copy.deepcopy(given)}
     _check_keys("model", section, accepted, {"kind"})
     return section
+
+
+def model_keys(kind: Any) -> list[str] | None:
+    """The ``model.*`` keys a model kind takes (None: any), e.g. to drop defaults it does not use."""
+    from gradlab.models import MODELS
+
+    builder = _checked(lambda: MODELS.get(kind), "model.kind")
+    accepted = _accepted(builder, "model")
+    return None if accepted is None else ["kind", *accepted]
+
+
+def _builder_defaults(builder: Callable) -> dict:
+    """The keyword defaults of a builder's signature (empty when it has none to read)."""
+    try:
+        params = inspect.signature(builder).parameters.values()
+    except (TypeError, ValueError):
+        return {}
+    return {p.name: p.default for p in params if p.default is not inspect.Parameter.empty}
 
 
 def _check_keys(name: str, section: dict, accepted: list[str] | None, own: set[str]) -> None:
