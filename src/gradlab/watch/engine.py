@@ -409,15 +409,26 @@ class WatchEngine:
         self._last_report = max(self._last_report, step)
         self._busy = True
         try:
-            sums = [s for s in (site.sum_state() for site in self._sites.values()) if s is not None]
-            sums += list(self._fwd_acc.values())
-            dist.all_reduce_(sums, "sum")
-            dist.all_reduce_([s.runmax for s in self._sites.values() if s.runmax is not None], "max")
+            sites = list(self._sites.values())
+            if dist.world_size() > 1:
+                sums = [s for s in (site.sum_state() for site in sites) if s is not None]
+                dist.all_reduce_(sums + list(self._fwd_acc.values()), "sum")
+                dist.all_reduce_([s.runmax for s in sites if s.runmax is not None], "max")
             blocks = self._pending
             self._pending = []
-            for site in self._sites.values():
-                names, values = site.report()
-                if values is not None:
+            states = [site.report_tensors() for site in sites]
+            reads = [a for a, _, _ in states if a is not None] + [d for _, d, _ in states if d is not None]
+            flat = torch.cat([t.reshape(-1).to("cpu", S.F64) for t in reads]).tolist() if reads else []
+            n_acc = sum(a is not None for a, _, _ in states)
+            ai, di = 0, n_acc * S.ACC_SIZE
+            for site, (a, d, n_units) in zip(sites, states):
+                acc = dead = None
+                if a is not None:
+                    acc, ai = flat[ai : ai + S.ACC_SIZE], ai + S.ACC_SIZE
+                if d is not None:
+                    dead, di = flat[di], di + 1
+                names, values = site.report(acc, dead, n_units)
+                if values:
                     blocks.append(([(site.name, n) for n in names], values))
             for li in sorted(self._fwd_seen):
                 acc = self._fwd_acc[li]
@@ -442,8 +453,13 @@ class WatchEngine:
         keys: list[tuple[int, str, str]] = []
         for ks, vec in blocks:
             keys += [(step, layer, stat) for layer, stat in ks]
-        if blocks:
-            values = torch.cat([v.reshape(-1).to(device="cpu", dtype=S.F64) for _, v in blocks]).tolist()
+        tensors = [v.reshape(-1).to(device="cpu", dtype=S.F64) for _, v in blocks if isinstance(v, Tensor)]
+        read = iter(torch.cat(tensors).tolist() if tensors else [])
+        for _, v in blocks:  # tensor blocks were read in one transfer; host blocks are lists
+            if isinstance(v, Tensor):
+                values += [next(read) for _ in range(v.numel())]
+            else:
+                values += v
         if losses:
             lv = [l if isinstance(l, Tensor) else torch.tensor(float(l)) for _, l in losses]
             lt = torch.stack([t.to("cpu", torch.float64) for t in lv])

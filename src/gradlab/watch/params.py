@@ -14,6 +14,14 @@ from torch import Tensor, nn
 from gradlab.watch import stats as S
 
 
+def _stack_norms(tensors: list[Tensor]) -> Tensor:
+    """L2 norms of all tensors in one ``_foreach_norm`` call, as one float32 vector."""
+    norms = torch._foreach_norm(tensors)
+    if len({n.dtype for n in norms}) == 1:
+        return torch.stack(norms).float()
+    return torch.stack([n.float() for n in norms])
+
+
 class ParamLayers:
     """Gradient, weight, update and symmetry vitals of the layers that own parameters.
 
@@ -43,12 +51,16 @@ class ParamLayers:
         self._snap: tuple[list[int], list[int], list[Tensor], Tensor] | None = None
         self._wsq: Tensor | None = None
         self.disabled: set[str] = set()
+        self._owner_cache: dict = {}
 
     def __len__(self) -> int:
         return len(self.names)
 
     def _layer_sum(self, values: Tensor, idx: list[int]) -> Tensor:
-        owner = torch.tensor([self.owner[i] for i in idx], device=values.device)
+        key = (tuple(idx), values.device)
+        owner = self._owner_cache.get(key)
+        if owner is None:
+            owner = self._owner_cache[key] = torch.tensor([self.owner[i] for i in idx], device=values.device)
         out = torch.zeros(len(self.names), dtype=S.F64, device=values.device)
         return out.index_add_(0, owner, values.to(S.F64))
 
@@ -57,7 +69,7 @@ class ParamLayers:
         if not self.params:
             return [], None
         ws = [p.detach() for p in self.params]
-        wn = torch.stack([n.float() for n in torch._foreach_norm(ws)])
+        wn = _stack_norms(ws)
         has = [i for i, p in enumerate(self.params) if p.grad is not None and not p.grad.is_sparse]
         all_idx = list(range(len(ws)))
         wsq = self._layer_sum(wn * wn, all_idx)
@@ -66,7 +78,7 @@ class ParamLayers:
         parts: list[Tensor] = []
         L = len(self.names)
         if has:
-            gn = torch.stack([n.float() for n in torch._foreach_norm([self.params[i].grad.detach() for i in has])])
+            gn = _stack_norms([self.params[i].grad.detach() for i in has])
             gsq = self._layer_sum(gn * gn, has)
             layers_g = sorted({self.owner[i] for i in has})
             keys += [(self.names[self.owner[i]], f"grad_norm/{self.pnames[i]}") for i in has]
@@ -82,9 +94,9 @@ class ParamLayers:
         keys += [(name, "weight_norm") for name in self.names]
         keys += [(name, "nonfinite_weight") for name in self.names]
         parts += [wsq.sqrt(), self._nonfinite(wsq, ws, all_idx)]
-        for i in self.sym:
-            keys.append((self.names[self.owner[i]], "row_symmetry"))
-            parts.append(S.row_symmetry(self.params[i], wn[i] * wn[i]).reshape(1))
+        if self.sym:
+            keys += [(self.names[self.owner[i]], "row_symmetry") for i in self.sym]
+            parts.append(S.row_symmetry_many([self.params[i] for i in self.sym], wn[self.sym]))
         assert sum(p.numel() for p in parts) == len(keys) and L == len(self.names)
         return keys, torch.cat([p.reshape(-1).to(S.F64) for p in parts])
 

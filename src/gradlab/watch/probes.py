@@ -10,6 +10,8 @@ turns both into vitals and starts a new window.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor
 
@@ -136,50 +138,59 @@ class ActivationSite:
         self._folded = True
         return self.acc
 
-    def report(self) -> tuple[list[str], Tensor | None]:
-        """Stat names and their values for the window just closed; then reset the window."""
-        names: list[str] = []
-        parts: list[Tensor] = []
-        info = self.info
+    def report_tensors(self) -> tuple[Tensor | None, Tensor | None, int]:
+        """The window's device state to read: accumulator, dead-unit count, unit count.
+
+        The engine stacks these for all sites and reads them to the host in one transfer, then
+        calls :meth:`report`; arithmetic on a dozen scalars is cheaper in Python than as ops.
+        """
+        dead = None
+        n_units = 0
         if self.runmax is not None:
-            alive = self.runmax > info.dead_threshold
-            n_units = alive.numel()
-            dead = (~alive).sum().to(S.F64)
+            n_units = self.runmax.numel()
+            dead = (self.runmax <= self.info.dead_threshold).sum().to(S.F64)
+        acc = self.acc if self.host_n[0] > 0 or self._folded else None
+        return acc, dead, n_units
+
+    def report(self, acc: list[float] | None, dead: float | None, n_units: int) -> tuple[list[str], list[float]]:
+        """Stat names and values of the window just closed from the host copies; resets the window."""
+        names: list[str] = []
+        vals: list[float] = []
+        info = self.info
+        if dead is not None:
             names += ["dead_frac", "dead_units", "n_units"]
-            parts += [dead / n_units, dead, dead.new_tensor(float(n_units))]
+            vals += [dead / n_units, dead, float(n_units)]
         elif not info.can_die and self.dims is not None:
             names += ["dead_frac", "dead_units"]
-            parts += [torch.zeros(2, dtype=S.F64)]
-        acc = self.sum_state()
-        if acc is not None and self.host_n[0] > 0:
+            vals += [0.0, 0.0]
+        if acc is not None:
+            if not self._folded:
+                acc[S.PRE_N], acc[S.OUT_N], acc[S.SAT_UNITS_N] = self.host_n
+        if acc is not None and acc[S.PRE_N] > 0:
             names += ["pre_mean", "pre_std", "neg_frac"]
-            neg = (acc[S.PRE_NZ] - acc[S.PRE_SGN]) * 0.5
-            parts.append(_mean_std_frac(acc, S.PRE_N, S.PRE_S1, S.PRE_S2, neg))
-            if self.host_n[1] > 0:
+            vals += _mean_std_frac(acc, S.PRE_N, S.PRE_S1, S.PRE_S2, (acc[S.PRE_NZ] - acc[S.PRE_SGN]) * 0.5)
+            if acc[S.OUT_N] > 0:
                 names += ["out_mean", "out_std", "zero_frac", "nonfinite_out"]
                 if self.fast:  # relu(z) == 0 where z <= 0: n_out - n_pos(z)
                     zero = acc[S.OUT_N] - (acc[S.PRE_NZ] + acc[S.PRE_SGN]) * 0.5
                 else:
                     zero = acc[S.OUT_N] - acc[S.OUT_NZ]
-                parts.append(_mean_std_frac(acc, S.OUT_N, S.OUT_S1, S.OUT_S2, zero))
-                parts.append(acc[S.OUT_NONFINITE : S.OUT_NONFINITE + 1])
+                vals += _mean_std_frac(acc, S.OUT_N, S.OUT_S1, S.OUT_S2, zero)
+                vals.append(acc[S.OUT_NONFINITE])
             if info.bounded:
                 names += ["sat_frac", "sat_unit_frac"]
-                parts.append(acc[S.SAT_COUNT] / acc[S.PRE_N].clamp_min(1.0))
-                parts.append(acc[S.SAT_UNITS] / acc[S.SAT_UNITS_N].clamp_min(1.0))
+                vals += [acc[S.SAT_COUNT] / max(acc[S.PRE_N], 1.0), acc[S.SAT_UNITS] / max(acc[S.SAT_UNITS_N], 1.0)]
         self.runmax = None
         if self.acc is not None:
             self.acc.zero_()
         self.host_n = [0.0, 0.0, 0.0]
         self._folded = False
-        if not parts:
-            return [], None
-        device = parts[0].device
-        return names, torch.cat([p.reshape(-1).to(device) for p in parts])
+        return names, vals
 
 
-def _mean_std_frac(acc: Tensor, n_i: int, s1_i: int, s2_i: int, count: Tensor) -> Tensor:
-    n = acc[n_i].clamp_min(1.0)
+def _mean_std_frac(acc: list[float], n_i: int, s1_i: int, s2_i: int, count: float) -> list[float]:
+    n = max(acc[n_i], 1.0)
     mean = acc[s1_i] / n
-    var = (acc[s2_i] / n - mean * mean).clamp_min(0.0)
-    return torch.stack([mean, var.sqrt(), count / n])
+    var = acc[s2_i] / n - mean * mean
+    # max() would turn NaN into 0; keep NaN so a non-finite window reads non-finite.
+    return [mean, math.sqrt(var) if var > 0 else (var if var != var else 0.0), count / n]

@@ -124,6 +124,26 @@ def row_symmetry(weight: Tensor, weight_sq: Tensor) -> Tensor:
     return gap.sqrt()
 
 
+def row_symmetry_many(weights: list[Tensor], norms: Tensor) -> Tensor:
+    """:func:`row_symmetry` of several weights at once (``norms``: their Frobenius norms).
+
+    Two passes per weight (the mean row and its squared norm); the scalar tail runs once,
+    vectorised, which matters on small models where each op costs more than its arithmetic.
+    """
+    rows, msq = [], []
+    for weight in weights:
+        w = weight.detach().reshape(weight.shape[0], -1)
+        w = w if w.dtype in (torch.float32, torch.float64) else w.float()
+        m = w.mean(dim=0)
+        msq.append(torch.dot(m, m).to(F64))
+        rows.append(w.shape[0])
+    out = torch.tensor(rows, dtype=F64, device=norms.device)
+    wsq = norms.to(F64) ** 2
+    gap = 1.0 - out * torch.stack(msq) / wsq.clamp_min(1e-300)
+    gap = torch.where((gap < 1e-6) | (wsq <= 0), torch.zeros_like(gap), gap)
+    return gap.sqrt()
+
+
 def histogram(x: Tensor, bins: int) -> tuple[Tensor, list[float]] | None:
     """Counts over ``bins`` equal bins spanning ``[min, max]`` of ``x`` (negatives kept).
 
