@@ -83,3 +83,21 @@ def test_configuration_shows_non_ascii_text_as_written(tmp_path):
     config = page[page.index("<section id=configuration>"):]
     assert "&quot;description&quot;: &quot;Seed 002 §1: naïve zero init — η 0.2&quot;" in config
     assert "\\u00a7" not in page and "\\u" not in config
+
+
+def test_out_into_a_new_folder_is_created_and_an_unwritable_out_is_one_line(study_dir, tmp_path):
+    # regression: `gradlab report DIR -o new/folder/report.html` died with a FileNotFoundError traceback
+    from typer.testing import CliRunner
+
+    from gradlab.cli.app import app
+
+    runner = CliRunner()
+    target = tmp_path / "new" / "folder" / "report.html"
+    result = runner.invoke(app, ["report", str(study_dir), "--no-replay", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    result = runner.invoke(app, ["report", str(study_dir), "--no-replay", "-o", str(blocker / "report.html")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr.strip().startswith("error: cannot write the report to")

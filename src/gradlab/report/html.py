@@ -13,6 +13,7 @@ from html import escape
 from importlib import resources
 from pathlib import Path
 
+from gradlab.errors import ConfigError
 from gradlab.report._style import to_data_uri
 from gradlab.report.findings_view import findings_section
 from gradlab.report.model import ComparisonRow, ReportData
@@ -163,6 +164,7 @@ def write_report(study_dir: str | Path, out: str | Path | None = None, *,
 
     Raises:
         StoreError: when ``study_dir`` holds no readable study.
+        ConfigError: when ``out`` cannot be written (a file where a folder should be, no access).
     """
     from gradlab.report.data import load_report_data
     from gradlab.report.study_figures import build_figures
@@ -176,5 +178,10 @@ def write_report(study_dir: str | Path, out: str | Path | None = None, *,
         for item in figures:
             item.close()
     path = Path(out) if out is not None else study_dir / "report.html"
-    path.write_text(page, encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)  # --out into a folder not made yet
+        path.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write the report to {str(path)!r}: {exc.strerror or exc}; "
+                          "choose another --out") from None
     return path
