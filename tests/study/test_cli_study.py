@@ -83,3 +83,21 @@ def test_errors_are_one_line_and_exit_2(args, message, tmp_path):
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_run_says_how_to_get_tensorboard_logs_without_writing_them(study_dir):
+    root, result = study_dir
+    assert "TensorBoard logs" in result.output and "--tensorboard" in result.output
+    assert not (root / "out" / "tb").exists()
+
+
+def test_run_with_tensorboard_writes_one_run_per_trial(tmp_path):
+    pytest.importorskip("tensorboard")
+    (tmp_path / "s.toml").write_text(STUDY.replace("seeds = 2", "seeds = 1"))
+    result = runner.invoke(app, ["run", str(tmp_path / "s.toml"), "--out", str(tmp_path / "out"),
+                                 "--workers", "1", "--no-progress", "--tensorboard"])
+    assert result.exit_code == 0, result.output
+    runs = sorted(p for p in (tmp_path / "out" / "tb").iterdir() if p.is_dir())
+    assert len(runs) == 2  # two configurations x one seed
+    assert all(any(f.name.startswith("events.out.tfevents") for f in r.rglob("*")) for r in runs)
+    assert "TensorBoard runs:" in result.output

@@ -57,6 +57,29 @@ def print_results(results, console=None) -> None:
             console.print(f"  {label}: {codes}", highlight=False)
 
 
+def _tensorboard_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("tensorboard") is not None
+
+
+def _write_tensorboard(out_dir: Path, wanted: bool) -> None:
+    """TensorBoard runs in DIR/tb/<trial>/ when asked; otherwise one line saying how to get them.
+
+    Not written by default: every vital of every epoch becomes a scalar event, which for the
+    built-in studies (millions of points) takes longer than the study itself.
+    """
+    if not wanted:
+        how = (f"gradlab report {out_dir} --tensorboard" if _tensorboard_installed()
+               else "pip install 'gradlab[tensorboard]', then gradlab run ... --tensorboard")
+        typer.echo(f"TensorBoard logs (per-trial curves and vitals, HParams): {how}")
+        return
+    from gradlab.report.tensorboard import export_tensorboard
+
+    tb = export_tensorboard(out_dir)
+    typer.echo(f"TensorBoard runs: {tb} (view: tensorboard --logdir {tb})")
+
+
 def _write_report(out_dir: Path) -> None:
     try:
         html = importlib.import_module("gradlab.report.html")
@@ -82,6 +105,9 @@ def register(app: typer.Typer) -> None:
             help="local | ensemble | ray (default: the study file's `executor`, else local)."),
         set_: List[str] = typer.Option([], "--set", help="Change a fixed key: --set train.epochs=50 (repeatable)."),
         no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar."),
+        tensorboard: bool = typer.Option(
+            False, "--tensorboard",
+            help="Also write TensorBoard runs (curves, vitals, HParams) to DIR/tb/<trial>/."),
     ) -> None:
         """Run (or resume) a study and print its comparison table.
 
@@ -89,6 +115,7 @@ def register(app: typer.Typer) -> None:
           gradlab run dying-relu
           gradlab run my_study.toml --out runs/mine --seeds 5 --workers 2
           gradlab run slope-sweep --set train.epochs=20
+          gradlab run zero-init --tensorboard
         """
         from gradlab.study.results import analyze
         from gradlab.study.runner import run_study
@@ -104,6 +131,7 @@ def register(app: typer.Typer) -> None:
                            f"(gradlab status {summary.out_dir} --failed)", err=True)
             print_results(analyze(summary.out_dir))
             _write_report(Path(summary.out_dir))
+            _write_tensorboard(Path(summary.out_dir), tensorboard)
         except GradlabError as exc:
             raise _fail(exc) from None
 

@@ -30,8 +30,8 @@ class StudyProgress:
 
             self._bar = Progress(
                 TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("{task.fields[counts]}"), TimeElapsedColumn(),
-                TextColumn("left"), TimeRemainingColumn(),
+                TextColumn("{task.fields[counts]}"), TimeElapsedColumn(), TextColumn("elapsed ·"),
+                TimeRemainingColumn(), TextColumn("left"),
                 console=Console(stderr=True), transient=False,
             )
             self._task = self._bar.add_task(title, total=total, counts=self.counts_text())

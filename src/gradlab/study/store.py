@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Iterator
 
 from gradlab.errors import StoreError
+from gradlab.study.thin import thin_vitals
 
 SCHEMA_VERSION = 1
 DB_NAME = "gradlab.sqlite"
@@ -283,7 +284,7 @@ class Store:
                 " VALUES (?, ?, ?, ?, ?)",
                 [
                     (tid, int(v.get("epoch", v.get("step", 0))), v["layer"], v["stat"], _num(v["value"]))
-                    for v in result.get("vitals", [])
+                    for v in thin_vitals(result.get("vitals", []))
                 ],
             )
             db.executemany(
