@@ -193,3 +193,23 @@ def test_histograms_keep_negative_values():
     z = model[0](x)
     assert edges[0] == pytest.approx(z.min().item()) and edges[0] < 0
     assert sum(counts) == z.numel()
+
+
+@pytest.mark.parametrize("act", [nn.Sigmoid(), nn.Tanh(), nn.ReLU()], ids=["sigmoid", "tanh", "relu"])
+def test_out_counts_of_finite_and_nonfinite_outputs(act):
+    model = nn.Sequential(nn.Linear(2, 5), act, nn.Linear(5, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    x = torch.randn(8, 2)
+    with gradlab.watch(model, optimizer=opt, every=1) as w:
+        train(model, opt, x, torch.randn(8, 1), 1)
+        y = act(model[0](x)).detach()  # before the NaN step (lr=0 * NaN grads makes weights NaN)
+        x_bad = x.clone()
+        x_bad[:3, 0] = float("nan")  # rows 0..2 of every unit: 3 * 5 non-finite outputs
+        opt.zero_grad()
+        model(x_bad).sum().backward()
+        opt.step()
+    nf = dict(zip(*w.vitals.series("1", "nonfinite_out")))
+    assert nf[0] == 0 and nf[1] == 15
+    assert dict(zip(*w.vitals.series("1", "zero_frac")))[0] == pytest.approx((y == 0).double().mean().item())
+    assert dict(zip(*w.vitals.series("0", "nonfinite_out")))[1] == 15
+    assert dict(zip(*w.vitals.series("0", "nonfinite_in")))[1] == 3

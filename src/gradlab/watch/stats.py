@@ -16,9 +16,9 @@ F64 = torch.float64
 
 # Layout of an activation site's accumulator (float64, summed over calls, steps and ranks).
 # Raw sums only (SGN = Σsign, NZ = Σsign² = nonzero count); counts are derived at report time.
-PRE_N, PRE_S1, PRE_S2, PRE_SGN, PRE_NZ, OUT_N, OUT_S1, OUT_S2, OUT_NZ, OUT_NONFINITE = range(10)
-SAT_COUNT, SAT_UNITS, SAT_UNITS_N = range(10, 13)
-ACC_SIZE = 13
+PRE_N, PRE_S1, PRE_S2, PRE_SGN, PRE_NZ, OUT_N, OUT_S1, OUT_S2, OUT_SGN, OUT_NZ, OUT_NONFINITE = range(11)
+SAT_COUNT, SAT_UNITS, SAT_UNITS_N = range(11, 14)
+ACC_SIZE = 14
 
 
 def as_float(x: Tensor) -> Tensor:
