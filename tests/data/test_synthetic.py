@@ -145,3 +145,16 @@ def test_callable_builders_are_accepted():
         return create_task("moons", seed=seed + 1)
 
     assert torch.equal(create_task(mine, seed=1).train[0], create_task("moons", seed=2).train[0])
+
+
+@pytest.mark.parametrize("spec", ["moons(noise=-1.0)", "circles(noise=-0.5)", "spirals(noise='lots')",
+                                  "teacher(noise=-0.1)", "images(noise=-1.0)"])
+def test_negative_or_non_numeric_noise_is_a_config_error(spec):
+    # regression: moons(noise=-1) trained silently (the sign of a std is meaningless)
+    from gradlab.data import create_task
+
+    with pytest.raises(ConfigError, match="noise"):
+        create_task(spec, seed=0)
+    name = spec.split("(")[0]
+    with pytest.raises(ConfigError, match="noise"):
+        create_task(name, seed=0, noise=-1.0)

@@ -7,6 +7,8 @@ seed gives bit-identical tensors and a task never disturbs a training run's rand
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -110,6 +112,14 @@ def _three(parts: list, split: Sequence) -> list:
     return parts
 
 
+def _check_noise(noise: Any) -> None:
+    """Every built-in task's ``noise`` is a standard deviation: a number >= 0 (or None for none)."""
+    if noise is None:
+        return
+    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not math.isfinite(noise) or noise < 0:
+        raise ConfigError(f"task noise is the std of Gaussian noise: a number >= 0, got {noise!r}")
+
+
 def create_task(spec_or_name: Any, seed: int = 0, **kw: Any) -> Task:
     """Build a task from a name, a spec (``"moons(noise=0.3)"``) or a builder callable.
 
@@ -126,6 +136,12 @@ def create_task(spec_or_name: Any, seed: int = 0, **kw: Any) -> Task:
         return spec_or_name
     import gradlab.data  # noqa: F401  (registers the built-in tasks)
 
+    given = dict(kw)
+    if isinstance(spec_or_name, str):
+        from gradlab.components.spec import parse_spec
+
+        given.update(parse_spec(spec_or_name).kwargs)
+    _check_noise(given.get("noise", 0.0))
     task = TASKS.create(spec_or_name, seed=seed, **kw)
     if not isinstance(task, Task):
         raise ConfigError(f"task builder {spec_or_name!r} returned {type(task).__name__}, not a Task")
