@@ -144,3 +144,26 @@ def test_poor_init_scale_from_first_report():
     assert f.code == "poor_init_scale" and f.evidence["ratio"] == pytest.approx(1e-4)
     ok = FakeVitals({("act1", "pre_std"): [1.0], ("act2", "pre_std"): [0.4], ("act3", "pre_std"): [0.2]})
     assert diagnose(ok, layers) == []
+
+
+def test_update_ratio_finding_carries_the_step_it_first_held():
+    # regression: the finding had step None during training (None is reserved for the checkup)
+    # fc1 moves normally for two reports (steps 0, 10), then stalls: the worst layer, from step 20
+    v = FakeVitals({("fc1", "update_ratio"): [1e-3, 1e-3, 1e-9, 1e-9, 1e-9, 1e-9],
+                    ("fc2", "update_ratio"): [1e-8] * 6})
+    (f,) = [f for f in diagnose(v, mlp_layers(1)) if f.code == "update_ratio"]
+    assert (f.evidence["worst_layer"], f.step) == ("fc1", 20)
+
+
+def test_every_training_finding_of_the_zoo_has_a_step():
+    import torch
+
+    import zoo
+
+    from gradlab.diagnose import diagnose as run_rules
+
+    torch.manual_seed(0)
+    s = zoo.tiny_lr()
+    w = zoo.train_watched(s)
+    findings = run_rules(w.vitals, w.layers, context=s["context"])
+    assert findings and all(isinstance(f.step, int) for f in findings), [str(f) for f in findings]

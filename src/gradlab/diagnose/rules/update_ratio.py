@@ -47,4 +47,8 @@ def rule(vitals, layers, config: dict) -> list[Finding]:
     message = (f"A typical step changes the weights by {typical:.1e} of their size "
                + ("(about 1e-3 is healthy): they barely move." if direction == "small"
                   else "(about 1e-3 is healthy): every step rewrites them."))
-    return [Finding(CODE, "warning", None, None, evidence, message, fixes.update_ratio(evidence, context))]
+    # the step: where the worst layer first crossed the threshold (a watch finding always has one)
+    steps, vals = view.finite_series(worst, "update_ratio")
+    off = [st for st, v in zip(steps, vals) if (v < config["small"] if direction == "small" else v > config["large"])]
+    step = off[0] if off else steps[0]
+    return [Finding(CODE, "warning", None, step, evidence, message, fixes.update_ratio(evidence, context))]
