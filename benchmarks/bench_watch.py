@@ -1,6 +1,6 @@
 """Overhead of gradlab.watch: time ratios watched/plain, interleaved in one process, and memory.
 
-    python benchmarks/bench_watch.py            # full run (a few minutes on 2 cores)
+    python benchmarks/bench_watch.py            # full run (about 7 minutes on the shared 2 cores)
     python benchmarks/bench_watch.py --quick    # a rough pass
 
 Workloads (CPU, 2 threads, SGD):
@@ -9,14 +9,18 @@ Workloads (CPU, 2 threads, SGD):
   W3  4 convs 3-32-64-64-128 with BatchNorm and ReLU, batch 64 of 3x32x32
 Plain and watched blocks alternate; each ratio is the median of per-block ratios. Memory: peak
 RSS of a child process training W2 plain vs watched (ru_maxrss; the watch's tensors live in the
-same allocator, so any extra copy shows up there), and the watched child's RSS after 10% and
-100% of its steps (flat = bounded history).
+same allocator, so any extra copy shows up there). Flatness: a W2 step takes a few hundred ms
+here, so 20 000 W2 steps would take hours; what grows with the number of steps is the history
+(one report per sampled step), not the model, so a child trains the seed MLP (W1) for 20 000
+watched steps with every=1 (20 000 reports, the worst case) and prints its RSS after 2 000 and
+after 20 000 steps. The load average is printed because the machine is shared.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import resource
 import statistics
 import subprocess
@@ -87,19 +91,25 @@ def ratio(name: str, options: dict, blocks: int, steps: int) -> float:
 
 
 def child(mode: str, steps: int) -> None:
-    torch.set_num_threads(2)
+    torch.set_num_threads(1 if mode == "flat" else 2)  # flatness is memory, not time
+    if mode == "flat":
+        model, x, y, loss_fn = workload("W1")
+        opt = torch.optim.SGD(model.parameters(), lr=1e-2)
+        with gradlab.watch(model, optimizer=opt, every=1) as w:
+            block(model, opt, x, y, loss_fn, steps // 10, w)
+            early = _rss_kib()
+            block(model, opt, x, y, loss_fn, steps - steps // 10, w)
+            late = _rss_kib()
+        print(early, late)
+        return
     model, x, y, loss_fn = workload("W2")
     opt = torch.optim.SGD(model.parameters(), lr=1e-3)
     if mode == "plain":
         block(model, opt, x, y, loss_fn, steps)
-        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, 0)
-        return
-    with gradlab.watch(model, optimizer=opt) as w:
-        block(model, opt, x, y, loss_fn, max(1, steps // 10), w)
-        early = _rss_kib()
-        block(model, opt, x, y, loss_fn, steps - steps // 10, w)
-        late = _rss_kib()
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, late - early)
+    else:
+        with gradlab.watch(model, optimizer=opt) as w:
+            block(model, opt, x, y, loss_fn, steps, w)
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, 0)
 
 
 def _rss_kib() -> int:
@@ -107,37 +117,44 @@ def _rss_kib() -> int:
         return int(f.read().split()[1]) * resource.getpagesize() // 1024
 
 
-def memory(steps: int) -> tuple[float, int]:
+def memory(steps: int, flat_steps: int) -> tuple[float, int, int]:
     out = {}
-    for mode in ("plain", "watched"):
-        res = subprocess.run([sys.executable, __file__, "--child", mode, "--steps", str(steps)],
+    for mode, n in (("plain", steps), ("watched", steps), ("flat", flat_steps)):
+        res = subprocess.run([sys.executable, __file__, "--child", mode, "--steps", str(n)],
                              capture_output=True, text=True, check=True)
         out[mode] = [int(v) for v in res.stdout.split()]
-    return out["watched"][0] / out["plain"][0], out["watched"][1]
+    return out["watched"][0] / out["plain"][0], out["flat"][0], out["flat"][1]
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="fewer, shorter blocks")
-    p.add_argument("--child", choices=["plain", "watched"], help=argparse.SUPPRESS)
+    p.add_argument("--child", choices=["plain", "watched", "flat"], help=argparse.SUPPRESS)
     p.add_argument("--steps", type=int, default=0, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.child:
         return child(a.child, a.steps)
     torch.set_num_threads(2)
-    blocks = 3 if a.quick else 7
+    blocks = 3 if a.quick else 5
     configs = [("defaults", {}), ("every=1", {"every": 1}), ("every=1+hist", {"every": 1, "histograms": True})]
-    steps = {"W1": 100 if a.quick else 300, "W2": 10 if a.quick else 30, "W3": 10 if a.quick else 30}
+    steps = {"W1": 100 if a.quick else 300, "W2": 3 if a.quick else 5, "W3": 3 if a.quick else 5}
     targets = {"W1": {"defaults": 1.5}, "W2": {"defaults": 1.05, "every=1": 1.15, "every=1+hist": 1.25}}
     targets["W3"] = targets["W2"]
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {blocks} interleaved blocks")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {blocks} interleaved blocks, "
+          f"load average {_load()}", flush=True)
     for name in ("W1", "W2", "W3"):
         for label, opts in configs:
             r = ratio(name, opts, blocks, steps[name])
             t = targets[name].get(label)
-            print(f"{name} {label:14s} {r:5.3f}x" + (f"  (target <= {t}x)" if t else ""))
-    mem, growth = memory(200 if a.quick else 2000)
-    print(f"W2 peak RSS watched/plain {mem:5.3f}  RSS growth over the last 90% of steps {growth} KiB")
+            print(f"{name} {label:14s} {r:5.3f}x" + (f"  (target <= {t}x)" if t else "") + f"  load {_load()}", flush=True)
+    flat = 2000 if a.quick else 20000
+    mem, early, late = memory(10 if a.quick else 20, flat)
+    print(f"W2 peak RSS watched/plain {mem:5.3f}   W1 every=1 RSS after {flat // 10} steps {early} KiB, "
+          f"after {flat} steps {late} KiB (growth {late - early} KiB)   load {_load()}")
+
+
+def _load() -> str:
+    return "/".join(f"{v:.1f}" for v in os.getloadavg())
 
 
 if __name__ == "__main__":
