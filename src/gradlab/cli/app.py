@@ -45,8 +45,21 @@ def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
+    threads: int = typer.Option(
+        None, "--threads", min=1, envvar="GRADLAB_THREADS",
+        help="CPU threads for torch in this process (default: torch's own choice). Small models "
+        "often train fastest with 1, especially on a busy machine. Study workers always use 1.",
+    ),
 ) -> None:
-    """gradlab: watch, diagnose, study and report the training of PyTorch networks."""
+    """gradlab: watch, diagnose, study and report the training of PyTorch networks.
+
+    Examples: gradlab list activations · gradlab train --act gelu · gradlab run dying-relu ·
+    gradlab --threads 1 train --epochs 50
+    """
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
 
 
 def fail(message: str, code: int = 2) -> "typer.Exit":
