@@ -1,12 +1,18 @@
-"""Vitals of parametric layers, all parameters reduced at once with ``torch._foreach_norm``.
+"""Vitals of parametric layers: one ``torch._foreach_norm`` per sampled step, arithmetic on the host.
 
 Gradient and weight norms read every parameter buffer, about a third of an SGD step's memory
-traffic, so they run on sampled steps only. The update ratio needs the weights before the
-optimizer step; copying all of them would raise peak memory by the size of the model, so each
-sampled step snapshots a round-robin slice of the layers that fits in a small budget.
+traffic, so they run on sampled steps only. All norms a sampled step needs (weights, gradients
+and the mean rows behind row symmetry) come from a single ``_foreach_norm`` call, stacked and
+read to the host in one transfer; per-layer sums, ratios and symmetry are then a few dozen
+Python float operations, cheaper than the small device ops they replace on small models. The
+update ratio needs the weights before the optimizer step; copying all of them would raise peak
+memory by the size of the model, so each sampled step snapshots a round-robin slice of the
+layers that fits in a small budget.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import Tensor, nn
@@ -14,12 +20,8 @@ from torch import Tensor, nn
 from gradlab.watch import stats as S
 
 
-def _stack_norms(tensors: list[Tensor]) -> Tensor:
-    """L2 norms of all tensors in one ``_foreach_norm`` call, as one float32 vector."""
-    norms = torch._foreach_norm(tensors)
-    if len({n.dtype for n in norms}) == 1:
-        return torch.stack(norms).float()
-    return torch.stack([n.float() for n in norms])
+def _finite(values: list[float]) -> bool:
+    return all(math.isfinite(v) for v in values)
 
 
 class ParamLayers:
@@ -44,69 +46,68 @@ class ParamLayers:
                     self.owner.append(li)
         self.layer_params = [[i for i, o in enumerate(self.owner) if o == li] for li in range(len(layers))]
         self.sym = [i for i, (p, n) in enumerate(zip(self.params, self.pnames)) if n == "weight" and p.dim() >= 2 and p.shape[0] > 1]
-        sizes = [sum(self.params[i].numel() * self.params[i].element_size() for i in ps) for ps in self.layer_params]
-        self.sizes = sizes
-        self.budget = max(update_budget * sum(sizes), float(1 << 20))
+        self.sizes = [sum(self.params[i].numel() * self.params[i].element_size() for i in ps) for ps in self.layer_params]
+        self.budget = max(update_budget * sum(self.sizes), float(1 << 20))
         self._rr = 0
-        self._snap: tuple[list[int], list[int], list[Tensor], Tensor] | None = None
-        self._wsq: Tensor | None = None
-        self.disabled: set[str] = set()
-        self._owner_cache: dict = {}
+        self._snap: tuple[list[int], list[int], list[Tensor]] | None = None
+        self._keys: dict[tuple[int, ...], list[tuple[str, str]]] = {}
 
     def __len__(self) -> int:
         return len(self.names)
 
-    def _layer_sum(self, values: Tensor, idx: list[int]) -> Tensor:
-        key = (tuple(idx), values.device)
-        owner = self._owner_cache.get(key)
-        if owner is None:
-            owner = self._owner_cache[key] = torch.tensor([self.owner[i] for i in idx], device=values.device)
-        out = torch.zeros(len(self.names), dtype=S.F64, device=values.device)
-        return out.index_add_(0, owner, values.to(S.F64))
+    def _layer_sums(self, sq: list[float], idx: list[int]) -> list[float]:
+        out = [0.0] * len(self.names)
+        for v, i in zip(sq, idx):
+            out[self.owner[i]] += v
+        return out
 
-    def grad_stats(self) -> tuple[list[tuple[str, str]], Tensor | None]:
+    def _counts(self, tensors: list[Tensor], idx: list[int]) -> list[float]:
+        """Exact non-finite counts per layer (only run when a norm was not finite)."""
+        counts = torch.stack([S.nonfinite_count(t.detach()) for t in tensors]).tolist()
+        return self._layer_sums(counts, idx)
+
+    def _grad_keys(self, has: tuple[int, ...], layers_g: list[int]) -> list[tuple[str, str]]:
+        keys = self._keys.get(has)
+        if keys is None:
+            names = self.names
+            keys = [(names[self.owner[i]], f"grad_norm/{self.pnames[i]}") for i in has]
+            for stat in ("grad_norm", "grad_weight_ratio", "nonfinite_grad"):
+                keys += [(names[li], stat) for li in layers_g]
+            keys += [(name, "weight_norm") for name in names] + [(name, "nonfinite_weight") for name in names]
+            keys += [(names[self.owner[i]], "row_symmetry") for i in self.sym]
+            self._keys[has] = keys
+        return keys
+
+    def grad_stats(self) -> tuple[list[tuple[str, str]], list[float] | None]:
         """Norms, ratios, non-finite counts and row symmetry from the current weights and grads."""
         if not self.params:
             return [], None
-        ws = [p.detach() for p in self.params]
-        wn = _stack_norms(ws)
-        has = [i for i, p in enumerate(self.params) if p.grad is not None and not p.grad.is_sparse]
-        all_idx = list(range(len(ws)))
-        wsq = self._layer_sum(wn * wn, all_idx)
-        self._wsq = wsq
-        keys: list[tuple[str, str]] = []
-        parts: list[Tensor] = []
-        L = len(self.names)
+        params = self.params
+        ws = [p.detach() for p in params]
+        has = tuple(i for i, p in enumerate(params) if p.grad is not None and not p.grad.is_sparse)
+        gs = [params[i].grad.detach() for i in has]
+        means = []
+        for i in self.sym:  # row symmetry needs the mean row of each weight (one pass each)
+            w = ws[i].reshape(ws[i].shape[0], -1)
+            means.append((w if w.dtype in (torch.float32, torch.float64) else w.float()).mean(dim=0))
+        vals = torch.stack(torch._foreach_norm(ws + gs + means)).tolist()
+        P, G = len(ws), len(gs)
+        wn, gn, mn = vals[:P], vals[P : P + G], vals[P + G :]
+        wsq = self._layer_sums([v * v for v in wn], list(range(P)))
+        layers_g = sorted({self.owner[i] for i in has})
+        values: list[float] = list(gn)
         if has:
-            gn = _stack_norms([self.params[i].grad.detach() for i in has])
-            gsq = self._layer_sum(gn * gn, has)
-            layers_g = sorted({self.owner[i] for i in has})
-            keys += [(self.names[self.owner[i]], f"grad_norm/{self.pnames[i]}") for i in has]
-            parts.append(gn.to(S.F64))
-            lg = torch.tensor(layers_g, device=wn.device)
-            gnorm = gsq[lg].sqrt()
-            keys += [(self.names[li], "grad_norm") for li in layers_g]
-            keys += [(self.names[li], "grad_weight_ratio") for li in layers_g]
-            parts += [gnorm, gnorm / wsq[lg].sqrt().clamp_min(1e-30)]
-            nf_grad = self._nonfinite(gsq, [self.params[i].grad for i in has], has)
-            keys += [(self.names[li], "nonfinite_grad") for li in layers_g]
-            parts.append(nf_grad[lg])
-        keys += [(name, "weight_norm") for name in self.names]
-        keys += [(name, "nonfinite_weight") for name in self.names]
-        parts += [wsq.sqrt(), self._nonfinite(wsq, ws, all_idx)]
-        if self.sym:
-            keys += [(self.names[self.owner[i]], "row_symmetry") for i in self.sym]
-            parts.append(S.row_symmetry_many([self.params[i] for i in self.sym], wn[self.sym]))
-        assert sum(p.numel() for p in parts) == len(keys) and L == len(self.names)
-        return keys, torch.cat([p.reshape(-1).to(S.F64) for p in parts])
-
-    def _nonfinite(self, sq: Tensor, tensors: list[Tensor], idx: list[int]) -> Tensor:
-        # A finite norm proves every entry finite; only then is the exact count skipped. This
-        # is one host read per sampled step (free on CPU), instead of a counting pass per step.
-        if bool(torch.isfinite(sq).all()):
-            return torch.zeros_like(sq)
-        counts = torch.stack([S.nonfinite_count(t.detach()) for t in tensors])
-        return self._layer_sum(counts, idx)
+            gsq = self._layer_sums([v * v for v in gn], list(has))
+            gnorm = [math.sqrt(gsq[li]) for li in layers_g]
+            values += gnorm
+            values += [g / max(math.sqrt(wsq[li]), 1e-30) for g, li in zip(gnorm, layers_g)]
+            nf = [0.0] * len(self.names) if _finite(gn) else self._counts(gs, list(has))
+            values += [nf[li] for li in layers_g]
+        values += [math.sqrt(v) for v in wsq]
+        values += [0.0] * len(self.names) if _finite(wn) else self._counts(ws, list(range(P)))
+        for i, m in zip(self.sym, mn):
+            values.append(_row_symmetry(params[i].shape[0], m, wn[i]))
+        return self._grad_keys(has, layers_g), values
 
     # -- update ratio -----------------------------------------------------------------------
     def snapshot(self) -> None:
@@ -123,23 +124,36 @@ class ParamLayers:
             used += self.sizes[li]
         self._rr = (self._rr + len(chosen)) % len(self.names)
         pidx = [i for li in chosen for i in self.layer_params[li]]
-        if not pidx:
-            return
-        copies = [self.params[i].detach().clone() for i in pidx]
-        old = torch.stack([n.float() for n in torch._foreach_norm(copies)])
-        self._snap = (chosen, pidx, copies, old)
+        if pidx:
+            copies = list(torch._foreach_mul([self.params[i].detach() for i in pidx], 1.0))
+            self._snap = (chosen, pidx, copies)
 
-    def update_stats(self) -> tuple[list[tuple[str, str]], Tensor | None]:
+    def update_stats(self) -> tuple[list[tuple[str, str]], list[float] | None]:
         """``||w_after - w_before|| / ||w_before||`` for the layers snapshotted; frees the copies."""
         if self._snap is None:
             return [], None
-        chosen, pidx, copies, old = self._snap
+        chosen, pidx, copies = self._snap
         self._snap = None
-        torch._foreach_sub_(copies, [self.params[i].detach() for i in pidx])
-        dn = torch.stack([n.float() for n in torch._foreach_norm(copies)])
-        del copies
-        dsq = self._layer_sum(dn * dn, pidx)
-        osq = self._layer_sum(old * old, pidx)
-        lc = torch.tensor(chosen, device=dn.device)
-        ratio = dsq[lc].sqrt() / osq[lc].sqrt().clamp_min(1e-30)
+        diffs = torch._foreach_sub(copies, [self.params[i].detach() for i in pidx])
+        vals = torch.stack(torch._foreach_norm(copies + list(diffs))).tolist()
+        del copies, diffs
+        n = len(pidx)
+        osq = self._layer_sums([v * v for v in vals[:n]], pidx)
+        dsq = self._layer_sums([v * v for v in vals[n:]], pidx)
+        ratio = [math.sqrt(dsq[li]) / max(math.sqrt(osq[li]), 1e-30) for li in chosen]
         return [(self.names[li], "update_ratio") for li in chosen], ratio
+
+
+def _row_symmetry(out: int, mean_norm: float, weight_norm: float) -> float:
+    """:func:`gradlab.watch.stats.row_symmetry` from the norms of the mean row and the weight.
+
+    ``sqrt(1 - out * ||m||^2 / ||W||^2)``; gaps under float32 resolution read 0, and a
+    non-finite weight reads non-finite.
+    """
+    wsq = weight_norm * weight_norm
+    if not math.isfinite(wsq) or not math.isfinite(mean_norm):
+        return math.nan
+    if wsq <= 0:
+        return 0.0
+    gap = 1.0 - out * mean_norm * mean_norm / wsq
+    return math.sqrt(gap) if gap >= 1e-6 else 0.0
