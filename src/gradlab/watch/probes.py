@@ -21,6 +21,11 @@ from gradlab.watch import stats as S
 # which also holds for the output (relu(z) > 0 iff z > 0), so inplace modules need no pre-hook.
 _POSITIVE_PART = {"relu"}
 
+# Up to this many values, a ReLU site keeps an elementwise running maximum of the whole
+# pre-activation (one cheap op per call; reduced to units at report time) instead of a
+# per-unit ``amax`` per call, whose fixed cost dominates on small tensors.
+SMALL = 1 << 14
+
 
 class ActivationSite:
     """Streaming vitals of one activation site.
@@ -39,6 +44,7 @@ class ActivationSite:
         self.enabled = True
         self.dims: tuple[int, ...] | None = None
         self.runmax: Tensor | None = None
+        self.fullmax: Tensor | None = None  # elementwise running max (small ReLU inputs)
         self.acc: Tensor | None = None
         self.host_n = [0.0, 0.0, 0.0]  # pre samples, out samples, saturation units checked
         self.hist: dict[str, tuple[Tensor, list[float]]] = {}
@@ -71,17 +77,10 @@ class ActivationSite:
         deriv = None
         if info.can_die:
             if self.fast:
-                m = zf.amax(dim=dims) if dims else zf.clone()
+                self._fold_full(zf, dims)
             else:
                 deriv = info.derivative(zf)
-                m = S.unit_absmax(deriv, dims)
-            runmax = self.runmax
-            if runmax is None:
-                self.runmax = m
-            elif runmax.shape != m.shape:
-                raise ValueError(f"unit count changed from {runmax.numel()} to {m.numel()}")
-            else:
-                torch.maximum(runmax, m, out=runmax)
+                self._fold_units(S.unit_absmax(deriv, dims))
         if not sampled:
             return
         acc = self._acc(zf)
@@ -100,6 +99,35 @@ class ActivationSite:
             h = S.histogram(zf, hist_bins)
             if h is not None:
                 self.hist["pre"] = h
+
+    def _fold_units(self, m: Tensor) -> None:
+        runmax = self.runmax
+        if runmax is None:
+            self.runmax = m
+        elif runmax.shape != m.shape:
+            raise ValueError(f"unit count changed from {runmax.numel()} to {m.numel()}")
+        else:
+            torch.maximum(runmax, m, out=runmax)
+
+    def _fold_full(self, zf: Tensor, dims: tuple[int, ...]) -> None:
+        buf = self.fullmax
+        if buf is not None and buf.shape == zf.shape:
+            torch.maximum(buf, zf, out=buf)
+            return
+        self.unit_max()  # another batch shape: fold the buffer into the per-unit maximum
+        if zf.numel() <= SMALL:
+            self.fullmax = zf.clone()
+        else:
+            self._fold_units(zf.amax(dim=dims) if dims else zf.clone())
+
+    def unit_max(self) -> Tensor | None:
+        """The per-unit running maximum, with the elementwise buffer folded in."""
+        buf = self.fullmax
+        if buf is not None:
+            self.fullmax = None
+            dims = S.unit_layout(buf, self.channels_first) or ()
+            self._fold_units(buf.amax(dim=dims) if dims else buf)
+        return self.runmax
 
     def observe_out(self, y: Tensor, hist_bins: int = 0, defer=None, proofs=None) -> None:
         """Record the output ``y`` (sampled steps only).
@@ -146,9 +174,10 @@ class ActivationSite:
         """
         dead = None
         n_units = 0
-        if self.runmax is not None:
-            n_units = self.runmax.numel()
-            dead = (self.runmax <= self.info.dead_threshold).sum().to(S.F64)
+        runmax = self.unit_max()
+        if runmax is not None:
+            n_units = runmax.numel()
+            dead = (runmax <= self.info.dead_threshold).sum()
         acc = self.acc if self.host_n[0] > 0 or self._folded else None
         return acc, dead, n_units
 

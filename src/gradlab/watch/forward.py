@@ -1,0 +1,215 @@
+"""Forward-time observation for :class:`gradlab.watch.engine.WatchEngine`.
+
+Activation modules, activations called as functions and parametric layers hand their tensors
+to :class:`~gradlab.watch.probes.ActivationSite` objects here. A non-sampled step's hook does
+one op (a running maximum); everything else runs on sampled steps only. Non-finite counts are
+deferred to the end of the forward, where a finite sum of squares computed anyway proves most
+tensors finite without a counting pass.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from gradlab.watch import stats as S
+from gradlab.watch.functional import FUNCTIONS, call_params, functional_info
+from gradlab.watch.layers import LayerInfo, channels_first
+from gradlab.watch.probes import ActivationSite
+
+
+class ForwardHooks:
+    """Mixin: the forward hooks, the functional-activation handler and non-finite checks."""
+
+    # -- non-finite counts ------------------------------------------------------------------
+    def _defer(self, acc: Tensor, index: int, t: Tensor, proof: Tensor | None) -> None:
+        """Count the non-finite entries of ``t`` into ``acc[index]`` at the end of the forward.
+
+        On CPU a finite proof (a sum of squares computed anyway) shows the count is 0, so the
+        counting pass runs only on tensors that do hold NaN/inf; a missing proof is looked up
+        among the activation sites' (the same tensor object) or computed with one dot product.
+        Elsewhere the count runs at once, without a host read.
+        """
+        if t.device.type != "cpu":
+            acc[index] += S.nonfinite_count(S.as_float(t))
+            return
+        self._checks.append((acc, index, t, proof))
+
+    def _resolve_checks(self) -> None:
+        proofs = []
+        for _acc, _i, t, proof in self._checks:
+            if proof is None:
+                hit = self._proofs.get(id(t))
+                if hit is not None and hit[0] is t:
+                    proof = hit[1]
+                else:
+                    flat = S.as_float(t).reshape(-1)
+                    proof = torch.dot(flat, flat)
+            proofs.append(proof)
+        finite = torch.isfinite(torch.stack(proofs)).tolist()  # stack promotes to float64
+        for ok, (acc, index, t, _p) in zip(finite, self._checks):
+            if not ok:
+                acc[index] += S.nonfinite_count(S.as_float(t))
+
+    # -- module paths (for functional activations) ------------------------------------------
+    def _attach_stack(self) -> None:
+        for path, mod in self.root.named_modules():
+            if mod is self.root:
+                continue
+            entry = None if id(mod) in self._act_modules else path
+
+            def pre(m, a, _e=entry):
+                self._stack.append(_e)
+
+            def post(m, a, o):
+                if len(self._stack) > 1:
+                    self._stack.pop()
+
+            self._stack_hooks.forward_pre(mod, pre)
+            self._stack_hooks.forward(mod, post, always=True)
+
+    # -- activation sites -------------------------------------------------------------------
+    def _site(self, name: str, info, module_type: str) -> ActivationSite:
+        site = self._sites.get(name)
+        if site is None:
+            site = self._sites[name] = ActivationSite(name, info, self._last_cf)
+            self._layers[(name, "activation")] = LayerInfo(name, "activation", module_type, info.name, self._next_order())
+        return site
+
+    def _next_order(self) -> int:
+        self._order += 1
+        return self._order - 1
+
+    def _module_site(self, mod) -> ActivationSite | None:
+        key = id(mod)
+        k = self._calls.get(key, 0)
+        self._calls[key] = k + 1
+        path, info = self._act_modules[key]
+        site = self._site(path if k == 0 else f"{path}#{k}", info, type(mod).__name__)
+        return site if site.enabled else None
+
+    def _observe(self, site: ActivationSite, z, y) -> None:
+        self._busy = True
+        try:
+            if z is not None:
+                site.observe_pre(z, self._sampled, self.bins, self._proofs)
+            if y is not None and self._sampled:
+                site.observe_out(y, self.bins, self._defer, self._proofs)
+        except Exception as exc:
+            site.enabled = False
+            self._fail(site.name, "activation vitals", exc)
+        finally:
+            self._busy = False
+
+    def _act_hook(self, mod, inputs, output) -> None:
+        if not self._active:
+            return
+        site = self._module_site(mod)
+        if site is None or not inputs:
+            return
+        z = inputs[0]
+        if not self._sampled:
+            # The hot path of a non-sampled step: one elementwise maximum into the site's buffer.
+            buf = site.fullmax
+            if buf is not None and type(z) is Tensor and z.shape == buf.shape:
+                torch.maximum(buf, z.detach(), out=buf)
+                return
+        if isinstance(z, Tensor) and isinstance(output, Tensor):
+            self._observe(site, z, output)
+
+    def _act_pre_hook(self, mod, inputs) -> None:
+        if not self._active:
+            return
+        site = self._module_site(mod)
+        self._pending_inplace.setdefault(id(mod), []).append(site)
+        if site is not None and inputs and isinstance(inputs[0], Tensor):
+            self._observe(site, inputs[0], None)
+
+    def _act_inplace_hook(self, mod, inputs, output) -> None:
+        pending = self._pending_inplace.get(id(mod))
+        site = pending.pop() if pending else None
+        if self._active and site is not None and self._sampled and isinstance(output, Tensor):
+            self._observe(site, None, output)
+
+    def _on_functional(self, func, args, kwargs):
+        top = self._stack[-1] if self._stack else ""
+        z = args[0] if args else None
+        if top is None or not self._active or not isinstance(z, Tensor):
+            return func(*args, **kwargs)
+        name = FUNCTIONS[func][0]
+        k = self._fcount.get((top, name), 0)
+        self._fcount[(top, name)] = k + 1
+        site_name = f"{top}:{name}#{k}"
+        site = self._sites.get(site_name)
+        if site is None:
+            self._fn_seen = True
+            try:
+                self._busy = True
+                info = functional_info(name, call_params(func, args, kwargs)[0])
+            except Exception as exc:
+                self._fail(site_name, "activation vitals", exc)
+                return func(*args, **kwargs)
+            finally:
+                self._busy = False
+            site = self._site(site_name, info, "function")
+        if not site.enabled:
+            return func(*args, **kwargs)
+        self._observe(site, z, None)
+        out = func(*args, **kwargs)
+        if self._sampled and isinstance(out, Tensor):
+            self._observe(site, None, out)
+        return out
+
+    # -- parametric layers (hooked on sampled forwards only) --------------------------------
+    def _make_param_hook(self, li: int):
+        name = self.params.names[li]
+        layer = self._layers[(name, "param")]
+        cf = channels_first(self.params_modules[li])
+
+        def hook(mod, inputs, output) -> None:
+            if not self._active:
+                return
+            if layer.order is None:
+                layer.order = self._next_order()
+                layer.depth = sum(1 for l in self._layers.values() if l.kind == "param" and l.depth is not None)
+            self._last_cf = cf
+            if not self._sampled or (name, "forward vitals") in self._failed:
+                return
+            self._busy = True
+            try:
+                self._param_forward(li, inputs, output)
+            except Exception as exc:
+                self._fail(name, "forward vitals", exc)
+            finally:
+                self._busy = False
+
+        return hook
+
+    def _param_forward(self, li: int, inputs, output) -> None:
+        if isinstance(output, Tensor):
+            out = output
+        elif isinstance(output, (tuple, list)):
+            out = next((o for o in output if isinstance(o, Tensor)), None)
+        else:
+            out = None
+        x = inputs[0] if inputs and isinstance(inputs[0], Tensor) else None
+        ref = out if out is not None else x
+        if ref is None:
+            return
+        self._fwd_seen.add(li)
+        acc = self._fwd_acc.get(li)
+        if acc is None:
+            acc = self._fwd_acc[li] = torch.zeros(3, dtype=S.F64, device=ref.device)
+        if x is not None and x.is_floating_point():
+            self._defer(acc, 1, x, None)
+        if out is not None and out.is_floating_point():
+            self._defer(acc, 2, out, None)
+            if out.requires_grad:
+                grads = self._out_grads
+
+                def grad_hook(g, _li=li):
+                    # one op per layer; squared, summed and read with the report's transfer
+                    grads.append((_li, torch.linalg.vector_norm(g.detach(), dtype=torch.float32)))
+
+                out.register_hook(grad_hook)
+                self._grad_armed.add(li)
