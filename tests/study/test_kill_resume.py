@@ -76,3 +76,29 @@ def test_sigkill_mid_run_then_resume_finds_each_trial_once(tmp_path):
         "SELECT count(*) FROM (SELECT trial_id, epoch, key FROM history"
         " GROUP BY trial_id, epoch, key HAVING count(*) > 1)"
     ).fetchone()[0] == 0
+
+
+def test_sigterm_stops_the_run_and_leaves_no_trial_running(tmp_path):
+    study = tmp_path / "tiny.toml"
+    study.write_text(STUDY.format(epochs=60))
+    out = tmp_path / "run"
+    cmd, env = _gradlab("run", str(study), "--out", str(out), "--workers", "1", "--no-progress")
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    db_path = out / "gradlab.sqlite"
+    deadline = time.time() + 120
+    try:
+        while _done(db_path) < 1 and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None, (
+            f"the run ended before it could be stopped: {proc.communicate()[1][-2000:]!r}")
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+    assert proc.returncode != 0
+    db = sqlite3.connect(db_path)
+    statuses = {s for (s,) in db.execute("SELECT status FROM trials")}
+    assert "running" not in statuses and "done" in statuses and "pending" in statuses

@@ -91,6 +91,23 @@ def _write_report(out_dir: Path) -> None:
     typer.echo(f"report: {path}")
 
 
+def _terminate_like_ctrl_c() -> None:
+    """Make SIGTERM (``kill PID``, a job scheduler's timeout) stop a run as Ctrl-C does.
+
+    Python's default SIGTERM ends the driver at once and leaves its worker processes training
+    as orphans, with their trials marked running; as a KeyboardInterrupt it shuts the workers
+    down and sets the unfinished trials back to pending.
+    """
+    import signal
+    import threading
+
+    def stop(signum, frame):  # noqa: ARG001 - the signal handler's signature
+        raise KeyboardInterrupt(f"stopped by signal {signum}")
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
+
+
 def register(app: typer.Typer) -> None:
     """Add the study commands to the ``gradlab`` app."""
 
@@ -120,6 +137,7 @@ def register(app: typer.Typer) -> None:
         from gradlab.study.results import analyze
         from gradlab.study.runner import run_study
 
+        _terminate_like_ctrl_c()
         try:
             summary = run_study(study, out, seeds=seeds, workers=workers, executor=executor,
                                 overrides=set_, progress=not no_progress,
