@@ -1,0 +1,34 @@
+"""Every built-in study is valid, compares each group with a real baseline, and runs end to end."""
+
+import pytest
+
+from gradlab.study.plan import baseline_for, effective_values, plan_study
+from gradlab.study.results import analyze
+from gradlab.study.runner import run_study
+from gradlab.study.spec import load_study
+from gradlab.studies import study_names
+
+
+@pytest.mark.parametrize("name", study_names())
+def test_every_group_but_the_baselines_has_a_baseline_to_compare_with(name):
+    study = load_study(name)  # validates every expanded configuration
+    points = plan_study(study)
+    keys = study.swept_keys
+    values = [effective_values(p.config, keys) for p in points]
+    baselines = [i for i, v in enumerate(values) if baseline_for(v, values, study.compare.baseline) is None]
+    assert baselines, "no group is the baseline"
+    assert len(baselines) < len(points) / 2, "most groups have nothing to be compared with"
+    assert len({p.config_hash for p in points}) == len(points), "two sweep points are the same config"
+
+
+@pytest.mark.parametrize("name", study_names())
+def test_runs_end_to_end_in_miniature(name, tmp_path):
+    study = load_study(name, validate=False)
+    study.config.setdefault("train", {})["epochs"] = 2
+    for block in study.sweep:  # a swept epoch count (a "more epochs" row) shrinks too
+        if "train.epochs" in block.axes:
+            block.axes["train.epochs"] = [3 for _ in block.axes["train.epochs"]]
+    summary = run_study(study, tmp_path, seeds=2, workers=1, progress=False)
+    assert summary.failed == 0 and summary.done == summary.trials
+    results = analyze(tmp_path)
+    assert all(g.n == 2 for g in results.groups)
