@@ -82,7 +82,7 @@ def test_failing_statistic_warns_once_and_training_continues(monkeypatch):
     def broken(*a, **k):
         raise RuntimeError("synthetic failure")
 
-    monkeypatch.setattr(probes.S, "raw_moments", broken)
+    monkeypatch.setattr(probes.S, "queue_moments", broken)
     model = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1))
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     with warnings.catch_warnings(record=True) as caught:

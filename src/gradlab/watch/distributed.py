@@ -47,3 +47,10 @@ def all_reduce_(tensors: list[Tensor], op: str) -> None:
             n = t.numel()
             t.copy_(flat[offset : offset + n].view_as(t))
             offset += n
+
+
+def device() -> torch.device:
+    """Where the collectives of the default group run: the current CUDA device under NCCL."""
+    if world_size() > 1 and torch.distributed.get_backend() == "nccl":
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")

@@ -19,6 +19,7 @@ from gradlab.errors import StatisticError
 from gradlab.watch.forward import ForwardHooks
 from gradlab.watch.functional import ActivationMode
 from gradlab.watch.hooks import HookSet
+from gradlab.watch.hostacc import HostAcc
 from gradlab.watch.layers import LayerInfo, has_own_params, module_activation_info, param_layer_name
 from gradlab.watch.params import ParamLayers
 from gradlab.watch.probes import ActivationSite
@@ -57,8 +58,7 @@ class WatchEngine(ForwardHooks, Reporting):
         self._act_modules: dict[int, tuple[str, Any]] = {}
         self._losses: list[tuple[int, Any]] = []
         self._pending: list[tuple[list[tuple[str, str]], Tensor]] = []
-        self._fwd_acc: dict[int, Tensor] = {}
-        self._out_grads: list[tuple[int, Tensor]] = []
+        self._fwd_acc: dict[int, HostAcc] = {}
         self._failed: set[tuple[str, str]] = set()
         self._calls: dict[int, int] = {}
         self._fcount: dict[tuple[str, str], int] = {}
@@ -134,7 +134,6 @@ class WatchEngine(ForwardHooks, Reporting):
         self._hooks.remove()
         self._proofs.clear()
         self._checks.clear()
-        self._out_grads.clear()
         self._attached = False
 
     # -- failures ---------------------------------------------------------------------------

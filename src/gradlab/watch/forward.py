@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from gradlab.watch import stats as S
+from gradlab.watch.hostacc import HostAcc
 from gradlab.watch.functional import FUNCTIONS, call_params, functional_info
 from gradlab.watch.layers import LayerInfo, channels_first
 from gradlab.watch.probes import ActivationSite
@@ -22,8 +23,8 @@ class ForwardHooks:
     """Mixin: the forward hooks, the functional-activation handler and non-finite checks."""
 
     # -- non-finite counts ------------------------------------------------------------------
-    def _defer(self, acc: Tensor, index: int, t: Tensor, proof: Tensor | None) -> None:
-        """Count the non-finite entries of ``t`` into ``acc[index]`` at the end of the forward.
+    def _defer(self, acc: HostAcc, index: int, t: Tensor, proof: Tensor | None) -> None:
+        """Count the non-finite entries of ``t`` into slot ``index`` of ``acc`` at the forward's end.
 
         On CPU a finite proof (a sum of squares computed anyway) shows the count is 0, so the
         counting pass runs only on tensors that do hold NaN/inf; a missing proof is looked up
@@ -31,7 +32,7 @@ class ForwardHooks:
         Elsewhere the count runs at once, without a host read.
         """
         if t.device.type != "cpu":
-            acc[index] += S.nonfinite_count(S.as_float(t))
+            acc.add(index, S.nonfinite_count(S.as_float(t)))
             return
         self._checks.append((acc, index, t, proof))
 
@@ -48,8 +49,8 @@ class ForwardHooks:
             proofs.append(proof)
         finite = torch.isfinite(torch.stack(proofs)).tolist()  # stack promotes to float64
         for ok, (acc, index, t, _p) in zip(finite, self._checks):
-            if not ok:
-                acc[index] += S.nonfinite_count(S.as_float(t))
+            if not ok:  # rare: only a tensor that does hold NaN/inf is counted
+                acc.vals[index] += float(S.nonfinite_count(S.as_float(t)))
 
     # -- module paths (for functional activations) ------------------------------------------
     def _attach_stack(self) -> None:
@@ -199,17 +200,15 @@ class ForwardHooks:
         self._fwd_seen.add(li)
         acc = self._fwd_acc.get(li)
         if acc is None:
-            acc = self._fwd_acc[li] = torch.zeros(3, dtype=S.F64, device=ref.device)
+            acc = self._fwd_acc[li] = HostAcc(3)  # Σ out_grad², nonfinite_in, nonfinite_out
         if x is not None and x.is_floating_point():
             self._defer(acc, 1, x, None)
         if out is not None and out.is_floating_point():
             self._defer(acc, 2, out, None)
             if out.requires_grad:
-                grads = self._out_grads
-
-                def grad_hook(g, _li=li):
-                    # one op per layer; squared, summed and read with the report's transfer
-                    grads.append((_li, torch.linalg.vector_norm(g.detach(), dtype=torch.float32)))
+                def grad_hook(g, _acc=acc):
+                    # one op per layer; squared and summed on the host after the report's transfer
+                    _acc.add(0, torch.linalg.vector_norm(g.detach(), dtype=torch.float32), power=2)
 
                 out.register_hook(grad_hook)
                 self._grad_armed.add(li)

@@ -4,8 +4,9 @@ A site is one place where an activation runs: an activation module (``encoder.ac
 call of a shared one (``act#1``) or a functional call attributed to its module
 (``encoder.block1:relu#0``). The site keeps, on the device, a running per-unit maximum of
 ``|f'(z)|`` (the alive mask: a unit is alive once its local gradient was above the dead
-threshold on some sample of the window) and a float64 accumulator of sums; :meth:`report`
-turns both into vitals and starts a new window.
+threshold on some sample of the window) and a :class:`~gradlab.watch.hostacc.HostAcc` of raw
+sums (each a 0-d device tensor, read with the report's single transfer); :meth:`report` turns
+both into vitals and starts a new window.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import torch
 from torch import Tensor
 
 from gradlab.watch import stats as S
+from gradlab.watch.hostacc import HostAcc
 
 # Activations whose derivative is nonzero exactly where z > 0: the dead mask is max(z) > 0,
 # which also holds for the output (relu(z) > 0 iff z > 0), so inplace modules need no pre-hook.
@@ -45,10 +47,8 @@ class ActivationSite:
         self.dims: tuple[int, ...] | None = None
         self.runmax: Tensor | None = None
         self.fullmax: Tensor | None = None  # elementwise running max (small ReLU inputs)
-        self.acc: Tensor | None = None
-        self.host_n = [0.0, 0.0, 0.0]  # pre samples, out samples, saturation units checked
+        self.acc = HostAcc(S.ACC_SIZE)
         self.hist: dict[str, tuple[Tensor, list[float]]] = {}
-        self._folded = False
         self._nd = -1
 
     # -- per call ---------------------------------------------------------------------------
@@ -59,11 +59,6 @@ class ActivationSite:
         if self.dims is None:
             self.dims, self._nd = dims, x.dim()
         return dims
-
-    def _acc(self, like: Tensor) -> Tensor:
-        if self.acc is None:
-            self.acc = torch.zeros(S.ACC_SIZE, dtype=S.F64, device=like.device)
-        return self.acc
 
     def observe_pre(self, z: Tensor, sampled: bool, hist_bins: int = 0, proofs=None) -> None:
         """Record the pre-activation ``z``: the alive mask always, moments when ``sampled``.
@@ -83,18 +78,17 @@ class ActivationSite:
                 self._fold_units(S.unit_absmax(deriv, dims))
         if not sampled:
             return
-        acc = self._acc(zf)
-        m = S.raw_moments(zf)
-        acc[S.PRE_S1 : S.PRE_NZ + 1] += m
+        acc = self.acc
+        sq = S.queue_moments(zf, acc, S.PRE_S1, signs=True)
         if proofs is not None:
-            proofs.setdefault(id(z), (z, m[1]))
-        self.host_n[0] += zf.numel()
+            proofs.setdefault(id(z), (z, sq))
+        acc.vals[S.PRE_N] += zf.numel()
         if info.bounded:
             d = (deriv if deriv is not None else info.derivative(zf)).abs()
             count, units, n_units = S.saturation(d, info.saturation_threshold, dims)
-            acc[S.SAT_COUNT] += count
-            acc[S.SAT_UNITS] += units
-            self.host_n[2] += float(n_units)
+            acc.add(S.SAT_COUNT, count)
+            acc.add(S.SAT_UNITS, units)
+            acc.vals[S.SAT_UNITS_N] += n_units
         if hist_bins and "pre" not in self.hist:
             h = S.histogram(zf, hist_bins)
             if h is not None:
@@ -136,50 +130,33 @@ class ActivationSite:
         counts exactly only when ``proof`` (``Σy²``) is not finite; without it the count runs here.
         """
         yf = S.as_float(y)
-        acc = self._acc(yf)
+        acc = self.acc
         # relu(z) == 0 exactly where z <= 0: the output's zero count is the pre-activation's
         # n - (Σsign² + Σsign)/2, so a ReLU output needs no counting passes.
-        m = S.raw_moments(yf, signs=not self.fast)
-        acc[S.OUT_S1 : S.OUT_S1 + m.numel()] += m
+        sq = S.queue_moments(yf, acc, S.OUT_S1, signs=not self.fast)
         if defer is not None:
-            defer(acc, S.OUT_NONFINITE, yf, m[1])
+            defer(acc, S.OUT_NONFINITE, yf, sq)
         else:
-            acc[S.OUT_NONFINITE] += S.nonfinite_count(yf)
+            acc.add(S.OUT_NONFINITE, S.nonfinite_count(yf))
         if proofs is not None:
-            proofs.setdefault(id(y), (y, m[1]))
-        self.host_n[1] += yf.numel()
+            proofs.setdefault(id(y), (y, sq))
+        acc.vals[S.OUT_N] += yf.numel()
         if hist_bins and "out" not in self.hist:
             h = S.histogram(yf, hist_bins)
             if h is not None:
                 self.hist["out"] = h
 
     # -- per report -------------------------------------------------------------------------
-    def sum_state(self) -> Tensor | None:
-        """The additive state (float64) with host counts folded in, ready for a cross-rank SUM.
+    def report_tensors(self) -> tuple[Tensor | None, int]:
+        """The window's dead-unit count (a 0-d device tensor, or None) and unit count.
 
-        Call at most once per report, before :meth:`report`.
+        The engine reads these for all sites in one transfer, together with the queued sums,
+        then calls :meth:`report`; arithmetic on a dozen scalars is cheaper in Python than as ops.
         """
-        if self.acc is None or self._folded:
-            return self.acc
-        n = torch.tensor(self.host_n, dtype=S.F64)
-        self.acc[[S.PRE_N, S.OUT_N, S.SAT_UNITS_N]] = n.to(self.acc.device)
-        self._folded = True
-        return self.acc
-
-    def report_tensors(self) -> tuple[Tensor | None, Tensor | None, int]:
-        """The window's device state to read: accumulator, dead-unit count, unit count.
-
-        The engine stacks these for all sites and reads them to the host in one transfer, then
-        calls :meth:`report`; arithmetic on a dozen scalars is cheaper in Python than as ops.
-        """
-        dead = None
-        n_units = 0
         runmax = self.unit_max()
-        if runmax is not None:
-            n_units = runmax.numel()
-            dead = (runmax <= self.info.dead_threshold).sum()
-        acc = self.acc if self.host_n[0] > 0 or self._folded else None
-        return acc, dead, n_units
+        if runmax is None:
+            return None, 0
+        return (runmax <= self.info.dead_threshold).sum(), runmax.numel()
 
     def report(self, acc: list[float] | None, dead: float | None, n_units: int) -> tuple[list[str], list[float]]:
         """Stat names and values of the window just closed from the host copies; resets the window."""
@@ -192,9 +169,6 @@ class ActivationSite:
         elif not info.can_die and self.dims is not None:
             names += ["dead_frac", "dead_units"]
             vals += [0.0, 0.0]
-        if acc is not None:
-            if not self._folded:
-                acc[S.PRE_N], acc[S.OUT_N], acc[S.SAT_UNITS_N] = self.host_n
         if acc is not None and acc[S.PRE_N] > 0:
             names += ["pre_mean", "pre_std", "neg_frac"]
             vals += _mean_std_frac(acc, S.PRE_N, S.PRE_S1, S.PRE_S2, (acc[S.PRE_NZ] - acc[S.PRE_SGN]) * 0.5)
@@ -210,10 +184,7 @@ class ActivationSite:
                 names += ["sat_frac", "sat_unit_frac"]
                 vals += [acc[S.SAT_COUNT] / max(acc[S.PRE_N], 1.0), acc[S.SAT_UNITS] / max(acc[S.SAT_UNITS_N], 1.0)]
         self.runmax = None
-        if self.acc is not None:
-            self.acc.zero_()
-        self.host_n = [0.0, 0.0, 0.0]
-        self._folded = False
+        self.acc.reset()
         return names, vals
 
 

@@ -14,6 +14,7 @@ import torch
 
 from gradlab.watch import distributed as dist
 from gradlab.watch import stats as S
+from gradlab.watch.hostacc import drain
 
 
 class Reporting:
@@ -32,50 +33,45 @@ class Reporting:
 
     def _read_windows(self) -> list:
         sites = list(self._sites.values())
-        grads, self._out_grads = self._out_grads, []
-        if dist.world_size() > 1:
-            for li, n in grads:  # fold into the summed state so ranks add squared norms
-                self._fwd_acc[li][0] += n.to(S.F64) ** 2
-            grads = []
-            sums = [s for s in (site.sum_state() for site in sites) if s is not None]
-            dist.all_reduce_(sums + list(self._fwd_acc.values()), "sum")
-            dist.all_reduce_([s.runmax for s in sites if s.unit_max() is not None], "max")
-        states = [site.report_tensors() for site in sites]
         fwd = sorted(self._fwd_seen)
-        reads = [a for a, _, _ in states if a is not None] + [d for _, d, _ in states if d is not None]
-        reads += [self._fwd_acc[li] for li in fwd]
-        if grads:
-            reads.append(torch.stack([n for _, n in grads]))
-        flat = torch.cat([t.reshape(-1) for t in reads]).tolist() if reads else []
-        n_acc = sum(a is not None for a, _, _ in states)
-        ai, di = 0, n_acc * S.ACC_SIZE
+        world = dist.world_size()
+        if world > 1:  # a unit is dead only if dead on every rank
+            dist.all_reduce_([m for m in (s.unit_max() for s in sites) if m is not None], "max")
+        states = [site.report_tensors() for site in sites]
+        accs = [site.acc for site in sites] + [self._fwd_acc[li] for li in fwd]
+        deads = iter(drain(accs, [d for d, _ in states if d is not None]))
+        if world > 1:
+            self._sum_across_ranks(accs)
         blocks = []
-        for site, (a, d, n_units) in zip(sites, states):
-            acc = dead = None
-            if a is not None:
-                acc, ai = flat[ai : ai + S.ACC_SIZE], ai + S.ACC_SIZE
-            if d is not None:
-                dead, di = flat[di], di + 1
-            names, values = site.report(acc, dead, n_units)
+        for site, (d, n_units) in zip(sites, states):
+            acc = site.acc.vals if site.acc.vals[S.PRE_N] > 0 else None
+            names, values = site.report(acc, next(deads) if d is not None else None, n_units)
             if values:
                 blocks.append(([(site.name, n) for n in names], values))
-        fi = di + 3 * len(fwd)
-        gsq: dict[int, float] = {}
-        for (li, _), v in zip(grads, flat[fi:]):
-            gsq[li] = gsq.get(li, 0.0) + v * v
-        for k, li in enumerate(fwd):
-            a0, nf_in, nf_out = flat[di + 3 * k : di + 3 * k + 3]
+        for li in fwd:
+            acc = self._fwd_acc[li]
+            gsq, nf_in, nf_out = acc.vals
             name = self.params.names[li]
             keys = [(name, "nonfinite_in"), (name, "nonfinite_out")]
             vals = [nf_in, nf_out]
             if li in self._grad_armed:
                 keys.insert(0, (name, "out_grad_norm"))
-                vals.insert(0, math.sqrt(a0 + gsq.get(li, 0.0)))
+                vals.insert(0, math.sqrt(gsq))
             blocks.append((keys, vals))
-            self._fwd_acc[li].zero_()
+            acc.reset()
         self._grad_armed.clear()
         self._fwd_seen.clear()
         return blocks
+
+    def _sum_across_ranks(self, accs) -> None:
+        sizes = [len(a.vals) for a in accs]
+        if not sizes:
+            return
+        t = torch.tensor([v for a in accs for v in a.vals], dtype=S.F64, device=dist.device())
+        dist.all_reduce_([t], "sum")
+        flat, k = t.tolist(), 0
+        for a, n in zip(accs, sizes):
+            a.vals, k = flat[k : k + n], k + n
 
     def _pull(self, step: int, blocks) -> None:
         losses, self._losses = self._losses, []

@@ -74,17 +74,23 @@ def moments(x: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     return s1.to(F64), s2.to(F64), ((nonzero - signed) * 0.5).to(F64), (n - nonzero).to(F64)
 
 
-def raw_moments(x: Tensor, signs: bool = True) -> Tensor:
-    """``[Σx, Σx², Σsign x, Σsign² x]`` (or the first two) as one float64 vector.
+def queue_moments(x: Tensor, acc, start: int, signs: bool = True) -> Tensor:
+    """Queue ``[Σx, Σx², Σsign x, Σsign² x]`` (or the first two) into ``acc`` from slot ``start``.
 
-    Float kernels and BLAS dots only, stacked so the caller adds them to its accumulator in
-    one op: ``n_neg = (Σsign² - Σsign) / 2``, ``n_zero = n - Σsign²``.
+    ``acc`` is a :class:`~gradlab.watch.hostacc.HostAcc`. Float kernels and BLAS dots only
+    (``n_neg = (Σsign² - Σsign) / 2``, ``n_zero = n - Σsign²``), no temporaries but ``sign x``;
+    each sum stays a 0-d tensor until the report reads them all at once. Returns ``Σx²``
+    (non-finite exactly when ``x`` holds NaN/inf: the finiteness proof).
     """
     flat = x.reshape(-1)
-    if not signs:
-        return torch.stack([flat.sum(), torch.dot(flat, flat)]).to(F64)
-    sg = torch.sign(flat)
-    return torch.stack([flat.sum(), torch.dot(flat, flat), sg.sum(), torch.dot(sg, sg)]).to(F64)
+    sq = torch.dot(flat, flat)
+    acc.add(start, flat.sum())
+    acc.add(start + 1, sq)
+    if signs:
+        sg = torch.sign(flat)
+        acc.add(start + 2, sg.sum())
+        acc.add(start + 3, torch.dot(sg, sg))
+    return sq
 
 
 def nonfinite_count(x: Tensor) -> Tensor:
@@ -93,7 +99,7 @@ def nonfinite_count(x: Tensor) -> Tensor:
     return flags.sum().to(F64)
 
 
-def saturation(d: Tensor, threshold: float, dims: tuple[int, ...]) -> tuple[Tensor, Tensor, Tensor]:
+def saturation(d: Tensor, threshold: float, dims: tuple[int, ...]) -> tuple[Tensor, Tensor, float]:
     """Saturated samples·units, saturated units (on more than half the samples), and unit count.
 
     ``d`` is ``|f'(z)|``; a sample of a unit is saturated when it is under ``threshold``.
@@ -102,7 +108,7 @@ def saturation(d: Tensor, threshold: float, dims: tuple[int, ...]) -> tuple[Tens
     count = sat.sum().to(F64)
     share = sat.mean(dim=dims) if dims else sat
     units = (share > 0.5).to(F64).sum()
-    return count, units, torch.tensor(float(share.numel()), dtype=F64, device=d.device)
+    return count, units, float(share.numel())
 
 
 def row_symmetry(weight: Tensor, weight_sq: Tensor) -> Tensor:
