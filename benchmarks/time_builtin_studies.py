@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -41,12 +42,15 @@ def main() -> int:
             env=env, capture_output=True, text=True,
         )
         wall = time.perf_counter() - start
-        ok = result.returncode == 0
+        # a study whose trials all crashed still exits 0: count it as a failure here
+        ran = re.search(r"ran \d+ trials \((\d+) done, (\d+) failed\)", result.stdout)
+        ok = result.returncode == 0 and ran is not None and ran.group(2) == "0"
         rows.append((name, wall, ok))
-        print(f"{name:<16} {wall:7.1f} s  {'ok' if ok else 'FAILED'}"
+        trials = f"{ran.group(1)} done, {ran.group(2)} failed" if ran else "no summary"
+        print(f"{name:<16} {wall:7.1f} s  {'ok' if ok else 'FAILED'} ({trials})"
               f"  {'within' if wall <= BUDGET_S else 'OVER'} the {BUDGET_S:.0f} s budget", flush=True)
         if not ok:
-            print(result.stderr[-2000:], file=sys.stderr)
+            print(result.stdout[-2000:] + result.stderr[-2000:], file=sys.stderr)
         else:
             print(result.stdout[-4000:], flush=True)
     return 0 if all(ok and wall <= BUDGET_S for _, wall, ok in rows) else 1
