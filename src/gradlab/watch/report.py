@@ -74,18 +74,14 @@ class Reporting:
             a.vals, k = flat[k : k + n], k + n
 
     def _pull(self, step: int, blocks) -> None:
+        """Publish ``blocks`` (``(pairs, host values)``), the logged losses and histograms."""
         losses, self._losses = self._losses, []
+        pairs: list[tuple[str, str]] = []
         values: list[float] = []
-        keys: list[tuple[int, str, str]] = []
-        for ks, _ in blocks:
-            keys += [(step, layer, stat) for layer, stat in ks]
-        tensors = [v.reshape(-1) for _, v in blocks if isinstance(v, torch.Tensor)]
-        read = iter(torch.cat(tensors).tolist() if tensors else [])
-        for _, v in blocks:  # tensor blocks were read in one transfer; host blocks are lists
-            if isinstance(v, torch.Tensor):
-                values += [next(read) for _ in range(v.numel())]
-            else:
-                values += v
+        for ks, vs in blocks:
+            pairs += ks
+            values += vs
+        loss_rows: list[tuple[int, float]] = []
         if losses:
             lt = torch.stack([l if isinstance(l, torch.Tensor) else torch.tensor(float(l)) for _, l in losses])
             if dist.world_size() > 1:
@@ -93,19 +89,18 @@ class Reporting:
                 dist.all_reduce_([lt], "sum")
                 lt /= dist.world_size()
             lvals = lt.tolist()
-            keys += [(s, "", "loss") for s, _ in losses]
-            values += lvals
-            keys.append((step, "", "loss_nonfinite"))
+            loss_rows = [(s, v) for (s, _), v in zip(losses, lvals)]
+            pairs.append(("", "loss_nonfinite"))
             values.append(float(sum(1 for v in lvals if not math.isfinite(v))))
-        rows = [{"step": s, "layer": layer, "stat": stat, "value": v} for (s, layer, stat), v in zip(keys, values)]
         for site in self._sites.values():
             if site.hist:
                 for stat, (counts, edges) in site.hist.items():
                     self._publish_histogram(step, site.name, stat, edges, counts.tolist())
                 site.hist = {}
-        self._publish(rows, step)
+        self._publish(step, pairs, values, loss_rows)
 
-    def _publish(self, rows: list[dict], step: int) -> None:  # pragma: no cover - overridden
+    def _publish(self, step: int, pairs: list[tuple[str, str]], values: list[float],
+                 losses: list[tuple[int, float]]) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
 
     def _publish_histogram(self, step, layer, stat, edges, counts) -> None:  # pragma: no cover

@@ -30,6 +30,13 @@ class Series:
 
     def add(self, step: int, value: float) -> None:
         self.last_step, self.last_value = step, value
+        if self.stride == 1 and self._held is None:  # the common case, before the first thinning
+            self.seen += 1
+            self.steps.append(step)
+            self.values.append(value)
+            if len(self.values) > self.cap:
+                self._halve()
+            return
         keep = self.seen % self.stride == 0
         self.seen += 1
         if not math.isfinite(value) and not keep:
@@ -68,6 +75,7 @@ class Vitals:
     def __init__(self, max_points: int = 512):
         self.max_points = max_points
         self._series: dict[str, dict[str, Series]] = {}
+        self._flat: dict[tuple[str, str], Series] = {}  # the same series, by (layer, stat)
         self._hist: dict[tuple[str, str], list[tuple[int, list[float], list[float]]]] = {}
         self.max_histograms = 64
 
@@ -78,6 +86,20 @@ class Vitals:
         if series is None:
             series = by_stat[stat] = Series(self.max_points)
         series.add(int(step), float(value))
+
+    def add_many(self, step: int, pairs: list[tuple[str, str]], values: list[float]) -> None:
+        """Record ``values[i]`` of ``pairs[i] == (layer, stat)`` at ``step`` (one report's rows)."""
+        flat = self._flat
+        step = int(step)
+        for pair, value in zip(pairs, values):
+            series = flat.get(pair)
+            if series is None:
+                by_stat = self._series.setdefault(pair[0], {})
+                series = by_stat.get(pair[1])
+                if series is None:
+                    series = by_stat[pair[1]] = Series(self.max_points)
+                flat[pair] = series
+            series.add(step, float(value))
 
     def add_histogram(self, step: int, layer: str, stat: str, edges: list[float], counts: list[float]) -> None:
         """Record a histogram (``len(edges) == len(counts) + 1``); keeps the newest few."""

@@ -156,11 +156,17 @@ class Watch(WatchEngine):
         return diagnose(self.vitals, self.layers, rules=rules if rules is not None else self._rules, context=context)
 
     # -- engine callbacks -------------------------------------------------------------------
-    def _publish(self, rows: list[dict], step: int) -> None:
-        for r in rows:
-            self.vitals.add(r["step"], r["layer"], r["stat"], r["value"])
-        for sink in self.sinks:
-            self._sink_call(sink, "write", rows)
+    def _publish(self, step: int, pairs: list[tuple[str, str]], values: list[float],
+                 losses: list[tuple[int, float]]) -> None:
+        add = self.vitals.add
+        for s, v in losses:
+            add(s, "", "loss", v)
+        self.vitals.add_many(step, pairs, values)
+        if self.sinks:  # rows are built only for sinks: a report has a hundred of them
+            rows = [{"step": s, "layer": "", "stat": "loss", "value": v} for s, v in losses]
+            rows += [{"step": step, "layer": layer, "stat": stat, "value": v} for (layer, stat), v in zip(pairs, values)]
+            for sink in self.sinks:
+                self._sink_call(sink, "write", rows)
         if self._live is not None:
             self._live.update(self.vitals, self.layers, step)
 
