@@ -35,15 +35,15 @@ class HostAcc:
         self.queue = []
 
 
-def drain(accs: list[HostAcc], extra: list[Tensor] = ()) -> list[float]:
+def drain(accs: list[HostAcc], vectors: list[Tensor] = ()) -> list[float]:
     """Add every queued tensor of ``accs`` into its slot with one host transfer.
 
-    Also reads the 0-d tensors ``extra`` in the same transfer and returns their values.
+    Also reads the 1-d tensors ``vectors`` in the same transfer and returns their values.
     """
-    tensors = [t for acc in accs for _, t, _ in acc.queue] + list(extra)
-    if not tensors:
+    tensors = [t for acc in accs for _, t, _ in acc.queue]
+    if not tensors and not vectors:
         return []
-    flat = torch.stack(tensors).tolist()  # all 0-d; stack promotes dtypes
+    flat = _read(tensors, list(vectors))
     k = 0
     for acc in accs:
         vals = acc.vals
@@ -53,3 +53,22 @@ def drain(accs: list[HostAcc], extra: list[Tensor] = ()) -> list[float]:
             k += 1
         acc.queue = []
     return flat[k:]
+
+
+def _read(tensors: list[Tensor], vectors: list[Tensor]) -> list[float]:
+    """The values of 0-d ``tensors`` then of 1-d ``vectors``, in one read when dtypes agree.
+
+    Stacking mixed dtypes promotes each tensor on its own, which costs more than the
+    reductions that produced them, so mixed scalars are stacked once per dtype.
+    """
+    if tensors and not all(t.dtype == tensors[0].dtype for t in tensors):
+        groups: dict[torch.dtype, list[int]] = {}
+        for i, t in enumerate(tensors):
+            groups.setdefault(t.dtype, []).append(i)
+        out: list[float] = [0.0] * len(tensors)
+        for idx in groups.values():
+            for i, v in zip(idx, torch.stack([tensors[i] for i in idx]).tolist()):
+                out[i] = float(v)
+        return out + (torch.cat(vectors).tolist() if vectors else [])
+    parts = ([torch.stack(tensors)] if tensors else []) + vectors
+    return (parts[0] if len(parts) == 1 else torch.cat(parts)).tolist()

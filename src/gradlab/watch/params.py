@@ -125,7 +125,7 @@ class ParamLayers:
         self._rr = (self._rr + len(chosen)) % len(self.names)
         pidx = [i for li in chosen for i in self.layer_params[li]]
         if pidx:
-            copies = list(torch._foreach_mul([self.params[i].detach() for i in pidx], 1.0))
+            copies = [self.params[i].detach().clone() for i in pidx]
             self._snap = (chosen, pidx, copies)
 
     def update_stats(self) -> tuple[list[tuple[str, str]], list[float] | None]:
@@ -134,9 +134,10 @@ class ParamLayers:
             return [], None
         chosen, pidx, copies = self._snap
         self._snap = None
-        diffs = torch._foreach_sub(copies, [self.params[i].detach() for i in pidx])
-        vals = torch.stack(torch._foreach_norm(copies + list(diffs))).tolist()
-        del copies, diffs
+        old = torch._foreach_norm(copies)
+        torch._foreach_sub_(copies, [self.params[i].detach() for i in pidx])  # now the updates
+        vals = torch.stack(list(old) + list(torch._foreach_norm(copies))).tolist()
+        del copies
         n = len(pidx)
         osq = self._layer_sums([v * v for v in vals[:n]], pidx)
         dsq = self._layer_sums([v * v for v in vals[n:]], pidx)

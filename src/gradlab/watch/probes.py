@@ -147,16 +147,13 @@ class ActivationSite:
                 self.hist["out"] = h
 
     # -- per report -------------------------------------------------------------------------
-    def report_tensors(self) -> tuple[Tensor | None, int]:
-        """The window's dead-unit count (a 0-d device tensor, or None) and unit count.
+    def report_tensors(self) -> Tensor | None:
+        """The window's per-unit maximum (a device vector, or None).
 
         The engine reads these for all sites in one transfer, together with the queued sums,
-        then calls :meth:`report`; arithmetic on a dozen scalars is cheaper in Python than as ops.
+        and counts the dead units on the host before calling :meth:`report`.
         """
-        runmax = self.unit_max()
-        if runmax is None:
-            return None, 0
-        return (runmax <= self.info.dead_threshold).sum(), runmax.numel()
+        return self.unit_max()
 
     def report(self, acc: list[float] | None, dead: float | None, n_units: int) -> tuple[list[str], list[float]]:
         """Stat names and values of the window just closed from the host copies; resets the window."""

@@ -37,15 +37,22 @@ class Reporting:
         world = dist.world_size()
         if world > 1:  # a unit is dead only if dead on every rank
             dist.all_reduce_([m for m in (s.unit_max() for s in sites) if m is not None], "max")
-        states = [site.report_tensors() for site in sites]
+        maxes = [site.report_tensors() for site in sites]
         accs = [site.acc for site in sites] + [self._fwd_acc[li] for li in fwd]
-        deads = iter(drain(accs, [d for d, _ in states if d is not None]))
+        units = drain(accs, [m.reshape(-1) for m in maxes if m is not None])
         if world > 1:
             self._sum_across_ranks(accs)
         blocks = []
-        for site, (d, n_units) in zip(sites, states):
+        k = 0
+        for site, m in zip(sites, maxes):
+            dead = None
+            if m is not None:  # counted on the host: the maxima came with the sums
+                n_units = m.numel()
+                threshold = site.info.dead_threshold
+                dead = float(sum(1 for v in units[k : k + n_units] if v <= threshold))
+                k += n_units
             acc = site.acc.vals if site.acc.vals[S.PRE_N] > 0 else None
-            names, values = site.report(acc, next(deads) if d is not None else None, n_units)
+            names, values = site.report(acc, dead, n_units if m is not None else 0)
             if values:
                 blocks.append(([(site.name, n) for n in names], values))
         for li in fwd:
