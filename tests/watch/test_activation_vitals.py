@@ -213,3 +213,18 @@ def test_out_counts_of_finite_and_nonfinite_outputs(act):
     assert dict(zip(*w.vitals.series("1", "zero_frac")))[0] == pytest.approx((y == 0).double().mean().item())
     assert dict(zip(*w.vitals.series("0", "nonfinite_out")))[1] == 15
     assert dict(zip(*w.vitals.series("0", "nonfinite_in")))[1] == 3
+
+
+def test_histogram_of_a_large_tensor_uses_every_kth_sample():
+    # 64 x 1024 = 65 536 values > HIST_VALUES (16 384): every 4th sample (16 whole rows) is used.
+    model = nn.Sequential(nn.Linear(4, 1024), nn.Tanh(), nn.Linear(1024, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    x = torch.randn(64, 4)
+    with gradlab.watch(model, optimizer=opt, every=1, histograms=True, histogram_bins=16) as w:
+        train(model, opt, x, torch.randn(64, 1), 1)
+    (_, edges, counts), = w.vitals.histograms("1", "pre")
+    used = model[0](x).detach()[::4]
+    lo, hi = used.min().item(), used.max().item()
+    assert edges[0] == pytest.approx(lo) and edges[-1] == pytest.approx(hi)
+    assert counts == torch.histc(used, bins=16, min=lo, max=hi).tolist()
+    assert sum(counts) == 16 * 1024

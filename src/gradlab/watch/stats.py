@@ -9,6 +9,8 @@ kernels and BLAS: ``sum(sign(x))`` is ``n_pos - n_neg`` and ``sign(x)·sign(x)``
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor
 
@@ -55,23 +57,6 @@ def unit_absmax(x: Tensor, dims: tuple[int, ...]) -> Tensor:
     if not dims:
         return x.abs()
     return torch.linalg.vector_norm(x, ord=float("inf"), dim=dims)
-
-
-def moments(x: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """``(sum, sum of squares, n_neg, n_zero)`` of a float tensor, as float64 0-d tensors.
-
-    Five passes, all float kernels: ``sum``, ``x·x``, ``sign``, ``Σsign``, ``sign·sign``.
-    Non-finite entries make the sums non-finite (the sum of squares is the finiteness proof
-    the engine checks before counting non-finite entries exactly).
-    """
-    flat = x.reshape(-1)
-    s1 = flat.sum()
-    s2 = torch.dot(flat, flat)
-    sg = torch.sign(flat)
-    signed = sg.sum()  # n_pos - n_neg
-    nonzero = torch.dot(sg, sg)  # n_pos + n_neg
-    n = float(flat.numel())
-    return s1.to(F64), s2.to(F64), ((nonzero - signed) * 0.5).to(F64), (n - nonzero).to(F64)
 
 
 def queue_moments(x: Tensor, acc, start: int, signs: bool = True) -> Tensor:
@@ -130,40 +115,42 @@ def row_symmetry(weight: Tensor, weight_sq: Tensor) -> Tensor:
     return gap.sqrt()
 
 
-def row_symmetry_many(weights: list[Tensor], norms: Tensor) -> Tensor:
-    """:func:`row_symmetry` of several weights at once (``norms``: their Frobenius norms).
+# A histogram is an estimate of a distribution: past this many values, it is computed from a
+# fixed strided subset of whole samples (rows), which keeps every unit represented.
+HIST_VALUES = 1 << 14
 
-    Two passes per weight (the mean row and its squared norm); the scalar tail runs once,
-    vectorised, which matters on small models where each op costs more than its arithmetic.
-    """
-    rows, msq = [], []
-    for weight in weights:
-        w = weight.detach().reshape(weight.shape[0], -1)
-        w = w if w.dtype in (torch.float32, torch.float64) else w.float()
-        m = w.mean(dim=0)
-        msq.append(torch.dot(m, m).to(F64))
-        rows.append(w.shape[0])
-    out = torch.tensor(rows, dtype=F64, device=norms.device)
-    wsq = norms.to(F64) ** 2
-    gap = 1.0 - out * torch.stack(msq) / wsq.clamp_min(1e-300)
-    gap = torch.where((gap < 1e-6) | (wsq <= 0), torch.zeros_like(gap), gap)
-    return gap.sqrt()
+
+def histogram_rows(x: Tensor) -> Tensor:
+    """The values a histogram of ``x`` uses: all of them up to :data:`HIST_VALUES`, else every
+    ``s``-th sample (first dim) for the smallest ``s`` that keeps at most ``HIST_VALUES`` values
+    (at least one whole sample). A view, no copy."""
+    n = x.numel()
+    if n <= HIST_VALUES or x.dim() < 2 or x.shape[0] < 2:
+        return x
+    per_row = n // x.shape[0]
+    keep = max(1, HIST_VALUES // max(per_row, 1))
+    stride = -(-x.shape[0] // keep)
+    return x[::stride]
 
 
 def histogram(x: Tensor, bins: int) -> tuple[Tensor, list[float]] | None:
-    """Counts over ``bins`` equal bins spanning ``[min, max]`` of ``x`` (negatives kept).
+    """Counts over ``bins`` equal bins spanning ``[min, max]`` of the values :func:`histogram_rows` keeps.
 
-    This reads the range to the host (one sync), so it only runs when histograms are requested.
-    Returns None when ``x`` is empty or not finite.
+    The counts are those of the values used (their sum is their number, which is ``x.numel()``
+    for tensors of at most :data:`HIST_VALUES` values). This reads the range to the host (one
+    sync), so it only runs when histograms are requested. Returns None when ``x`` is empty or
+    not finite.
     """
-    flat = x.detach().reshape(-1)
+    flat = histogram_rows(x.detach()).reshape(-1)
     if flat.numel() == 0:
         return None
-    lo, hi = (float(v) for v in torch.aminmax(flat.float()))
-    if not (torch.isfinite(torch.tensor([lo, hi])).all()):
+    flat = flat if flat.dtype == torch.float32 else flat.float()
+    lo, hi = torch.aminmax(flat)
+    lo, hi = float(lo), float(hi)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
         return None
     if hi <= lo:
         hi = lo + 1e-6
-    counts = torch.histc(flat.float(), bins=bins, min=lo, max=hi)
+    counts = torch.histc(flat, bins=bins, min=lo, max=hi)
     step = (hi - lo) / bins
     return counts, [lo + i * step for i in range(bins + 1)]
