@@ -98,7 +98,9 @@ def test_sigterm_stops_the_run_and_leaves_no_trial_running(tmp_path):
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=30)
-    assert proc.returncode != 0
+    stderr = proc.stderr.read().decode(errors="replace")[-2000:]
+    assert proc.returncode != 0, stderr
     db = sqlite3.connect(db_path)
     statuses = {s for (s,) in db.execute("SELECT status FROM trials")}
-    assert "running" not in statuses and "done" in statuses and "pending" in statuses
+    assert "running" not in statuses and "done" in statuses and "pending" in statuses, (
+        statuses, stderr)
