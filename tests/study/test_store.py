@@ -98,3 +98,37 @@ def test_one_run_per_folder(tmp_path):
             with run_lock(tmp_path):
                 pass
     assert not is_locked(tmp_path)
+
+
+def test_vitals_are_packed_one_row_per_layer_and_stat_and_read_back_in_long_format(tmp_path):
+    rows = [{"epoch": e, "layer": layer, "stat": stat, "value": e + len(layer) + len(stat) / 10}
+            for e in (0, 5, 10) for layer in ("b", "a", "") for stat in ("grad_norm", "dead_frac")]
+    rows.append({"epoch": 5, "layer": "a", "stat": "grad_norm", "value": float("nan")})  # last wins
+    rows.append({"epoch": 7, "layer": "", "stat": "loss_scale", "value": "n/a"})  # not a number
+    with Store(tmp_path) as store:
+        store.add_trials(_rows())
+        tid = trial_id("a" * 64, 0)
+        outcome = _done(tid)
+        outcome.result["vitals"] = rows
+        store.finish(outcome, {})
+        assert store.db.execute("SELECT count(*) FROM vitals WHERE trial_id = ?",
+                                (tid,)).fetchone()[0] == 7  # 3 layers x 2 stats + loss_scale
+        got = store.vitals(tid)
+    expected = {(r["epoch"], r["layer"], r["stat"]): r["value"] for r in rows}
+    expected[(5, "a", "grad_norm")] = None  # NaN and non-numbers read back as None
+    expected[(7, "", "loss_scale")] = None
+    assert [(r["epoch"], r["layer"], r["stat"]) for r in got] == sorted(expected)
+    assert {(r["epoch"], r["layer"], r["stat"]): r["value"] for r in got} == expected
+    assert all(set(r) == {"epoch", "layer", "stat", "value"} for r in got)
+
+
+def test_a_store_of_another_schema_version_is_refused_with_the_way_out(tmp_path):
+    Store(tmp_path).close()
+    db = sqlite3.connect(tmp_path / "gradlab.sqlite")
+    db.execute("UPDATE study SET value = '1' WHERE key = 'schema_version'")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match=r"schema version 1.*reads version 2.*--out NEW_DIR"):
+        Store(tmp_path, create=False)
+    with pytest.raises(StoreError, match="schema version 1"):
+        Store(tmp_path)  # nor is it written into

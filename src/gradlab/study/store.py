@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Iterator
 
 from gradlab.errors import StoreError
+from gradlab.study.packing import pack_vitals, unpack_vitals
 from gradlab.study.thin import thin_vitals
 
-SCHEMA_VERSION = 1
+# 2: vitals packed, one row per (trial, layer, stat) (docs/store.md); 1 stored them one row per value
+SCHEMA_VERSION = 2
 DB_NAME = "gradlab.sqlite"
 STATUSES = ("pending", "running", "done", "failed")
 
@@ -61,12 +63,12 @@ CREATE TABLE IF NOT EXISTS history (
 );
 CREATE TABLE IF NOT EXISTS vitals (
     trial_id TEXT NOT NULL REFERENCES trials (trial_id),
-    epoch    INTEGER NOT NULL,
     layer    TEXT NOT NULL,
     stat     TEXT NOT NULL,
-    value    REAL,
-    PRIMARY KEY (trial_id, epoch, layer, stat)
-);
+    epochs   BLOB NOT NULL,
+    vals     BLOB NOT NULL,
+    PRIMARY KEY (trial_id, layer, stat)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS findings (
     trial_id TEXT NOT NULL REFERENCES trials (trial_id),
     idx      INTEGER NOT NULL,
@@ -161,6 +163,7 @@ class Store:
             self.db.execute("PRAGMA busy_timeout = 30000")
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
+            self._check_version()
             self.db.executescript(SCHEMA)
             self.db.execute(
                 "INSERT OR IGNORE INTO study (key, value) VALUES ('schema_version', ?)",
@@ -171,6 +174,22 @@ class Store:
         self.db.row_factory = sqlite3.Row
 
     # -- plumbing ------------------------------------------------------------------------------
+    def _check_version(self) -> None:
+        # a store of another schema version would be misread (or half-migrated): refuse it
+        if not self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'study'"
+        ).fetchone():
+            return
+        row = self.db.execute("SELECT value FROM study WHERE key = 'schema_version'").fetchone()
+        if row is not None and str(row[0]) != str(SCHEMA_VERSION):
+            self.db.close()
+            self.db = None
+            raise StoreError(
+                f"the study store {self.path} has schema version {row[0]}, this gradlab reads "
+                f"version {SCHEMA_VERSION}: run the study into a new folder (gradlab run STUDY "
+                f"--out NEW_DIR), or delete {self.path} to start this folder afresh"
+            )
+
     def close(self) -> None:
         """Close the connection (idempotent)."""
         if getattr(self, "db", None) is not None:
@@ -280,12 +299,8 @@ class Store:
                 ],
             )
             db.executemany(
-                "INSERT OR REPLACE INTO vitals (trial_id, epoch, layer, stat, value)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [
-                    (tid, int(v.get("epoch", v.get("step", 0))), v["layer"], v["stat"], _num(v["value"]))
-                    for v in thin_vitals(result.get("vitals", []))
-                ],
+                "INSERT INTO vitals (trial_id, layer, stat, epochs, vals) VALUES (?, ?, ?, ?, ?)",
+                [(tid, *series) for series in pack_vitals(thin_vitals(result.get("vitals", [])))],
             )
             db.executemany(
                 "INSERT INTO findings (trial_id, idx, code, severity, layer, step, message,"
@@ -332,10 +347,12 @@ class Store:
         return list(epochs.values())
 
     def vitals(self, tid: str) -> list[dict]:
-        """Per-epoch per-layer vital summaries of one trial: [{epoch, layer, stat, value}]."""
-        return [dict(r) for r in self.db.execute(
-            "SELECT epoch, layer, stat, value FROM vitals WHERE trial_id = ?"
-            " ORDER BY epoch, layer, stat", (tid,))]
+        """Per-epoch per-layer vital summaries of one trial: [{epoch, layer, stat, value}].
+
+        Ordered by (epoch, layer, stat); a NaN value comes back as ``None``.
+        """
+        return unpack_vitals([tuple(r) for r in self.db.execute(
+            "SELECT layer, stat, epochs, vals FROM vitals WHERE trial_id = ?", (tid,))])
 
     def findings(self, tid: str | None = None) -> list[dict]:
         """Findings (as ``Finding.to_dict()``) of one trial, or of all with their trial_id."""
