@@ -101,3 +101,27 @@ def test_run_with_tensorboard_writes_one_run_per_trial(tmp_path):
     assert len(runs) == 2  # two configurations x one seed
     assert all(any(f.name.startswith("events.out.tfevents") for f in r.rglob("*")) for r in runs)
     assert "TensorBoard runs:" in result.output
+
+
+def test_run_exits_1_and_says_so_when_trials_fail(tmp_path, monkeypatch):
+    import gradlab.train.experiment as experiment
+
+    real = experiment.run_trial
+
+    def tanh_breaks(config, seed):
+        if config["model"]["act"] == "tanh":
+            raise RuntimeError(f"tanh broke in seed {seed}")
+        return real(config, seed)
+
+    # --workers 1 runs trials in this process, resolving run_trial by name at each call
+    monkeypatch.setattr(experiment, "run_trial", tanh_breaks)
+    (tmp_path / "s.toml").write_text(STUDY)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(tmp_path / "s.toml"), "--out", str(out),
+                                 "--workers", "1", "--no-progress"])
+    assert result.exit_code == 1, result.output
+    assert "act=relu" in result.output  # the table is still printed
+    assert result.output.strip().splitlines()[-1] == (
+        f"2 of 4 trials failed; see `gradlab status {out} --failed`")
+    status = runner.invoke(app, ["status", str(out), "--failed"])
+    assert status.exit_code == 0 and "tanh broke in seed" in status.output

@@ -128,6 +128,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run (or resume) a study and print its comparison table.
 
+        Exits 1 when any trial failed (after the table and the report), 2 on a usage error.
+
         Examples:
           gradlab run dying-relu
           gradlab run my_study.toml --out runs/mine --seeds 5 --workers 2
@@ -144,14 +146,16 @@ def register(app: typer.Typer) -> None:
                                 log=lambda msg: typer.echo(msg, err=True))
             typer.echo(f"{summary.name}: ran {summary.ran} trials ({summary.done} done, "
                        f"{summary.failed} failed) in {summary.wall_time:.1f} s -> {summary.out_dir}")
-            if summary.failed:
-                typer.echo(f"{summary.failed} trials failed; their tracebacks are in the store "
-                           f"(gradlab status {summary.out_dir} --failed)", err=True)
             print_results(analyze(summary.out_dir))
             _write_report(Path(summary.out_dir))
             _write_tensorboard(Path(summary.out_dir), tensorboard)
         except GradlabError as exc:
             raise _fail(exc) from None
+        if summary.failed:
+            # a script or CI job must see that the study is incomplete: exit 1 (2 is a user error)
+            typer.echo(f"{summary.failed} of {summary.ran} trials failed; see "
+                       f"`gradlab status {summary.out_dir} --failed`", err=True)
+            raise typer.Exit(1)
 
     @app.command("studies")
     def studies_cmd(
