@@ -78,29 +78,48 @@ def test_sigkill_mid_run_then_resume_finds_each_trial_once(tmp_path):
     ).fetchone()[0] == 0
 
 
+def _count(db_path, status):
+    if not db_path.exists():
+        return 0
+    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)
+    try:
+        return db.execute("SELECT count(*) FROM trials WHERE status = ?", (status,)).fetchone()[0]
+    except sqlite3.OperationalError:  # schema not created yet
+        return 0
+    finally:
+        db.close()
+
+
 def test_sigterm_stops_the_run_and_leaves_no_trial_running(tmp_path):
     study = tmp_path / "tiny.toml"
-    study.write_text(STUDY.format(epochs=60))
+    # 16 trials: the signal goes out after the first, so many stay pending however slow the
+    # machine is (the run is stopped early, so more seeds cost no time)
+    study.write_text(STUDY.format(epochs=60).replace("seeds = 4", "seeds = 8"))
     out = tmp_path / "run"
     cmd, env = _gradlab("run", str(study), "--out", str(out), "--workers", "1", "--no-progress")
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True)
+    log = tmp_path / "run.log"  # a file, not a pipe: a full pipe would block the run
     db_path = out / "gradlab.sqlite"
-    deadline = time.time() + 120
-    try:
-        while _done(db_path) < 1 and proc.poll() is None and time.time() < deadline:
-            time.sleep(0.05)
-        assert proc.poll() is None, (
-            f"the run ended before it could be stopped: {proc.communicate()[1][-2000:]!r}")
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=60)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=30)
-    stderr = proc.stderr.read().decode(errors="replace")[-2000:]
-    assert proc.returncode != 0, stderr
+    with open(log, "wb") as sink:
+        proc = subprocess.Popen(cmd, env=env, stdout=sink, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        deadline = time.time() + 300
+        try:
+            # a concrete state, not a fixed sleep: one trial stored, the next one in flight
+            while proc.poll() is None and time.time() < deadline and not (
+                    _count(db_path, "done") >= 1 and _count(db_path, "running") >= 1):
+                time.sleep(0.05)
+            assert proc.poll() is None, (
+                f"the run ended before it could be stopped: {log.read_text()[-2000:]!r}")
+            assert time.time() < deadline, f"no trial finished in 300 s: {log.read_text()[-2000:]!r}"
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=180)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=60)
+    output = log.read_text(errors="replace")[-2000:]
+    assert proc.returncode != 0, output
     db = sqlite3.connect(db_path)
     statuses = {s for (s,) in db.execute("SELECT status FROM trials")}
     assert "running" not in statuses and "done" in statuses and "pending" in statuses, (
-        statuses, stderr)
+        statuses, output)
