@@ -42,12 +42,14 @@ def main() -> int:
             env=env, capture_output=True, text=True,
         )
         wall = time.perf_counter() - start
-        # a study whose trials all crashed still exits 0: count it as a failure here
+        # `gradlab run` exits 1 when trials failed; the summary line says how many
         ran = re.search(r"ran \d+ trials \((\d+) done, (\d+) failed\)", result.stdout)
         ok = result.returncode == 0 and ran is not None and ran.group(2) == "0"
         rows.append((name, wall, ok))
         trials = f"{ran.group(1)} done, {ran.group(2)} failed" if ran else "no summary"
-        print(f"{name:<16} {wall:7.1f} s  {'ok' if ok else 'FAILED'} ({trials})"
+        store = sum(p.stat().st_size for p in (root / name).glob("gradlab.sqlite*"))
+        print(f"{name:<16} {wall:7.1f} s  {'ok' if ok else 'FAILED'} ({trials}, store "
+              f"{store / 1e6:.1f} MB)"
               f"  {'within' if wall <= BUDGET_S else 'OVER'} the {BUDGET_S:.0f} s budget", flush=True)
         if not ok:
             print(result.stdout[-2000:] + result.stderr[-2000:], file=sys.stderr)
