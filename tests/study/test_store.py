@@ -132,3 +132,22 @@ def test_a_store_of_another_schema_version_is_refused_with_the_way_out(tmp_path)
         Store(tmp_path, create=False)
     with pytest.raises(StoreError, match="schema version 1"):
         Store(tmp_path)  # nor is it written into
+
+
+def test_curves_are_packed_one_row_per_key_and_read_back_by_epoch(tmp_path):
+    history = [{"epoch": e, "train_loss": 1.0 / (e + 1), "lr": 0.1} for e in range(4)]
+    history[2]["dev_loss"] = float("nan")  # a key only some epochs have, and NaN
+    history[3]["note"] = "early stop"  # not a number
+    with Store(tmp_path) as store:
+        store.add_trials(_rows())
+        tid = trial_id("b" * 64, 1)
+        outcome = _done(tid)
+        outcome.result["history"] = history
+        store.finish(outcome, {})
+        assert store.db.execute("SELECT count(*) FROM history WHERE trial_id = ?",
+                                (tid,)).fetchone()[0] == 4  # train_loss, lr, dev_loss, note
+        got = store.history(tid)
+    expected = [dict(row) for row in history]
+    expected[2]["dev_loss"] = None
+    expected[3]["note"] = None
+    assert got == expected

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
 from gradlab.errors import StoreError
-from gradlab.study.packing import pack_vitals, unpack_vitals
+from gradlab.study.packing import pack_history, pack_vitals, unpack_history, unpack_vitals
 from gradlab.study.thin import thin_vitals
 
-# 2: vitals packed, one row per (trial, layer, stat) (docs/store.md); 1 stored them one row per value
+# 2: curves and vitals packed, one row per series (docs/store.md); 1 stored one row per value
 SCHEMA_VERSION = 2
 DB_NAME = "gradlab.sqlite"
 STATUSES = ("pending", "running", "done", "failed")
@@ -56,11 +55,11 @@ CREATE TABLE IF NOT EXISTS trials (
 CREATE INDEX IF NOT EXISTS trials_status ON trials (status);
 CREATE TABLE IF NOT EXISTS history (
     trial_id TEXT NOT NULL REFERENCES trials (trial_id),
-    epoch    INTEGER NOT NULL,
     key      TEXT NOT NULL,
-    value    REAL,
-    PRIMARY KEY (trial_id, epoch, key)
-);
+    epochs   BLOB NOT NULL,
+    vals     BLOB NOT NULL,
+    PRIMARY KEY (trial_id, key)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS vitals (
     trial_id TEXT NOT NULL REFERENCES trials (trial_id),
     layer    TEXT NOT NULL,
@@ -91,14 +90,6 @@ def now() -> str:
 def trial_id(config_hash: str, seed: int) -> str:
     """The id of one trial: 16 hex digits of the config hash and the seed."""
     return f"{config_hash[:16]}-s{seed}"
-
-
-def _num(value) -> float | None:
-    # curves and vitals are numbers; NaN is stored as NULL (SQLite has no NaN)
-    if isinstance(value, (bool, int, float)):
-        value = float(value)
-        return None if math.isnan(value) else value
-    return None
 
 
 @contextlib.contextmanager
@@ -294,13 +285,8 @@ class Store:
             if outcome.status != "done":
                 return
             db.executemany(
-                "INSERT OR REPLACE INTO history (trial_id, epoch, key, value) VALUES (?, ?, ?, ?)",
-                [
-                    (tid, int(row["epoch"]), key, _num(value))
-                    for row in result.get("history", [])
-                    for key, value in row.items()
-                    if key != "epoch"
-                ],
+                "INSERT INTO history (trial_id, key, epochs, vals) VALUES (?, ?, ?, ?)",
+                [(tid, *series) for series in pack_history(result.get("history", []))],
             )
             db.executemany(
                 "INSERT INTO vitals (trial_id, layer, stat, epochs, vals) VALUES (?, ?, ?, ?, ?)",
@@ -342,13 +328,9 @@ class Store:
         return counts
 
     def history(self, tid: str) -> list[dict]:
-        """Per-epoch curves of one trial: [{"epoch": e, key: value, ...}]."""
-        epochs: dict[int, dict] = {}
-        for r in self.db.execute(
-            "SELECT epoch, key, value FROM history WHERE trial_id = ? ORDER BY epoch", (tid,)
-        ):
-            epochs.setdefault(r["epoch"], {"epoch": r["epoch"]})[r["key"]] = r["value"]
-        return list(epochs.values())
+        """Per-epoch curves of one trial: [{"epoch": e, key: value, ...}], NaN as ``None``."""
+        return unpack_history([tuple(r) for r in self.db.execute(
+            "SELECT key, epochs, vals FROM history WHERE trial_id = ?", (tid,))])
 
     def vitals(self, tid: str) -> list[dict]:
         """Per-epoch per-layer vital summaries of one trial: [{epoch, layer, stat, value}].
