@@ -208,7 +208,7 @@ class ForwardHooks:
             if out.requires_grad:
                 def grad_hook(g, _acc=acc):
                     # one op per layer; squared and summed on the host after the report's transfer
-                    _acc.add(0, torch.linalg.vector_norm(g.detach(), dtype=torch.float32), power=2)
+                    _acc.add(0, torch.linalg.vector_norm(g.detach(), dtype=torch.float32), square=True)
 
                 out.register_hook(grad_hook)
                 self._grad_armed.add(li)

@@ -14,7 +14,7 @@ from torch import Tensor
 
 
 class HostAcc:
-    """``vals`` (Python floats) plus a queue of ``(index, 0-d tensor, power)`` to add later.
+    """``vals`` (Python floats) plus a queue of ``(index, 0-d tensor, coef, square)`` to add later.
 
     Args:
         size: number of slots.
@@ -24,11 +24,11 @@ class HostAcc:
 
     def __init__(self, size: int):
         self.vals = [0.0] * size
-        self.queue: list[tuple[int, Tensor, int]] = []
+        self.queue: list[tuple[int, Tensor, float, bool]] = []
 
-    def add(self, index: int, t: Tensor, power: int = 1) -> None:
-        """Queue ``t`` (or ``t**2`` when ``power == 2``) to be added to slot ``index``."""
-        self.queue.append((index, t, power))
+    def add(self, index: int, t: Tensor, coef: float = 1.0, square: bool = False) -> None:
+        """Queue ``coef * t`` (``coef * t**2`` when ``square``) to be added to slot ``index``."""
+        self.queue.append((index, t, coef, square))
 
     def reset(self) -> None:
         self.vals = [0.0] * len(self.vals)
@@ -40,16 +40,16 @@ def drain(accs: list[HostAcc], vectors: list[Tensor] = ()) -> list[float]:
 
     Also reads the 1-d tensors ``vectors`` in the same transfer and returns their values.
     """
-    tensors = [t for acc in accs for _, t, _ in acc.queue]
+    tensors = [q[1] for acc in accs for q in acc.queue]
     if not tensors and not vectors:
         return []
     flat = _read(tensors, list(vectors))
     k = 0
     for acc in accs:
         vals = acc.vals
-        for index, _, power in acc.queue:
+        for index, _, coef, square in acc.queue:
             v = flat[k]
-            vals[index] += v * v if power == 2 else v
+            vals[index] += coef * (v * v if square else v)
             k += 1
         acc.queue = []
     return flat[k:]

@@ -79,7 +79,10 @@ class ActivationSite:
         if not sampled:
             return
         acc = self.acc
-        sq = S.queue_moments(zf, acc, S.PRE_S1, signs=True)
+        if self.fast:
+            sq = S.queue_relu_moments(zf, acc, S.PRE_S1)
+        else:
+            sq = S.queue_moments(zf, acc, S.PRE_S1, signs=True)
         if proofs is not None:
             proofs.setdefault(id(z), (z, sq))
         acc.vals[S.PRE_N] += zf.numel()
@@ -131,9 +134,11 @@ class ActivationSite:
         """
         yf = S.as_float(y)
         acc = self.acc
-        # relu(z) == 0 exactly where z <= 0: the output's zero count is the pre-activation's
-        # n - (Σsign² + Σsign)/2, so a ReLU output needs no counting passes.
+        # relu(z) == 0 exactly where z <= 0: one count_nonzero of the output gives n_pos, which
+        # yields both the output's zero count and the input's negative count (no temporaries).
         sq = S.queue_moments(yf, acc, S.OUT_S1, signs=not self.fast)
+        if self.fast:  # completes the input's Σsign (see stats.queue_relu_moments)
+            acc.add(S.PRE_SGN, torch.count_nonzero(yf.reshape(-1)), 2.0)
         if defer is not None:
             defer(acc, S.OUT_NONFINITE, yf, sq)
         else:

@@ -63,9 +63,9 @@ def queue_moments(x: Tensor, acc, start: int, signs: bool = True) -> Tensor:
     """Queue ``[Σx, Σx², Σsign x, Σsign² x]`` (or the first two) into ``acc`` from slot ``start``.
 
     ``acc`` is a :class:`~gradlab.watch.hostacc.HostAcc`. Float kernels and BLAS dots only
-    (``n_neg = (Σsign² - Σsign) / 2``, ``n_zero = n - Σsign²``), no temporaries but ``sign x``;
-    each sum stays a 0-d tensor until the report reads them all at once. Returns ``Σx²``
-    (non-finite exactly when ``x`` holds NaN/inf: the finiteness proof).
+    (``n_neg = (Σsign² - Σsign) / 2``, ``n_zero = n - Σsign²``); the only temporary is
+    ``sign x`` when ``signs``; each sum stays a 0-d tensor until the report reads them all at
+    once. Returns ``Σx²`` (non-finite exactly when ``x`` holds NaN/inf: the finiteness proof).
     """
     flat = x.reshape(-1)
     sq = torch.dot(flat, flat)
@@ -75,6 +75,24 @@ def queue_moments(x: Tensor, acc, start: int, signs: bool = True) -> Tensor:
         sg = torch.sign(flat)
         acc.add(start + 2, sg.sum())
         acc.add(start + 3, torch.dot(sg, sg))
+    return sq
+
+
+def queue_relu_moments(z: Tensor, acc, start: int) -> Tensor:
+    """:func:`queue_moments` of a ReLU's input without a temporary.
+
+    Queues ``Σz, Σz²`` and the nonzero count ``Σsign²`` (one ``count_nonzero`` pass), and
+    ``-Σsign²`` towards ``Σsign``: the output's hook adds ``2·n_pos`` there
+    (``count_nonzero(relu(z))``, as ``relu(z) > 0`` iff ``z > 0``), which makes the slot
+    ``n_pos - n_neg`` exactly. Returns ``Σz²`` (the finiteness proof).
+    """
+    flat = z.reshape(-1)
+    sq = torch.dot(flat, flat)
+    nz = torch.count_nonzero(flat)
+    acc.add(start, flat.sum())
+    acc.add(start + 1, sq)
+    acc.add(start + 2, nz, -1.0)
+    acc.add(start + 3, nz)
     return sq
 
 
