@@ -55,7 +55,7 @@ class WatchEngine(ForwardHooks, Reporting):
         self._stack_hooks = HookSet()
         self._layers: dict[tuple[str, str], LayerInfo] = {}
         self._sites: dict[str, ActivationSite] = {}
-        self._act_modules: dict[int, tuple[str, Any]] = {}
+        self._act_modules: dict[int, tuple[str, Any, list[ActivationSite]]] = {}
         self._losses: list[tuple[int, Any]] = []
         self._pending: list[tuple[list[tuple[str, str]], Tensor]] = []
         self._fwd_acc: dict[int, HostAcc] = {}
@@ -105,7 +105,7 @@ class WatchEngine(ForwardHooks, Reporting):
                 self._layers[(name, "param")] = LayerInfo(name, "param", type(mod).__name__)
             info = None if self.compiled else module_activation_info(mod)
             if info is not None:
-                self._act_modules[id(mod)] = (path or "(root)", info)
+                self._act_modules[id(mod)] = (path or "(root)", info, [])  # sites by call index
                 if getattr(mod, "inplace", False):
                     self._hooks.forward_pre(mod, self._act_pre_hook)
                     self._hooks.forward(mod, self._act_inplace_hook, always=True)

@@ -83,10 +83,15 @@ class ForwardHooks:
 
     def _module_site(self, mod) -> ActivationSite | None:
         key = id(mod)
-        k = self._calls.get(key, 0)
-        self._calls[key] = k + 1
-        path, info = self._act_modules[key]
-        site = self._site(path if k == 0 else f"{path}#{k}", info, type(mod).__name__)
+        calls = self._calls
+        k = calls.get(key, 0)
+        calls[key] = k + 1
+        path, info, sites = self._act_modules[key]
+        if k < len(sites):
+            site = sites[k]
+        else:  # the k-th call of this module in a forward, first seen now
+            site = self._site(path if k == 0 else f"{path}#{k}", info, type(mod).__name__)
+            sites.append(site)
         return site if site.enabled else None
 
     def _observe(self, site: ActivationSite, z, y) -> None:
