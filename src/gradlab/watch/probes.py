@@ -115,7 +115,7 @@ class ActivationSite:
         if zf.numel() <= SMALL:
             self.fullmax = zf.clone()
         else:
-            self._fold_units(zf.amax(dim=dims) if dims else zf.clone())
+            self._fold_units(S.unit_max(zf, dims))
 
     def unit_max(self) -> Tensor | None:
         """The per-unit running maximum, with the elementwise buffer folded in."""
@@ -123,7 +123,7 @@ class ActivationSite:
         if buf is not None:
             self.fullmax = None
             dims = S.unit_layout(buf, self.channels_first) or ()
-            self._fold_units(buf.amax(dim=dims) if dims else buf)
+            self._fold_units(S.unit_max(buf, dims) if dims else buf)
         return self.runmax
 
     def observe_out(self, y: Tensor, hist_bins: int = 0, defer=None, proofs=None) -> None:

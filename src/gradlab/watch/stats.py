@@ -48,15 +48,27 @@ def unit_layout(x: Tensor, channels_first: bool) -> tuple[int, ...] | None:
 
 
 def unit_max(x: Tensor, dims: tuple[int, ...]) -> Tensor:
-    """Max over ``dims`` (all samples) of ``x``: one value per unit."""
-    return x.amax(dim=dims) if dims else x.clone()
+    """Max over ``dims`` (all samples) of ``x``: one value per unit.
+
+    A channels-first layout (``dims == (0, 2, ...)``) reduces the contiguous spatial dims
+    first, then the batch: on CPU one reduction over the outer and inner dims at once runs a
+    slow strided kernel (up to 10x slower on ``[64, 32, 32, 32]``).
+    """
+    if not dims:
+        return x.clone()
+    if len(dims) > 1 and dims[0] == 0 and dims[1] == 2:
+        return x.amax(dim=dims[1:]).amax(0)
+    return x.amax(dim=dims)
 
 
 def unit_absmax(x: Tensor, dims: tuple[int, ...]) -> Tensor:
-    """Max of ``|x|`` over ``dims`` in one pass (the inf-norm along those dims)."""
+    """Max of ``|x|`` over ``dims`` (the inf-norm along those dims), spatial dims first."""
     if not dims:
         return x.abs()
-    return torch.linalg.vector_norm(x, ord=float("inf"), dim=dims)
+    inf = float("inf")
+    if len(dims) > 1 and dims[0] == 0 and dims[1] == 2:
+        return torch.linalg.vector_norm(torch.linalg.vector_norm(x, ord=inf, dim=dims[1:]), ord=inf, dim=0)
+    return torch.linalg.vector_norm(x, ord=inf, dim=dims)
 
 
 def queue_moments(x: Tensor, acc, start: int, signs: bool = True) -> Tensor:
