@@ -205,7 +205,7 @@ class WatchEngine(ForwardHooks, Reporting):
         if before_update:
             block = self._guarded("(params)", "gradient and weight vitals", self.params.grad_stats)
             if self.optimizer is not None:
-                self._guarded("(params)", "update_ratio", self.params.snapshot)
+                self._guarded("(params)", "update_ratio", lambda: self.params.snapshot(reuse_norms=block is not None))
         else:
             block = self._guarded("(params)", "update_ratio", self.params.update_stats)
         if block and block[1] is not None:

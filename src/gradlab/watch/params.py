@@ -49,7 +49,8 @@ class ParamLayers:
         self.sizes = [sum(self.params[i].numel() * self.params[i].element_size() for i in ps) for ps in self.layer_params]
         self.budget = max(update_budget * sum(self.sizes), float(1 << 20))
         self._rr = 0
-        self._snap: tuple[list[int], list[int], list[Tensor]] | None = None
+        self._snap: tuple[list[int], list[int], list[Tensor], list[float] | None] | None = None
+        self._wn: list[float] | None = None
         self._keys: dict[tuple[int, ...], list[tuple[str, str]]] = {}
 
     def __len__(self) -> int:
@@ -93,6 +94,7 @@ class ParamLayers:
         vals = torch.stack(torch._foreach_norm(ws + gs + means)).tolist()
         P, G = len(ws), len(gs)
         wn, gn, mn = vals[:P], vals[P : P + G], vals[P + G :]
+        self._wn = wn  # the weights before the update: a snapshot taken next reuses these norms
         wsq = self._layer_sums([v * v for v in wn], list(range(P)))
         layers_g = sorted({self.owner[i] for i in has})
         values: list[float] = list(gn)
@@ -110,8 +112,13 @@ class ParamLayers:
         return self._grad_keys(has, layers_g), values
 
     # -- update ratio -----------------------------------------------------------------------
-    def snapshot(self) -> None:
-        """Copy the weights of the next round-robin slice of layers (before the update)."""
+    def snapshot(self, reuse_norms: bool = False) -> None:
+        """Copy the weights of the next round-robin slice of layers (before the update).
+
+        Args:
+            reuse_norms: the weights have not changed since :meth:`grad_stats` (the optimizer's
+                pre-step hook), so its weight norms are the norms before the update.
+        """
         if not self.params:
             return
         chosen: list[int] = []
@@ -126,17 +133,20 @@ class ParamLayers:
         pidx = [i for li in chosen for i in self.layer_params[li]]
         if pidx:
             copies = [self.params[i].detach().clone() for i in pidx]
-            self._snap = (chosen, pidx, copies)
+            old = [self._wn[i] for i in pidx] if reuse_norms and self._wn is not None else None
+            self._snap = (chosen, pidx, copies, old)
+        self._wn = None
 
     def update_stats(self) -> tuple[list[tuple[str, str]], list[float] | None]:
         """``||w_after - w_before|| / ||w_before||`` for the layers snapshotted; frees the copies."""
         if self._snap is None:
             return [], None
-        chosen, pidx, copies = self._snap
+        chosen, pidx, copies, old = self._snap
         self._snap = None
-        old = torch._foreach_norm(copies)
+        if old is None:
+            old = torch.stack(torch._foreach_norm(copies)).tolist()
         torch._foreach_sub_(copies, [self.params[i].detach() for i in pidx])  # now the updates
-        vals = torch.stack(list(old) + list(torch._foreach_norm(copies))).tolist()
+        vals = old + torch.stack(torch._foreach_norm(copies)).tolist()
         del copies
         n = len(pidx)
         osq = self._layer_sums([v * v for v in vals[:n]], pidx)
