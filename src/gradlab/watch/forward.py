@@ -43,9 +43,10 @@ class ForwardHooks:
                 hit = self._proofs.get(id(t))
                 if hit is not None and hit[0] is t:
                     proof = hit[1]
-                else:
+                else:  # one dot per tensor, also when a layer's output is the next one's input
                     flat = S.as_float(t).reshape(-1)
                     proof = torch.dot(flat, flat)
+                    self._proofs[id(t)] = (t, proof)
             proofs.append(proof)
         finite = torch.isfinite(torch.stack(proofs)).tolist()  # stack promotes to float64
         for ok, (acc, index, t, _p) in zip(finite, self._checks):
