@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import warnings
 import math
 import re
 from typing import Iterable, Sequence
@@ -82,7 +83,11 @@ def placeholder(ax, text: str) -> None:
 def to_png(fig: Figure, dpi: int = 90) -> bytes:
     """Render a figure to PNG bytes (Agg)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
+    with warnings.catch_warnings():
+        # a figure with many legend entries may not fit constrained layout; matplotlib then falls
+        # back to the plain layout, which draws fine: not worth a warning in the user's terminal
+        warnings.filterwarnings("ignore", message="constrained_layout not applied")
+        fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
 
 
