@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import base64
 import io
-import warnings
 import math
 import re
+import warnings
 from typing import Iterable, Sequence
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
