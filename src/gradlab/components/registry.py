@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 from gradlab.components.spec import Spec, format_spec, parse_spec
 from gradlab.components.suggest import closest
@@ -177,4 +177,4 @@ def spec_name(spec: Any) -> str:
     return getattr(spec, "__name__", type(spec).__name__)
 
 
-__all__ = ["Entry", "Registry", "spec_name", "Callable"]
+__all__ = ["Entry", "Registry", "spec_name"]
