@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gradlab.components.act_extra import (
+from gradlab.components.activation_modules import (
     FunctionActivation,
     LearnableLeakyReLU,
     ScheduledLeakyReLU,

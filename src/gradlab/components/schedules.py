@@ -7,7 +7,7 @@ or after every epoch with the dev metric (``"metric"``, performance scheduling).
 formula of ``t``; ``step()`` moves to ``t + 1`` and writes ``lr_at(t + 1)`` into every parameter
 group (groups with their own base lr are scaled in proportion to the first group's).
 The step-based and epoch-based entries live here; plateau, one_cycle and warmup are in
-:mod:`gradlab.components.schedules_extra`.
+:mod:`gradlab.components.schedules_stateful`.
 """
 
 from __future__ import annotations
@@ -204,7 +204,7 @@ def create_schedule(spec: Any, optimizer: torch.optim.Optimizer, *, total_steps:
 
 
 # plateau, one_cycle and warmup register themselves; imported last because they subclass Schedule
-from gradlab.components import schedules_extra  # noqa: E402,F401
+from gradlab.components import schedules_stateful  # noqa: E402,F401
 
 __all__ = ["Constant", "Cosine", "Exponential", "INTERVALS", "Piecewise", "Power", "SCHEDULES",
            "Schedule", "build_schedule", "create_schedule"]

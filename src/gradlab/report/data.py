@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from gradlab.report.model import ComparisonRow, GroupInfo, ReportData
+from gradlab.report.page_data import ComparisonRow, GroupInfo, ReportData
 
 
 def _clean(x):

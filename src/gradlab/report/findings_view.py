@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from html import escape
 
-from gradlab.report.model import ReportData
+from gradlab.report.page_data import ReportData
 
 _RANK = {"error": 0, "warning": 1, "info": 2}
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from gradlab.report import figures as F
-from gradlab.report._items import FigureItem, done, mean_series, safe, series
-from gradlab.report.model import GroupInfo, ReportData
+from gradlab.report.figure_items import FigureItem, done, mean_series, safe, series
+from gradlab.report.page_data import GroupInfo, ReportData
 
 QUIET = 0.01  # a group whose dead and saturated shares never reach this gets no heatmap
 

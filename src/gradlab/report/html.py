@@ -16,7 +16,7 @@ from pathlib import Path
 from gradlab.errors import ConfigError
 from gradlab.report._style import to_data_uri
 from gradlab.report.findings_view import findings_section
-from gradlab.report.model import ComparisonRow, ReportData
+from gradlab.report.page_data import ComparisonRow, ReportData
 from gradlab.report.study_figures import FigureItem
 
 

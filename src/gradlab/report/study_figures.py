@@ -13,9 +13,9 @@ from collections import defaultdict
 from matplotlib.figure import Figure
 
 from gradlab.report import figures as F
-from gradlab.report._items import FigureItem, done, safe, series
+from gradlab.report.figure_items import FigureItem, done, safe, series
 from gradlab.report.group_figures import group_figures, replay_figures
-from gradlab.report.model import ReportData
+from gradlab.report.page_data import ReportData
 
 __all__ = ["FigureItem", "build_figures"]
 

@@ -14,7 +14,7 @@ import numbers
 from pathlib import Path
 
 from gradlab.errors import missing_extra
-from gradlab.report.model import ReportData
+from gradlab.report.page_data import ReportData
 
 
 def _writer_parts():

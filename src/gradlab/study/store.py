@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Iterator
 
 from gradlab.errors import StoreError
-from gradlab.study.packing import pack_history, pack_vitals, unpack_history, unpack_vitals
-from gradlab.study.thin import thin_vitals
+from gradlab.study.series_codec import pack_history, pack_vitals, unpack_history, unpack_vitals
+from gradlab.study.vital_thinning import thin_vitals
 
 # 2: curves and vitals packed, one row per series (docs/store.md); 1 stored one row per value
 SCHEMA_VERSION = 2

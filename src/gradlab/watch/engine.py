@@ -4,7 +4,7 @@ Hot path (every training step): one forward hook per activation module that fold
 into a running maximum (one op), the root module's pre/post hooks and the two optimizer hooks.
 Sampled steps add the moment sums, gradient/weight norms and output-gradient tensor hooks
 (:mod:`gradlab.watch.forward`); a report reads them to the host in one transfer
-(:mod:`gradlab.watch.report`).
+(:mod:`gradlab.watch.readout`).
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from gradlab.errors import StatisticError
 from gradlab.watch.forward import ForwardHooks
 from gradlab.watch.functional import ActivationMode
 from gradlab.watch.hooks import HookSet
-from gradlab.watch.hostacc import HostAcc
+from gradlab.watch.host_sums import HostAcc
 from gradlab.watch.layers import LayerInfo, has_own_params, module_activation_info, param_layer_name
 from gradlab.watch.params import ParamLayers
 from gradlab.watch.probes import ActivationSite
-from gradlab.watch.report import Reporting
+from gradlab.watch.readout import Reporting
 
 
 def unwrap(model: nn.Module) -> tuple[nn.Module, bool]:

@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 
 from gradlab.watch import stats as S
-from gradlab.watch.hostacc import HostAcc
+from gradlab.watch.host_sums import HostAcc
 from gradlab.watch.functional import FUNCTIONS, call_params, functional_info
 from gradlab.watch.layers import LayerInfo, channels_first
 from gradlab.watch.probes import ActivationSite

@@ -4,7 +4,7 @@ A site is one place where an activation runs: an activation module (``encoder.ac
 call of a shared one (``act#1``) or a functional call attributed to its module
 (``encoder.block1:relu#0``). The site keeps, on the device, a running per-unit maximum of
 ``|f'(z)|`` (the alive mask: a unit is alive once its local gradient was above the dead
-threshold on some sample of the window) and a :class:`~gradlab.watch.hostacc.HostAcc` of raw
+threshold on some sample of the window) and a :class:`~gradlab.watch.host_sums.HostAcc` of raw
 sums (each a 0-d device tensor, read with the report's single transfer); :meth:`report` turns
 both into vitals and starts a new window.
 """
@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 
 from gradlab.watch import stats as S
-from gradlab.watch.hostacc import HostAcc
+from gradlab.watch.host_sums import HostAcc
 
 # Activations whose derivative is nonzero exactly where z > 0: the dead mask is max(z) > 0,
 # which also holds for the output (relu(z) > 0 iff z > 0), so inplace modules need no pre-hook.

@@ -74,7 +74,7 @@ def unit_absmax(x: Tensor, dims: tuple[int, ...]) -> Tensor:
 def queue_moments(x: Tensor, acc, start: int, signs: bool = True) -> Tensor:
     """Queue ``[Σx, Σx², Σsign x, Σsign² x]`` (or the first two) into ``acc`` from slot ``start``.
 
-    ``acc`` is a :class:`~gradlab.watch.hostacc.HostAcc`. Float kernels and BLAS dots only
+    ``acc`` is a :class:`~gradlab.watch.host_sums.HostAcc`. Float kernels and BLAS dots only
     (``n_neg = (Σsign² - Σsign) / 2``, ``n_zero = n - Σsign²``); the only temporary is
     ``sign x`` when ``signs``; each sum stays a 0-d tensor until the report reads them all at
     once. Returns ``Σx²`` (non-finite exactly when ``x`` holds NaN/inf: the finiteness proof).

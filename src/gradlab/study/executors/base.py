@@ -63,10 +63,10 @@ def result_dict(result) -> dict:
     recursively, which cost more than the training itself (47 of 58 s for ten 1000-epoch
     trials). The rows are plain dicts of numbers and strings, so a shallow view is enough: the
     executor only passes them on to the store (or pickles them across a process boundary).
-    The vitals are thinned here (:mod:`gradlab.study.thin`), before they cross a process
+    The vitals are thinned here (:mod:`gradlab.study.vital_thinning`), before they cross a process
     boundary: the store would thin them anyway.
     """
-    from gradlab.study.thin import thin_vitals
+    from gradlab.study.vital_thinning import thin_vitals
 
     if is_dataclass(result) and not isinstance(result, type):
         data = {f.name: getattr(result, f.name) for f in fields(result)}

@@ -4,7 +4,7 @@ import pytest
 
 from gradlab.study.executors.base import TrialOutcome
 from gradlab.study.store import Store
-from gradlab.study.thin import MAX_VITAL_EPOCHS, kept_epochs, thin_vitals
+from gradlab.study.vital_thinning import MAX_VITAL_EPOCHS, kept_epochs, thin_vitals
 
 
 def _rows(epochs):

@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 from matplotlib.figure import Figure
 
-from gradlab.report.model import GroupInfo, ReportData
+from gradlab.report.page_data import GroupInfo, ReportData
 
 
 @dataclass

@@ -14,7 +14,7 @@ import torch
 
 from gradlab.watch import distributed as dist
 from gradlab.watch import stats as S
-from gradlab.watch.hostacc import drain
+from gradlab.watch.host_sums import drain
 
 
 class Reporting:
