@@ -12,8 +12,6 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
-import torch
-import torch.nn.functional as F
 from torch import nn
 
 from gradlab.components.activation_modules import (
@@ -23,6 +21,13 @@ from gradlab.components.activation_modules import (
     Swish,
 )
 from gradlab.components.act_info import ActivationInfo, build_info
+from gradlab.components.functionals import (
+    FUNCTIONAL_NAMES,
+    TENSOR_METHOD_NAMES,
+    functional_kwargs,
+    lookup,
+    strip_run_options,
+)
 from gradlab.components.registry import Registry
 from gradlab.components.spec import Spec, parse_spec
 from gradlab.errors import ConfigError
@@ -82,76 +87,6 @@ _MODULE_READERS: dict[type, tuple[str, Callable[[Any], dict]]] = {
     nn.Hardswish: ("hardswish", lambda m: {}),
     nn.Identity: ("identity", lambda m: {}),
 }
-
-# Functionals and tensor methods -> canonical name. The watch uses this table to recognise an
-# activation called inside forward (``self.act = F.relu`` in the seed articles).
-FUNCTIONAL_NAMES: dict[Callable, str] = {}
-for _name, _fns in {
-    "relu": ("F.relu", "F.relu_", "torch.relu", "torch.relu_", "torch.Tensor.relu", "torch.Tensor.relu_"),
-    "relu6": ("F.relu6",),
-    "leaky_relu": ("F.leaky_relu", "F.leaky_relu_"),
-    "prelu": ("F.prelu", "torch.prelu"),
-    "rrelu": ("F.rrelu", "F.rrelu_", "torch.rrelu", "torch.rrelu_"),
-    "elu": ("F.elu", "F.elu_"),
-    "selu": ("F.selu", "F.selu_", "torch.selu", "torch.selu_"),
-    "celu": ("F.celu", "F.celu_", "torch.celu", "torch.celu_"),
-    "gelu": ("F.gelu",),
-    "silu": ("F.silu",),
-    "mish": ("F.mish",),
-    "softplus": ("F.softplus",),
-    "sigmoid": ("torch.sigmoid", "torch.sigmoid_", "F.sigmoid", "torch.special.expit",
-                "torch.Tensor.sigmoid", "torch.Tensor.sigmoid_"),
-    "hard_sigmoid": ("F.hardsigmoid",),
-    "tanh": ("torch.tanh", "torch.tanh_", "F.tanh", "torch.Tensor.tanh", "torch.Tensor.tanh_"),
-    "hardtanh": ("F.hardtanh", "F.hardtanh_"),
-    "hardswish": ("F.hardswish",),
-}.items():
-    for _path in _fns:
-        _obj: Any = {"F": F, "torch": torch}[_path.split(".")[0]]
-        for _part in _path.split(".")[1:]:
-            _obj = getattr(_obj, _part, None)
-        if _obj is not None:
-            FUNCTIONAL_NAMES[_obj] = _name
-
-# Tensor method names (``x.relu()``, ``x.sigmoid_()``) -> canonical name.
-TENSOR_METHOD_NAMES: dict[str, str] = {
-    m: n for n in ("relu", "sigmoid", "tanh") for m in (n, n + "_")
-}
-
-# Positional parameters after the input, per canonical name, as the functionals order them.
-CALL_PARAMS: dict[str, tuple[str, ...]] = {
-    "leaky_relu": ("negative_slope", "inplace"),
-    "prelu": ("weight",),
-    "rrelu": ("lower", "upper", "training", "inplace"),
-    "elu": ("alpha", "inplace"),
-    "celu": ("alpha", "inplace"),
-    "gelu": ("approximate",),
-    "softplus": ("beta", "threshold"),
-    "hardtanh": ("min_val", "max_val", "inplace"),
-}
-_IGNORED = ("input", "inplace", "training")
-
-
-def functional_kwargs(fn: Callable, args: tuple = (), kwargs: dict | None = None) -> dict | None:
-    """Name the parameters of a call ``fn(x, *args, **kwargs)`` of an activation functional.
-
-    ``args`` excludes the input tensor. Returns None when ``fn`` is not a known activation.
-    Example: ``functional_kwargs(F.leaky_relu, (0.2,)) == {"negative_slope": 0.2}``.
-    """
-    name = _functional_name(fn)
-    if name is None:
-        return None
-    bound = dict(zip(CALL_PARAMS.get(name, ()), args))
-    bound.update(kwargs or {})
-    return {k: v for k, v in bound.items() if k not in _IGNORED}
-
-
-def _functional_name(fn: Any) -> str | None:
-    try:
-        return FUNCTIONAL_NAMES.get(fn)
-    except TypeError:  # unhashable callable
-        return None
-
 
 def get_activation(spec: Any) -> Callable[..., nn.Module]:
     """The module class for a name/spec, class or instance; a plain function gets a factory.
@@ -241,16 +176,15 @@ def activation_info(obj: Any, **kwargs: Any) -> ActivationInfo | None:
         if issubclass(obj, nn.Module) and any(c in _MODULE_READERS for c in obj.__mro__):
             return activation_info(obj(**kwargs))
         return None
-    name = _functional_name(obj)
-    if name is None:
+    entry = lookup(obj)
+    if entry is None:
         return None
-    return build_info(name, **{k: v for k, v in kwargs.items() if k not in _IGNORED})
+    return build_info(entry.name, **strip_run_options(kwargs))
 
 
 __all__ = [
     "ACTIVATIONS",
     "ActivationInfo",
-    "CALL_PARAMS",
     "FUNCTIONAL_NAMES",
     "FunctionActivation",
     "LearnableLeakyReLU",

@@ -12,9 +12,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from gradlab.components.act_info import build_info
+from gradlab.components.functionals import FUNCTIONALS, functional_kwargs
 from gradlab.watch import stats as S
 from gradlab.watch.host_sums import HostAcc
-from gradlab.watch.functional import FUNCTIONS, call_params, functional_info
 from gradlab.watch.layers import LayerInfo, channels_first
 from gradlab.watch.probes import ActivationSite
 
@@ -143,7 +144,7 @@ class ForwardHooks:
         z = args[0] if args else None
         if top is None or not self._active or not isinstance(z, Tensor):
             return func(*args, **kwargs)
-        name = FUNCTIONS[func][0]
+        name = FUNCTIONALS[func].name
         k = self._fcount.get((top, name), 0)
         self._fcount[(top, name)] = k + 1
         site_name = f"{top}:{name}#{k}"
@@ -152,7 +153,7 @@ class ForwardHooks:
             self._fn_seen = True
             try:
                 self._busy = True
-                info = functional_info(name, call_params(func, args, kwargs)[0])
+                info = build_info(name, **functional_kwargs(func, args[1:], kwargs))
             except Exception as exc:
                 self._fail(site_name, "activation vitals", exc)
                 return func(*args, **kwargs)
