@@ -182,6 +182,20 @@ def activation_info(obj: Any, **kwargs: Any) -> ActivationInfo | None:
     return build_info(entry.name, **strip_run_options(kwargs))
 
 
+@functools.lru_cache(maxsize=None)
+def is_bounded(name: str | None) -> bool:
+    """Whether the registered activation ``name`` (or an alias) saturates on both sides.
+
+    Read from :attr:`ActivationInfo.bounded` (sigmoid, tanh, hardtanh, hard_sigmoid), so it
+    cannot drift from what the watch measures. A name that is not a registered activation (a
+    user's own function) is not known to saturate: False.
+    """
+    if not name or name not in ACTIVATIONS:
+        return False
+    info = activation_info(ACTIVATIONS.canonical_name(name))
+    return info is not None and info.bounded
+
+
 __all__ = [
     "ACTIVATIONS",
     "ActivationInfo",
@@ -195,4 +209,5 @@ __all__ = [
     "create_activation",
     "functional_kwargs",
     "get_activation",
+    "is_bounded",
 ]

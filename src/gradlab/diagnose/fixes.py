@@ -8,7 +8,8 @@ gradient clipping by norm, Adam and schedules).
 
 from __future__ import annotations
 
-from gradlab.diagnose.recommend import SATURATING, act_name, dedupe, init_for, lookup, lr_times, rec, with_adam
+from gradlab.components.activations import is_bounded
+from gradlab.diagnose.recommend import act_name, dedupe, init_for, lookup, lr_times, rec, with_adam
 
 LEAKY = "leaky_relu(0.1)"  # Maas et al. (2013) use 0.01; 0.1 keeps a stronger gradient alive
 
@@ -57,7 +58,7 @@ def vanishing_gradient(evidence: dict, context: dict | None) -> list[dict]:
         return dead_units({"from_init": evidence.get("from_init", True)}, context)
     act = _act(evidence, context)
     recs = []
-    if act is None or act in SATURATING:
+    if act is None or is_bounded(act):
         recs.append(with_adam(rec(
             "Sigmoid and tanh multiply the gradient by at most 0.25 or 1 per layer and much less "
             "when saturated; a ReLU-family activation with He init passes it through at full "
@@ -69,7 +70,7 @@ def vanishing_gradient(evidence: dict, context: dict | None) -> list[dict]:
             model__init=init_for(act), model__bias_init="zeros"), context))
     recs.append(rec("BatchNorm keeps every layer's input in the range where the activation's "
                     "derivative is large (Ioffe & Szegedy, 2015).", model__norm="batch"))
-    if act in SATURATING:
+    if is_bounded(act):
         recs.append(rec("Xavier init keeps the variance of sigmoid/tanh layers constant with depth "
                         "(Glorot & Bengio, 2010).", model__init="xavier_normal", model__bias_init="zeros"))
     recs.append(rec("Adam rescales each parameter's step, so small gradients still move the weights.",

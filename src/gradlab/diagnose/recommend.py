@@ -16,10 +16,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from gradlab.components.activations import is_bounded
 from gradlab.components.spec import parse_spec
 from gradlab.errors import SpecError
-
-SATURATING = {"sigmoid", "tanh", "hardtanh", "hard_sigmoid", "hardsigmoid", "softsign"}
 
 
 def lookup(context: dict | None, key: str, default: Any = None) -> Any:
@@ -85,7 +84,7 @@ def slow_sgd(context: dict | None) -> bool:
 
 def init_for(act: str | None) -> str:
     """The init matched to an activation: Xavier for saturating ones, LeCun for SELU, else He."""
-    if act in SATURATING:
+    if is_bounded(act):
         return "xavier_normal"  # Glorot & Bengio (2010): keeps variance for tanh/sigmoid
     if act == "selu":
         return "lecun_normal"  # Klambauer et al. (2017): SELU self-normalizes with LeCun init

@@ -10,9 +10,6 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable
 
-# Activations that saturate on both sides (their derivative vanishes for large |z|).
-BOUNDED = {"sigmoid", "tanh", "hardtanh", "hard_sigmoid", "hardsigmoid", "softsign"}
-
 
 def info(layer: Any, name: str, default: Any = None) -> Any:
     """A field of a LayerInfo, which may be a dataclass or (from a stored trial) a dict."""
