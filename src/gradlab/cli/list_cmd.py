@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from typing import Annotated
 
 import typer
 
 from gradlab.cli.common import dumps, fail
+from gradlab.components.suggest import did_you_mean
 
 # family -> (module, registry attribute); singular forms are accepted too
 FAMILIES = {
@@ -36,8 +36,7 @@ def registry_for(family: str):
     """The registry of a family name (plural or singular); ConfigError-style exit otherwise."""
     key = ALIASES.get(family.lower(), family.lower())
     if key not in FAMILIES:
-        close = difflib.get_close_matches(family.lower(), list(FAMILIES) + list(ALIASES), n=1, cutoff=0.5)
-        hint = f" — did you mean {ALIASES.get(close[0], close[0])!r}?" if close else ""
+        hint = did_you_mean(family, list(FAMILIES), ALIASES)
         raise fail(f"unknown family {family!r}{hint} (choices: {', '.join(FAMILIES)})")
     module, attr = FAMILIES[key]
     return key, getattr(importlib.import_module(module), attr)

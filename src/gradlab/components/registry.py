@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from gradlab.components.spec import Spec, format_spec, parse_spec
-from gradlab.components.suggest import closest
+from gradlab.components.suggest import did_you_mean
 from gradlab.errors import ConfigError, UnknownComponentError
 
 
@@ -95,15 +95,7 @@ class Registry:
     def unknown(self, name: str) -> UnknownComponentError:
         """The error for an unknown name: valid choices and a did-you-mean."""
         choices = self.names()
-        pool = choices + list(self._aliases)
-        low = name.lower()
-        # abbreviations first: 'lrelu' is leaky_relu's initials + last word, not a typo of 'relu'
-        close = [c for c in choices if _abbreviation(c) == low and c != low][:1]
-        if not close:  # a typo: nearest by edit distance with transpositions ('adma' -> 'adam')
-            close = [c for c in [closest(low, pool)] if c]
-        if not close:
-            close = [c for c in pool if low in c or c in low][:1]  # 'kaiming' -> kaiming_normal
-        hint = f" — did you mean {self._aliases.get(close[0], close[0])!r}?" if close else ""
+        hint = did_you_mean(name, choices, self._aliases)
         return UnknownComponentError(
             f"unknown {self.kind} {name!r}{hint} (choices: {', '.join(choices)})"
         )
@@ -161,11 +153,6 @@ class Registry:
             {"name": e.name, "aliases": list(e.aliases), "summary": e.summary, **e.meta}
             for e in self._entries.values()
         ]
-
-
-def _abbreviation(name: str) -> str:
-    parts = [p for p in name.split("_") if p]
-    return "".join(p[0] for p in parts[:-1]) + (parts[-1] if parts else "")
 
 
 def spec_name(spec: Any) -> str:

@@ -6,11 +6,15 @@ mostly single insertions, deletions, substitutions and swaps of neighbours (Dame
 suggestion is the name at the smallest optimal-string-alignment distance, ties broken first in
 favour of a name that differs only by a doubled letter ("adamm" is "adam", not "adamw"), then by
 the smaller difference in length, then by the order the names were given in.
+
+:func:`did_you_mean` is the one hint every unknown-name error in gradlab appends (components,
+config keys, studies, executors, rules, CLI families): it also recognises an abbreviation
+("lrelu" for "leaky_relu") and a part of a name ("kaiming" for "kaiming_normal").
 """
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Mapping
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -63,4 +67,48 @@ def closest(name: str, candidates: Iterable[str], limit: int | None = None) -> s
     return choice
 
 
-__all__ = ["closest", "edit_distance", "max_typos"]
+def abbreviation(name: str) -> str:
+    """``"leaky_relu"`` -> ``"lrelu"``: the initials of all words but the last, then the last."""
+    parts = [p for p in name.split("_") if p]
+    return "".join(p[0] for p in parts[:-1]) + (parts[-1] if parts else "")
+
+
+def suggestion(name: str, choices: Iterable[str], aliases: Mapping[str, str] | None = None) -> str | None:
+    """The valid name the user most likely meant, or None.
+
+    Tried in order: an abbreviation of a choice (``"lrelu"`` -> ``"leaky_relu"``, not the typo
+    distance to ``"relu"``), the :func:`closest` name or alias, then a choice or alias that
+    contains what was typed or is contained in it (``"kaiming"`` -> ``"kaiming_normal"``).
+
+    Args:
+        name: what the user typed.
+        choices: the valid names, in the order that breaks ties.
+        aliases: other accepted spellings -> the name to suggest instead (never suggested as is).
+    """
+    aliases = dict(aliases or {})
+    names = list(choices)
+    pool = names + list(aliases)
+    low = name.strip().lower()
+    found = next((c for c in names if abbreviation(c.lower()) == low and c.lower() != low), None)
+    if found is None:
+        found = closest(low, pool)
+    if found is None and low:
+        found = next((c for c in pool if c.lower() != low and (low in c.lower() or c.lower() in low)), None)
+    return None if found is None else aliases.get(found, found)
+
+
+def did_you_mean(name: str, choices: Iterable[str], aliases: Mapping[str, str] | None = None,
+                 prefix: str = "") -> str:
+    """The hint an unknown-name message appends: ``" — did you mean 'adam'?"``, or ``""``.
+
+    Args:
+        name: what the user typed.
+        choices: the valid names (see :func:`suggestion`).
+        aliases: other accepted spellings -> the name to suggest instead.
+        prefix: put before the suggestion (``"train."`` for a config key).
+    """
+    found = suggestion(name, choices, aliases)
+    return f" — did you mean {prefix + found!r}?" if found else ""
+
+
+__all__ = ["abbreviation", "closest", "did_you_mean", "edit_distance", "max_typos", "suggestion"]

@@ -5,10 +5,10 @@
 
 from __future__ import annotations
 
-import difflib
 from importlib import resources
 from pathlib import Path
 
+from gradlab.components.suggest import did_you_mean
 from gradlab.errors import ConfigError
 
 
@@ -35,8 +35,7 @@ def find_study(name: str) -> Path:
     files = _files()
     if name in files:
         return files[name]
-    close = difflib.get_close_matches(name, list(files), n=1, cutoff=0.5)
-    hint = f" — did you mean {close[0]!r}?" if close else ""
+    hint = did_you_mean(name, sorted(files))
     raise ConfigError(
         f"no study file or built-in study named {name!r}{hint} "
         f"(built-in studies: {', '.join(sorted(files))})"

@@ -23,12 +23,12 @@ themselves are checked by :func:`gradlab.study.plan.plan_study` with the trainer
 from __future__ import annotations
 
 import copy
-import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gradlab.components.suggest import did_you_mean as _did_you_mean
 from gradlab.errors import ConfigError
 from gradlab.study.grid import MODES
 
@@ -47,11 +47,6 @@ KNOWN_METRICS = (
     "dev_accuracy", "test_accuracy", "train_accuracy", "dev_loss", "test_loss", "train_loss",
     "dev_mse", "test_mse", "best_dev_accuracy", "best_epoch", "epochs_run", "wall_time",
 )
-
-
-def _did_you_mean(word: str, choices: tuple[str, ...] | list[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
-    return f" — did you mean {close[0]!r}?" if close else ""
 
 
 @dataclass

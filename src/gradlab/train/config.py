@@ -9,11 +9,11 @@ an unknown activation fails at once with the valid choices — not after an hour
 from __future__ import annotations
 
 import copy
-import difflib
 import inspect
 import math
 from typing import Any, Callable
 
+from gradlab.components.suggest import did_you_mean
 from gradlab.errors import ConfigError, GradlabError
 
 DEFAULT_CONFIG: dict = {
@@ -38,8 +38,7 @@ _SUPPLIED = {"model": {"input_shape", "in_features", "n_outputs"}, "task": {"see
 
 def _unknown_key(key: str, valid: list[str]) -> ConfigError:
     section, _, leaf = key.rpartition(".")
-    close = difflib.get_close_matches(leaf, valid, n=1, cutoff=0.6)
-    hint = f" — did you mean {(section + '.' if section else '') + close[0]!r}?" if close else ""
+    hint = did_you_mean(leaf, valid, prefix=section + "." if section else "")
     return ConfigError(f"unknown config key {key!r}{hint} (valid keys: {', '.join(valid)})")
 
 

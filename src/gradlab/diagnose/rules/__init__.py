@@ -7,10 +7,10 @@ into the rule's ``DEFAULTS``, ``False`` turns the rule off, ``True`` keeps the d
 
 from __future__ import annotations
 
-import difflib
 from types import ModuleType
 from typing import Any, Callable
 
+from gradlab.components.suggest import did_you_mean
 from gradlab.diagnose.rules import (
     dead_units,
     exploding_gradient,
@@ -43,11 +43,6 @@ RULES: dict[str, ModuleType] = {
 }
 
 
-def _hint(name: str, choices) -> str:
-    close = difflib.get_close_matches(name, list(choices), n=1)
-    return f" — did you mean {close[0]!r}?" if close else ""
-
-
 def resolve(overrides: dict | None = None) -> list[tuple[str, Callable, dict, bool]]:
     """The enabled rules with their thresholds: ``[(code, rule, config, applies_at_checkup)]``.
 
@@ -57,7 +52,7 @@ def resolve(overrides: dict | None = None) -> list[tuple[str, Callable, dict, bo
     overrides = dict(overrides or {})
     for code in overrides:
         if code not in RULES:
-            raise ConfigError(f"unknown rule {code!r}{_hint(code, RULES)} (choices: {', '.join(RULES)})")
+            raise ConfigError(f"unknown rule {code!r}{did_you_mean(code, RULES)} (choices: {', '.join(RULES)})")
     out = []
     for code, module in RULES.items():
         value: Any = overrides.get(code, True)
@@ -72,7 +67,7 @@ def resolve(overrides: dict | None = None) -> list[tuple[str, Callable, dict, bo
         for key in value:
             if key not in module.DEFAULTS:
                 raise ConfigError(
-                    f"unknown threshold {key!r} for rule {code!r}{_hint(key, module.DEFAULTS)} "
+                    f"unknown threshold {key!r} for rule {code!r}{did_you_mean(key, module.DEFAULTS)} "
                     f"(thresholds: {', '.join(module.DEFAULTS)})"
                 )
         out.append((code, module.rule, {**module.DEFAULTS, **value}, module.CHECKUP))

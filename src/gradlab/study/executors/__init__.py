@@ -6,9 +6,9 @@ on one device) and ``ray`` (a Ray cluster, the ``ray`` extra) are imported only 
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
+from gradlab.components.suggest import did_you_mean
 from gradlab.errors import ConfigError
 from gradlab.study.executors.base import Executor, TrialOutcome, TrialTask
 
@@ -42,8 +42,7 @@ def create_executor(name: str, workers: int | None = None, **kw: Any) -> Executo
         from gradlab.study.executors.ray import RayExecutor
 
         return RayExecutor(workers=workers, **kw)
-    close = difflib.get_close_matches(str(name), EXECUTORS, n=1, cutoff=0.5)
-    hint = f" — did you mean {close[0]!r}?" if close else ""
+    hint = did_you_mean(str(name), EXECUTORS)
     raise ConfigError(f"unknown executor {name!r}{hint} (choices: {', '.join(EXECUTORS)})")
 
 
