@@ -62,12 +62,6 @@ def _root(
         torch.set_num_threads(threads)
 
 
-def fail(message: str, code: int = 2) -> "typer.Exit":
-    """Print one clear error line on stderr and return the Exit to raise."""
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    return typer.Exit(code)
-
-
 def _register_all() -> None:
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(app)

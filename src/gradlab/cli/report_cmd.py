@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
           gradlab report runs/dying-relu
           gradlab report runs/dying-relu --open --tensorboard
         """
-        from gradlab.cli.app import fail
+        from gradlab.cli.common import fail
         from gradlab.report.html import write_report
 
         try:

@@ -15,7 +15,7 @@ from gradlab.errors import GradlabError
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    from gradlab.cli.app import fail
+    from gradlab.cli.common import fail
 
     return fail(str(exc))
 

@@ -15,6 +15,7 @@ from typing import Any
 import torch.nn as nn
 
 from gradlab.components.registry import Registry
+from gradlab.models._blocks import NORM_POSITIONS, NORMS
 from gradlab.models.cnn import CNN, cnn
 from gradlab.models.gan import GAN, gan
 from gradlab.models.mlp import MLP, mlp
@@ -43,4 +44,7 @@ def create_model(kind: Any, *, input_shape: Any, n_outputs: int, **kw: Any) -> n
     return MODELS.create(kind, input_shape=input_shape, n_outputs=n_outputs, **kw)
 
 
-__all__ = ["CNN", "GAN", "MLP", "MODELS", "ResNet", "cnn", "create_model", "gan", "mlp", "resnet"]
+__all__ = [
+    "CNN", "GAN", "MLP", "MODELS", "NORMS", "NORM_POSITIONS", "ResNet", "cnn", "create_model", "gan", "mlp",
+    "resnet",
+]

@@ -12,11 +12,9 @@ from typing import Any
 import torch
 
 from gradlab.errors import ConfigError
+from gradlab.models import NORM_POSITIONS, NORMS
 from gradlab.train.callbacks import EarlyStopping
 from gradlab.train.config import _checked, check_number
-
-NORMS = ("none", "batch", "layer")
-NORM_POSITIONS = ("before", "after")
 
 
 def _is_spec(value: Any) -> bool:
