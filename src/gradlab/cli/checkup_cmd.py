@@ -9,12 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from gradlab.cli.common import (
-    ActOpt, BatchSizeOpt, BiasInitOpt, ClipNormOpt, ClipValueOpt, DepthOpt, DeviceOpt, DropoutOpt,
-    EarlyStoppingOpt, EpochsOpt, EveryOpt, HiddenOpt, InitOpt, JsonOpt, LrOpt, MaxNormOpt, ModelOpt,
-    NormOpt, NormPositionOpt, NoWatchOpt, OptimizerOpt, QuietOpt, ScheduleOpt, SeedOpt, StepsOpt,
-    TaskOpt, WeightDecayOpt, WidthOpt, dumps, fail, options_to_config, print_findings,
-)
+from gradlab.cli.common import RunArgs, dumps, fail, print_findings, run_command
 from gradlab.errors import GradlabError
 
 # paragraphs are single lines: typer keeps hard line breaks, which would cut sentences in --help
@@ -50,26 +45,16 @@ def checkup_config(config: dict, seed: int, device: str | None = None) -> list:
     return [f.to_dict() for f in findings]
 
 
-def checkup_cmd(
-    task: TaskOpt = None, model: ModelOpt = None, hidden: HiddenOpt = None, depth: DepthOpt = None,
-    width: WidthOpt = None, act: ActOpt = None, init: InitOpt = None, bias_init: BiasInitOpt = None,
-    norm: NormOpt = None, norm_position: NormPositionOpt = None, dropout: DropoutOpt = None,
-    optimizer: OptimizerOpt = None, lr: LrOpt = None, epochs: EpochsOpt = None, steps: StepsOpt = None,
-    batch_size: BatchSizeOpt = None, schedule: ScheduleOpt = None, clip_norm: ClipNormOpt = None,
-    clip_value: ClipValueOpt = None, max_norm: MaxNormOpt = None, weight_decay: WeightDecayOpt = None,
-    early_stopping: EarlyStoppingOpt = None, seed: SeedOpt = 0, device: DeviceOpt = None,
-    no_watch: NoWatchOpt = False, every: EveryOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False,
-) -> None:
-    opts = dict(locals())
-    for key in ("seed", "device", "as_json", "quiet", "no_watch"):
-        opts.pop(key)
+@run_command
+def checkup_cmd(args: RunArgs) -> None:
+    # --no-watch is accepted so a checkup shares its run's command line; a checkup always watches
     try:
-        config = options_to_config(opts)
-        findings = checkup_config(config, seed, device=device)
+        config = args.config()
+        findings = checkup_config(config, args.seed, device=args.device)
     except GradlabError as exc:
         raise fail(str(exc)) from None
-    if as_json:
-        typer.echo(dumps({"seed": seed, "config": config, "findings": findings}))
+    if args.as_json:
+        typer.echo(dumps({"seed": args.seed, "config": config, "findings": findings}))
         return
     from rich.console import Console
 

@@ -1,15 +1,19 @@
 """Options and output shared by the commands that build a run (``train``, ``checkup``, ``study``).
 
-Each option is an ``Annotated`` alias, so a command declares ``act: ActOpt = None`` and gets the
-same flag, help and parsing. Every option defaults to None ("not given"); :func:`options_to_config`
-fills the CLI defaults in :data:`CLI_DEFAULTS` and returns a validated run config.
+Each option is an ``Annotated`` alias; :data:`RUN_OPTIONS` lists the 28 options of a command
+that builds one run, and :func:`run_command` gives them to a command, so ``train`` and
+``checkup`` declare none of their own. Every run option defaults to None ("not given");
+:func:`options_to_config` fills the CLI defaults in :data:`CLI_DEFAULTS` and returns a validated
+run config.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
-from typing import Annotated, Any, Optional
+from dataclasses import dataclass
+from typing import Annotated, Any, Callable, Optional
 
 import typer
 
@@ -59,6 +63,69 @@ NoWatchOpt = Annotated[bool, typer.Option("--no-watch", help="Train without watc
 EveryOpt = Annotated[Optional[int], _opt("--every", key="every", help="Record vitals every N steps.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+
+# The options of a command that builds one run, in --help order: parameter -> (type, default).
+RUN_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "task": (TaskOpt, None), "model": (ModelOpt, None), "hidden": (HiddenOpt, None),
+    "depth": (DepthOpt, None), "width": (WidthOpt, None), "act": (ActOpt, None),
+    "init": (InitOpt, None), "bias_init": (BiasInitOpt, None), "norm": (NormOpt, None),
+    "norm_position": (NormPositionOpt, None), "dropout": (DropoutOpt, None),
+    "optimizer": (OptimizerOpt, None), "lr": (LrOpt, None), "epochs": (EpochsOpt, None),
+    "steps": (StepsOpt, None), "batch_size": (BatchSizeOpt, None), "schedule": (ScheduleOpt, None),
+    "clip_norm": (ClipNormOpt, None), "clip_value": (ClipValueOpt, None), "max_norm": (MaxNormOpt, None),
+    "weight_decay": (WeightDecayOpt, None), "early_stopping": (EarlyStoppingOpt, None),
+    "seed": (SeedOpt, 0), "device": (DeviceOpt, None), "no_watch": (NoWatchOpt, False),
+    "every": (EveryOpt, None), "as_json": (JsonOpt, False), "quiet": (QuietOpt, False),
+}
+# those that say how to run and print, not what to build
+_HOW = ("seed", "device", "no_watch", "as_json", "quiet")
+
+
+@dataclass(frozen=True)
+class RunArgs:
+    """What a run command was given.
+
+    Attributes:
+        options: the options that build the run (``task`` ... ``every``), None when not given.
+        seed: seed for data, init and batch order.
+        device: ``--device`` (None: cuda when available).
+        no_watch: ``--no-watch``.
+        as_json: ``--json``.
+        quiet: ``--quiet``.
+    """
+
+    options: dict[str, Any]
+    seed: int
+    device: str | None
+    no_watch: bool
+    as_json: bool
+    quiet: bool
+
+    def config(self, watch: bool = True) -> dict:
+        """The validated run config of :attr:`options` (see :func:`options_to_config`)."""
+        return options_to_config({**self.options, "watch": watch})
+
+
+def run_command(body: Callable[[RunArgs], None]) -> Callable[..., None]:
+    """Make ``body(args: RunArgs)`` a typer command taking the :data:`RUN_OPTIONS`.
+
+    typer reads a command's options from its signature, so the returned function has one
+    parameter per run option; it gathers them into a :class:`RunArgs` and calls ``body``.
+    """
+
+    def command(**given: Any) -> None:
+        how = {key: given.pop(key) for key in _HOW}
+        body(RunArgs(options=given, **how))
+
+    params = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=default)
+        for name, (kind, default) in RUN_OPTIONS.items()
+    ]
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    for attr in ("__name__", "__qualname__", "__doc__", "__module__"):
+        setattr(command, attr, getattr(body, attr))
+    return command
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

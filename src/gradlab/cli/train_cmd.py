@@ -6,12 +6,7 @@ from typing import Any
 
 import typer
 
-from gradlab.cli.common import (
-    ActOpt, BatchSizeOpt, BiasInitOpt, ClipNormOpt, ClipValueOpt, DepthOpt, DeviceOpt, DropoutOpt,
-    EarlyStoppingOpt, EpochsOpt, EveryOpt, HiddenOpt, InitOpt, JsonOpt, LrOpt, MaxNormOpt, ModelOpt,
-    NormOpt, NormPositionOpt, NoWatchOpt, OptimizerOpt, QuietOpt, ScheduleOpt, SeedOpt, StepsOpt,
-    TaskOpt, WeightDecayOpt, WidthOpt, dumps, fail, options_to_config, print_findings,
-)
+from gradlab.cli.common import RunArgs, dumps, fail, print_findings, run_command
 from gradlab.errors import GradlabError
 
 # paragraphs are single lines: typer keeps hard line breaks, which would cut sentences in --help
@@ -30,33 +25,21 @@ Examples:
 """
 
 
-def train(
-    task: TaskOpt = None, model: ModelOpt = None, hidden: HiddenOpt = None, depth: DepthOpt = None,
-    width: WidthOpt = None, act: ActOpt = None, init: InitOpt = None, bias_init: BiasInitOpt = None,
-    norm: NormOpt = None, norm_position: NormPositionOpt = None, dropout: DropoutOpt = None,
-    optimizer: OptimizerOpt = None, lr: LrOpt = None, epochs: EpochsOpt = None, steps: StepsOpt = None,
-    batch_size: BatchSizeOpt = None, schedule: ScheduleOpt = None, clip_norm: ClipNormOpt = None,
-    clip_value: ClipValueOpt = None, max_norm: MaxNormOpt = None, weight_decay: WeightDecayOpt = None,
-    early_stopping: EarlyStoppingOpt = None, seed: SeedOpt = 0, device: DeviceOpt = None,
-    no_watch: NoWatchOpt = False, every: EveryOpt = None, as_json: JsonOpt = False, quiet: QuietOpt = False,
-) -> None:
-    opts = dict(locals())
+@run_command
+def train(args: RunArgs) -> None:
     from gradlab.train.experiment import run_trial
 
     try:
-        opts["watch"] = not opts.pop("no_watch")
-        for key in ("seed", "device", "as_json", "quiet"):
-            opts.pop(key)
-        config = options_to_config(opts)
-        result = run_trial(config, seed, device=device, progress=False if quiet else None)
+        config = args.config(watch=not args.no_watch)
+        result = run_trial(config, args.seed, device=args.device, progress=False if args.quiet else None)
     except GradlabError as exc:
         raise fail(str(exc)) from None
-    if as_json:
-        typer.echo(dumps({**result.metrics, "seed": seed, "config": config, "history": result.history,
+    if args.as_json:
+        typer.echo(dumps({**result.metrics, "seed": args.seed, "config": config, "history": result.history,
                           "findings": result.findings, "layers": result.layers,
                           "wall_time": result.wall_time}))
         return
-    _print_results(result, config, seed)
+    _print_results(result, config, args.seed)
 
 
 def _print_results(result: Any, config: dict, seed: int) -> None:
