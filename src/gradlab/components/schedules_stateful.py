@@ -1,6 +1,7 @@
 """Schedules with state or structure: plateau (performance), one_cycle (1cycle), warmup.
 
-Registered into :data:`gradlab.components.schedules.SCHEDULES`; import that module, not this one.
+Registered into :data:`gradlab.components.schedule_base.SCHEDULES`; import
+:mod:`gradlab.components.schedules`, which loads every schedule.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from gradlab.components.schedules import SCHEDULES, Schedule, build_schedule
+from gradlab.components.schedule_base import SCHEDULES, Schedule, build_schedule
 from gradlab.errors import ConfigError
 
 
