@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import copy
 import inspect
-import math
 from typing import Any, Callable
 
 from gradlab.components.suggest import did_you_mean
-from gradlab.errors import ConfigError, GradlabError
+from gradlab.errors import ConfigError
+from gradlab.train.validate import check_model, check_train, check_watch, checked
 
 DEFAULT_CONFIG: dict = {
     "task": {"name": "moons"},
@@ -116,8 +116,6 @@ def validate_config(config: dict | None) -> dict:
         "train": _fixed_section("train", config.get("train", {})),
         "watch": _fixed_section("watch", config.get("watch", {})),
     }
-    from gradlab.train.validate import check_model, check_train, check_watch
-
     check_model(out["model"])
     check_train(out["train"])
     check_watch(out["watch"])
@@ -139,8 +137,8 @@ def _task_section(given: dict) -> dict:
     section = merge_config(DEFAULT_CONFIG["task"], given)
     name = section["name"]
     if isinstance(name, str):
-        spec = _checked(lambda: parse_spec(name), "task.name")
-        builder = _checked(lambda: TASKS.get(spec.name), "task.name")
+        spec = checked(lambda: parse_spec(name), "task.name")
+        builder = checked(lambda: TASKS.get(spec.name), "task.name")
         if spec.args:
             raise ConfigError(f"task.name {name!r}: give task arguments by keyword, e.g. "
                               f"{keyword_example(spec.name, spec.args[0], builder)}")
@@ -164,7 +162,7 @@ def _model_section(given: dict) -> dict:
     from gradlab.models import MODELS
 
     kind = given.get("kind", DEFAULT_CONFIG["model"]["kind"])
-    builder = _checked(lambda: MODELS.get(kind), "model.kind")
+    builder = checked(lambda: MODELS.get(kind), "model.kind")
     if isinstance(kind, str) and MODELS.canonical_name(kind) in NOT_TRAINABLE:
         raise ConfigError(f"model.kind {kind!r}: {NOT_TRAINABLE[MODELS.canonical_name(kind)]}")
     accepted = _accepted(builder, "model")
@@ -188,7 +186,7 @@ def model_keys(kind: Any) -> list[str] | None:
     """The ``model.*`` keys a model kind takes (None: any), e.g. to drop defaults it does not use."""
     from gradlab.models import MODELS
 
-    builder = _checked(lambda: MODELS.get(kind), "model.kind")
+    builder = checked(lambda: MODELS.get(kind), "model.kind")
     accepted = _accepted(builder, "model")
     return None if accepted is None else ["kind", *accepted]
 
@@ -209,29 +207,3 @@ def _check_keys(name: str, section: dict, accepted: list[str] | None, own: set[s
     for key in section:
         if key not in valid:
             raise _unknown_key(f"{name}.{key}", valid)
-
-
-def _checked(thunk: Callable[[], Any], key: str) -> Any:
-    """Run a registry lookup or a trial construction; re-raise its complaint naming ``key``."""
-    try:
-        return thunk()
-    except ConfigError as exc:  # keep the subclass (UnknownComponentError, SpecError)
-        raise type(exc)(f"{key}: {exc}") from None
-    except GradlabError as exc:
-        raise ConfigError(f"{key}: {exc}") from None
-    except (TypeError, ValueError, RuntimeError) as exc:
-        raise ConfigError(f"{key}: {exc}") from None
-
-
-def check_number(key: str, value: Any, *, minimum: float = 0.0, inclusive: bool = False,
-                 optional: bool = False, integer: bool = False) -> None:
-    """Check a numeric config value; the message names the key, the bad value and the range."""
-    if value is None and optional:
-        return
-    kind = "an integer" if integer else "a number"
-    ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
-    if isinstance(value, bool) or not ok_type or (not integer and not math.isfinite(value)):
-        raise ConfigError(f"{key} must be {kind}{' or None' if optional else ''}, got {value!r}")
-    if value < minimum or (value == minimum and not inclusive):
-        bound = ">=" if inclusive else ">"
-        raise ConfigError(f"{key} must be {bound} {minimum:g}, got {value!r}")

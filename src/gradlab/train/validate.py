@@ -1,5 +1,7 @@
 """Value checks for each section of a run config (the key checks live in :mod:`config`).
 
+This module imports nothing from :mod:`config`; ``config`` calls it after filling the defaults.
+
 Component specs are checked by building them once against their registry — an activation
 module, an initializer, an optimizer on a dummy parameter, a schedule on that optimizer — which
 catches unknown names *and* bad arguments (``leaky_relu(1, 2, 3)``) before any training starts.
@@ -7,14 +9,40 @@ catches unknown names *and* bad arguments (``leaky_relu(1, 2, 3)``) before any t
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, Callable
 
 import torch
 
-from gradlab.errors import ConfigError
+from gradlab.errors import ConfigError, GradlabError
 from gradlab.models import NORM_POSITIONS, NORMS
 from gradlab.train.callbacks import EarlyStopping
-from gradlab.train.config import _checked, check_number
+
+
+def checked(thunk: Callable[[], Any], key: str) -> Any:
+    """Run a registry lookup or a trial construction; re-raise its complaint naming ``key``."""
+    try:
+        return thunk()
+    except ConfigError as exc:  # keep the subclass (UnknownComponentError, SpecError)
+        raise type(exc)(f"{key}: {exc}") from None
+    except GradlabError as exc:
+        raise ConfigError(f"{key}: {exc}") from None
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise ConfigError(f"{key}: {exc}") from None
+
+
+def check_number(key: str, value: Any, *, minimum: float = 0.0, inclusive: bool = False,
+                 optional: bool = False, integer: bool = False) -> None:
+    """Check a numeric config value; the message names the key, the bad value and the range."""
+    if value is None and optional:
+        return
+    kind = "an integer" if integer else "a number"
+    ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
+    if isinstance(value, bool) or not ok_type or (not integer and not math.isfinite(value)):
+        raise ConfigError(f"{key} must be {kind}{' or None' if optional else ''}, got {value!r}")
+    if value < minimum or (value == minimum and not inclusive):
+        bound = ">=" if inclusive else ">"
+        raise ConfigError(f"{key} must be {bound} {minimum:g}, got {value!r}")
 
 
 def _is_spec(value: Any) -> bool:
@@ -26,12 +54,12 @@ def check_model(model: dict) -> None:
     if _is_spec(model.get("act")):
         from gradlab.components.activations import create_activation
 
-        _checked(lambda: create_activation(model["act"]), "model.act")
+        checked(lambda: create_activation(model["act"]), "model.act")
     for key in ("init", "bias_init"):
         if _is_spec(model.get(key)):
             from gradlab.components.init import create_init
 
-            _checked(lambda: create_init(model[key]), f"model.{key}")
+            checked(lambda: create_init(model[key]), f"model.{key}")
     for key, choices in (("norm", NORMS), ("norm_position", NORM_POSITIONS)):
         value = model.get(key)
         if key in model and _is_spec(value) and value not in choices:
@@ -40,7 +68,7 @@ def check_model(model: dict) -> None:
     if _is_spec(dropout):
         from gradlab.components.regularizers import create_dropout
 
-        _checked(lambda: create_dropout(dropout), "model.dropout")
+        checked(lambda: create_dropout(dropout), "model.dropout")
     elif dropout is not None:
         check_number("model.dropout", dropout, inclusive=True)
         if dropout >= 1:
@@ -66,17 +94,17 @@ def check_train(train: dict) -> None:
     for key in ("clip_norm", "clip_value", "max_norm"):
         check_number(f"train.{key}", train[key], optional=True)
     check_number("train.weight_decay", train["weight_decay"], inclusive=True)
-    _checked(lambda: EarlyStopping.coerce(train["early_stopping"]), "train.early_stopping")
+    checked(lambda: EarlyStopping.coerce(train["early_stopping"]), "train.early_stopping")
 
     from gradlab.components.optim import create_optimizer
     from gradlab.components.schedules import create_schedule
 
     dummy = [torch.nn.Parameter(torch.zeros(1))]
-    optimizer = _checked(
+    optimizer = checked(
         lambda: create_optimizer(train["optimizer"], dummy, lr=train["lr"], weight_decay=train["weight_decay"]),
         "train.optimizer",
     )
-    _checked(
+    checked(
         lambda: create_schedule(train["schedule"], optimizer, total_steps=100, steps_per_epoch=10),
         "train.schedule",
     )
