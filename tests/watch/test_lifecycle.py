@@ -97,6 +97,39 @@ def test_failing_statistic_warns_once_and_training_continues(monkeypatch):
             train(model, opt, torch.randn(4, 2), torch.randn(4, 1), 1)
 
 
+class _NoSlope(nn.LeakyReLU):
+    """A user's LeakyReLU subclass that keeps its slope under another name."""
+
+    def __init__(self):
+        nn.Module.__init__(self)
+        self.slope = 0.1
+
+    def forward(self, x):
+        return F.leaky_relu(x, self.slope)
+
+
+def test_an_activation_the_registry_cannot_describe_is_reported_not_skipped_silently():
+    # regression: a catch-all in watch/layers.py quietly classified such a module as
+    # "not an activation", so its units were never watched and nobody was told
+    model = nn.Sequential(nn.Linear(2, 4), _NoSlope(), nn.Linear(4, 1), nn.ReLU())
+    opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    x, y = torch.randn(4, 2), torch.randn(4, 1)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with gradlab.watch(model, optimizer=opt, every=1, functional=False) as w:
+            train(model, opt, x, y, 2)
+    msgs = [str(c.message) for c in caught if "gradlab.watch" in str(c.message)]
+    assert len(msgs) == 1 and "layer '1'" in msgs[0] and "activation vitals" in msgs[0]
+    assert [l.path for l in w.layers if l.kind == "activation"] == ["3"]  # the others still watched
+    with pytest.raises(StatisticError, match="cannot read the parameters of activation"):
+        with gradlab.watch(model, optimizer=opt, every=1, strict=True):
+            pass
+    bad = nn.Sequential(nn.Linear(2, 4), nn.ELU(alpha="x"))  # torch stores the argument unchecked
+    with pytest.raises(StatisticError, match="could not convert string to float: 'x'"):
+        with gradlab.watch(bad, strict=True):
+            pass
+
+
 def test_bad_arguments_name_the_value():
     with pytest.raises(ConfigError, match="every"):
         gradlab.watch(nn.Linear(1, 1), every=0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import sys
@@ -81,13 +80,9 @@ def _write_tensorboard(out_dir: Path, wanted: bool) -> None:
 
 
 def _write_report(out_dir: Path) -> None:
-    try:
-        html = importlib.import_module("gradlab.report.html")
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("gradlab.report"):
-            return  # the HTML report is not built yet
-        raise
-    path = html.write_report(out_dir)
+    from gradlab.report.html import write_report
+
+    path = write_report(out_dir)
     typer.echo(f"report: {path}")
 
 

@@ -122,12 +122,9 @@ def _as_callable(obj: Any):
 
 def _derivative(obj: Any, fn, z: torch.Tensor) -> torch.Tensor:
     """f'(z) from the registry's ActivationInfo, or by autograd for anything unregistered."""
-    try:
-        from gradlab.components.activations import activation_info
-    except ImportError:  # the registry is not available: autograd still gives the truth
-        info = None
-    else:
-        info = activation_info(obj) if not isinstance(obj, type) else activation_info(fn)
+    from gradlab.components.activations import activation_info
+
+    info = activation_info(obj) if not isinstance(obj, type) else activation_info(fn)
     if info is not None:
         return info.derivative(z.detach()).detach()
     zz = z.detach().clone().requires_grad_(True)

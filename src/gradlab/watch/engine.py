@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from gradlab.errors import StatisticError
+from gradlab.errors import ConfigError, StatisticError
 from gradlab.watch.forward import ForwardHooks
 from gradlab.watch.functional import ActivationMode
 from gradlab.watch.hooks import HookSet
@@ -103,7 +103,7 @@ class WatchEngine(ForwardHooks, Reporting):
                 name = param_layer_name(path)
                 param_entries.append((name, mod))
                 self._layers[(name, "param")] = LayerInfo(name, "param", type(mod).__name__)
-            info = None if self.compiled else module_activation_info(mod)
+            info = None if self.compiled else self._activation_info(path, mod)
             if info is not None:
                 self._act_modules[id(mod)] = (path or "(root)", info, [])  # sites by call index
                 if getattr(mod, "inplace", False):
@@ -137,6 +137,13 @@ class WatchEngine(ForwardHooks, Reporting):
         self._attached = False
 
     # -- failures ---------------------------------------------------------------------------
+    def _activation_info(self, path: str, mod: nn.Module):
+        try:
+            return module_activation_info(mod)
+        except ConfigError as exc:  # an activation we cannot describe: say so, leave it unwatched
+            self._fail(path or "(root)", "activation vitals", exc)
+            return None
+
     def _fail(self, layer: str, stat: str, exc: BaseException) -> None:
         if self.strict:
             raise StatisticError(f"statistic {stat!r} of layer {layer!r} failed: {exc}") from exc

@@ -7,6 +7,9 @@ from typing import Any
 
 from torch import nn
 
+from gradlab.components.activations import ActivationInfo, activation_info
+from gradlab.errors import ConfigError
+
 # Modules whose 3-dim outputs are [N, C, L] (channels first) rather than [N, T, F].
 _CHANNEL_FIRST = (nn.Conv1d, nn.ConvTranspose1d, nn.BatchNorm1d, nn.InstanceNorm1d, nn.MaxPool1d, nn.AvgPool1d)
 
@@ -42,16 +45,20 @@ class LayerInfo:
         return cls(**{k: d.get(k) for k in ("path", "kind", "module_type", "act", "order", "depth")})
 
 
-def module_activation_info(module: nn.Module):
-    """The ActivationInfo of an activation module, or None (also when the registry is missing)."""
-    try:
-        from gradlab.components.activations import activation_info
-    except ImportError:  # pragma: no cover - the components package ships with gradlab
-        return None
+def module_activation_info(module: nn.Module) -> ActivationInfo | None:
+    """The ActivationInfo of an activation module; None for a module that is not one.
+
+    Raises:
+        ConfigError: an activation whose parameters cannot be described (torch keeps constructor
+            arguments such as ``nn.ELU(alpha="x")`` unchecked, and a subclass may lack them);
+            the watch reports it and leaves that module unwatched.
+    """
     try:
         return activation_info(module)
-    except Exception:  # a module the registry cannot describe is simply not an activation site
-        return None
+    except ConfigError:
+        raise
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ConfigError(f"cannot read the parameters of activation {type(module).__name__}: {exc}") from exc
 
 
 def param_layer_name(path: str) -> str:
