@@ -1,3 +1,5 @@
+"""``python -m gradlab``: the ``gradlab`` command."""
+
 from gradlab.cli.app import main
 
 main()

@@ -23,7 +23,7 @@ Examples:
     gradlab checkup --hidden 3,3,3,3 --act relu --init "normal(0, 0.01)" --bias-init "constant(-8)" --optimizer sgd --lr 0.01 --batch-size 0
 
     gradlab checkup --hidden 2,5 --act sigmoid --init zeros --bias-init zeros --json
-"""
+"""  # noqa: E501 - a paragraph or an example command is one line (see above)
 
 #: at most this many training samples form the checkup batch (dead units are judged on it)
 MAX_BATCH = 1024
@@ -47,6 +47,7 @@ def checkup_config(config: dict, seed: int, device: str | None = None) -> list:
 
 @run_command
 def checkup_cmd(args: RunArgs) -> None:
+    """``gradlab checkup``; its ``--help`` is :data:`HELP`."""
     # --no-watch is accepted so a checkup shares its run's command line; a checkup always watches
     try:
         config = args.config()
@@ -59,9 +60,6 @@ def checkup_cmd(args: RunArgs) -> None:
     from rich.console import Console
 
     print_findings(findings, Console())
-
-
-checkup_cmd.__doc__ = HELP
 
 
 def register(app: typer.Typer) -> None:

@@ -35,28 +35,40 @@ def _opt(*flags: str, help: str, key: str | None = None, **kw: Any) -> Any:
     return typer.Option(*flags, help=help + suffix, show_default=False, **kw)
 
 
-TaskOpt = Annotated[Optional[str], _opt("--task", key="task", help="Task name or spec, e.g. moons or 'moons(noise=0.3)'.")]
+TaskOpt = Annotated[Optional[str], _opt(
+    "--task", key="task", help="Task name or spec, e.g. moons or 'moons(noise=0.3)'.")]
 ModelOpt = Annotated[Optional[str], _opt("--model", key="model", help="Model builder: mlp, cnn, resnet, ...")]
-HiddenOpt = Annotated[Optional[str], _opt("--hidden", key="hidden", help="Hidden widths, comma-separated, e.g. 3,3,3,3.")]
-DepthOpt = Annotated[Optional[int], _opt("--depth", help="Number of hidden layers (with --width, instead of --hidden).")]
+HiddenOpt = Annotated[Optional[str], _opt(
+    "--hidden", key="hidden", help="Hidden widths, comma-separated, e.g. 3,3,3,3.")]
+DepthOpt = Annotated[Optional[int], _opt(
+    "--depth", help="Number of hidden layers (with --width, instead of --hidden).")]
 WidthOpt = Annotated[Optional[int], _opt("--width", help="Width of each hidden layer (with --depth).")]
 ActOpt = Annotated[Optional[str], _opt("--act", key="act", help="Activation spec, e.g. relu, 'leaky_relu(0.1)'.")]
-InitOpt = Annotated[Optional[str], _opt("--init", key="init", help="Weight initializer spec, e.g. he_normal, 'normal(0, 0.01)'.")]
-BiasInitOpt = Annotated[Optional[str], _opt("--bias-init", key="bias_init", help="Bias initializer spec, e.g. zeros, 'constant(-8)'.")]
-NormOpt = Annotated[Optional[str], _opt("--norm", help="Normalization: none, batch or layer. (default: none for mlp, batch for cnn and resnet)")]
-NormPositionOpt = Annotated[Optional[str], _opt("--norm-position", key="norm_position", help="Norm before or after the activation.")]
-DropoutOpt = Annotated[Optional[str], _opt("--dropout", key="dropout", help="Dropout probability or spec, e.g. 0.2, 'alpha_dropout(0.1)'.")]
-OptimizerOpt = Annotated[Optional[str], _opt("--optimizer", key="optimizer", help="Optimizer spec: sgd, momentum, adam, 'adam(betas=[0.9, 0.99])', ...")]
+InitOpt = Annotated[Optional[str], _opt(
+    "--init", key="init", help="Weight initializer spec, e.g. he_normal, 'normal(0, 0.01)'.")]
+BiasInitOpt = Annotated[Optional[str], _opt(
+    "--bias-init", key="bias_init", help="Bias initializer spec, e.g. zeros, 'constant(-8)'.")]
+NormOpt = Annotated[Optional[str], _opt(
+    "--norm", help="Normalization: none, batch or layer. (default: none for mlp, batch for cnn and resnet)")]
+NormPositionOpt = Annotated[Optional[str], _opt(
+    "--norm-position", key="norm_position", help="Norm before or after the activation.")]
+DropoutOpt = Annotated[Optional[str], _opt(
+    "--dropout", key="dropout", help="Dropout probability or spec, e.g. 0.2, 'alpha_dropout(0.1)'.")]
+OptimizerOpt = Annotated[Optional[str], _opt(
+    "--optimizer", key="optimizer", help="Optimizer spec: sgd, momentum, adam, 'adam(betas=[0.9, 0.99])', ...")]
 LrOpt = Annotated[Optional[float], _opt("--lr", key="lr", help="Learning rate (> 0).")]
 EpochsOpt = Annotated[Optional[int], _opt("--epochs", key="epochs", help="Passes over the training set.")]
 StepsOpt = Annotated[Optional[int], _opt("--steps", help="Optimizer steps instead of epochs.")]
-BatchSizeOpt = Annotated[Optional[int], _opt("--batch-size", key="batch_size", help="Mini-batch size; 0 trains on the full batch.")]
-ScheduleOpt = Annotated[Optional[str], _opt("--schedule", key="schedule", help="LR schedule spec: constant, 'exponential(10)', cosine, ...")]
+BatchSizeOpt = Annotated[Optional[int], _opt(
+    "--batch-size", key="batch_size", help="Mini-batch size; 0 trains on the full batch.")]
+ScheduleOpt = Annotated[Optional[str], _opt(
+    "--schedule", key="schedule", help="LR schedule spec: constant, 'exponential(10)', cosine, ...")]
 ClipNormOpt = Annotated[Optional[float], _opt("--clip-norm", help="Clip the gradients' global norm to this value.")]
 ClipValueOpt = Annotated[Optional[float], _opt("--clip-value", help="Clip each gradient element to [-v, v].")]
 MaxNormOpt = Annotated[Optional[float], _opt("--max-norm", help="Max-norm constraint on each unit's weights.")]
 WeightDecayOpt = Annotated[Optional[float], _opt("--weight-decay", key="weight_decay", help="Weight decay (>= 0).")]
-EarlyStoppingOpt = Annotated[Optional[int], _opt("--early-stopping", metavar="PATIENCE", help="Stop after PATIENCE epochs without dev improvement.")]
+EarlyStoppingOpt = Annotated[Optional[int], _opt(
+    "--early-stopping", metavar="PATIENCE", help="Stop after PATIENCE epochs without dev improvement.")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="Seed for data, init and batch order.")]
 DeviceOpt = Annotated[Optional[str], _opt("--device", help="cpu, cuda or cuda:N (default: cuda when available)")]
 NoWatchOpt = Annotated[bool, typer.Option("--no-watch", help="Train without watching the vitals (no findings).")]

@@ -46,6 +46,7 @@ def list_components(
     family: Annotated[str, typer.Argument(help="activations | inits | optimizers | schedules | tasks | models")],
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list instead of a table.")] = False,
 ) -> None:
+    """``gradlab list``; its ``--help`` is :data:`HELP`."""
     key, registry = registry_for(family)
     rows = registry.describe()
     if as_json:
@@ -63,9 +64,6 @@ def list_components(
         # summaries hold brackets ('[lower, upper]') that rich would take for markup and drop
         table.add_row(escape(row["name"]), escape(", ".join(row.get("aliases") or [])), escape(row.get("summary", "")))
     Console().print(table)
-
-
-list_components.__doc__ = HELP
 
 
 def register(app: typer.Typer) -> None:

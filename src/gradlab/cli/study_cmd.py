@@ -111,7 +111,8 @@ def register(app: typer.Typer) -> None:
         study: str = typer.Argument(..., help="A built-in study name (see `gradlab studies`) or a study TOML file."),
         out: Optional[Path] = typer.Option(None, "--out", "-o", help="Study folder (default: runs/<study name>)."),
         seeds: Optional[int] = typer.Option(None, "--seeds", min=1, help="Run seeds 0..N-1 instead of the study's."),
-        workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1, help="Worker processes (default: all cores)."),
+        workers: Optional[int] = typer.Option(
+            None, "--workers", "-w", min=1, help="Worker processes (default: all cores)."),
         executor: Optional[str] = typer.Option(
             None, "--executor", "-e",
             help="local | ensemble | ray (default: the study file's `executor`, else local)."),

@@ -22,11 +22,12 @@ Examples:
     gradlab train --act "leaky_relu(0.1)" --schedule cosine --early-stopping 10
 
     gradlab train --task "gaussian_mixture(k=3)" --depth 3 --width 32 --json
-"""
+"""  # noqa: E501 - a paragraph or an example command is one line (see above)
 
 
 @run_command
 def train(args: RunArgs) -> None:
+    """``gradlab train``; its ``--help`` is :data:`HELP`."""
     from gradlab.train.experiment import run_trial
 
     try:
@@ -50,7 +51,8 @@ def _print_results(result: Any, config: dict, seed: int) -> None:
     console = Console()
     m = result.metrics
     # the title goes on its own line: a two-column regression table would wrap it mid-phrase
-    console.print(f"[bold]{escape(str(config['task']['name']))} · {escape(str(config['model']['kind']))} · seed {seed}[/bold]")
+    task, kind = escape(str(config["task"]["name"])), escape(str(config["model"]["kind"]))
+    console.print(f"[bold]{task} · {kind} · seed {seed}[/bold]")
     table = Table()
     table.add_column("split")
     score_key = "accuracy" if "dev_accuracy" in m else None
@@ -68,9 +70,6 @@ def _print_results(result: Any, config: dict, seed: int) -> None:
     )
     if config["watch"]["enabled"]:
         print_findings(result.findings, console)
-
-
-train.__doc__ = HELP
 
 
 def register(app: typer.Typer) -> None:

@@ -14,13 +14,13 @@ from typing import Any, Callable
 
 from torch import nn
 
+from gradlab.components.act_info import ActivationInfo, build_info
 from gradlab.components.activation_modules import (
     FunctionActivation,
     LearnableLeakyReLU,
     ScheduledLeakyReLU,
     Swish,
 )
-from gradlab.components.act_info import ActivationInfo, build_info
 from gradlab.components.functionals import (
     FUNCTIONAL_NAMES,
     TENSOR_METHOD_NAMES,

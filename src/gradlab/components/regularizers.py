@@ -69,7 +69,8 @@ def clip_gradients(
     Args:
         params: parameters (or one tensor) whose ``.grad`` to clip.
         by: ``"norm"`` or ``"value"``.
-        max: the threshold (``max_value`` is accepted as a synonym).
+        max: the threshold.
+        max_value: a synonym of ``max`` (used when ``max`` is None).
 
     Returns:
         For ``"norm"``, the global gradient norm before clipping (a tensor, no host sync);

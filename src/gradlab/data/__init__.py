@@ -7,13 +7,17 @@
 Importing this package registers every built-in task in :data:`TASKS`.
 """
 
-from gradlab.data.task import TASKS, Task, create_task, finish_task, make_generator, standardize
 from gradlab.data.split import split_data, split_sizes
+from gradlab.data.task import TASKS, Task, create_task, finish_task, make_generator, standardize
+
 # registration order is listing order: the seeds' moons first, file loaders last
-from gradlab.data import synthetic  # noqa: F401,I001
+# isort: off
+from gradlab.data import synthetic  # noqa: F401
 from gradlab.data import regression  # noqa: F401
 from gradlab.data import images  # noqa: F401
 from gradlab.data import files  # noqa: F401
+# isort: on
+
 from gradlab.data.files import infer_kind, read_csv, task_from_arrays
 from gradlab.data.idx import read_idx, write_idx
 from gradlab.data.synthetic import make_moons

@@ -155,7 +155,8 @@ def csv_task(
     if width < 2:
         raise ConfigError("csv needs at least two columns: features and a target")
     X = np.delete(values, col, axis=1)
-    return task_from_arrays("csv", X, values[:, col], seed=seed, kind=kind, split=split, shuffle=shuffle, normalize=normalize)
+    return task_from_arrays("csv", X, values[:, col], seed=seed, kind=kind, split=split, shuffle=shuffle,
+                            normalize=normalize)
 
 
 @TASKS.register("npy", help="two .npy files: npy(x=path, y=path)")
@@ -204,4 +205,5 @@ def idx_task(
         X = X.astype(np.float32) / 255.0
     if X.ndim == 3:
         X = X[:, None]  # one channel, the layout convolutions expect
-    return task_from_arrays("idx", X, Y, seed=seed, kind="multiclass", split=split, shuffle=shuffle, normalize=normalize)
+    return task_from_arrays("idx", X, Y, seed=seed, kind="multiclass", split=split, shuffle=shuffle,
+                            normalize=normalize)

@@ -27,6 +27,7 @@ def negative_uniform(
     ``y = x·w + 0.5·sin(3·x·v) + noise``, scaled to unit variance.
 
     Args:
+        seed: seed of the inputs, the teacher, the noise and the split.
         n_samples: number of rows (the article uses 200000; the default is smaller for speed).
         d: number of features.
         noise: std of the Gaussian noise on the (standardized) target.

@@ -54,7 +54,8 @@ def split_data(
     """Cut ``(X, y)`` into consecutive parts, after an optional seeded shuffle.
 
     Args:
-        X, y: tensors with the same first dimension.
+        X: the inputs.
+        y: the targets, with the same first dimension as ``X``.
         split: sizes or fractions (see :func:`split_sizes`).
         shuffle: permute the samples first with ``generator`` (never the global RNG).
         generator: the ``torch.Generator`` to shuffle with; required when ``shuffle``.

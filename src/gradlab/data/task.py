@@ -8,7 +8,6 @@ seed gives bit-identical tensors and a task never disturbs a training run's rand
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass
 from typing import Any, Sequence
 

@@ -50,7 +50,8 @@ def diagnose(
                 raise StatisticError(f"rule {code!r} failed: {exc}") from exc
             warnings.warn(f"gradlab: rule {code!r} failed and was skipped: {exc}", stacklevel=2)
     findings = _after_non_finite(findings)
-    order = {info(l, "path"): (info(l, "order") if info(l, "order") is not None else 1 << 30) for l in layers}
+    order = {info(layer, "path"): (info(layer, "order") if info(layer, "order") is not None else 1 << 30)
+             for layer in layers}
     findings.sort(key=lambda f: (-severity_rank(f.severity), f.step if f.step is not None else -1,
                                  order.get(f.layer, -1)))
     return findings

@@ -68,7 +68,8 @@ def cnn(
         norm_position: norm ``"before"`` or ``"after"`` the activation.
         pool: ``"max"``, ``"avg"`` or ``"none"``: 2×2 pooling after every block but the last.
         dropout: probability of ``Dropout2d`` after each block, or a dropout spec.
-        init, bias_init: initializer specs for conv and linear layers (gain follows ``act``).
+        init: weight initializer spec for conv and linear layers (gain follows ``act``).
+        bias_init: bias initializer spec for the same layers.
 
     Raises:
         ConfigError: not an image shape, empty/zero channels, even kernel, or pooling that

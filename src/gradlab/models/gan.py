@@ -67,11 +67,15 @@ def gan(
         input_shape: shape of one data sample (``(2,)`` for the ring of Gaussians).
         n_outputs: discriminator outputs (1 logit: real vs fake).
         latent_dim: size of the generator's Gaussian input.
-        g_hidden, d_hidden: hidden widths of generator and discriminator.
-        g_act, d_act: their activation specs, e.g. ``"leaky_relu(0.2)"`` and ``"leaky_relu(0.1)"``.
-        g_norm, d_norm: ``"none"``, ``"batch"`` or ``"layer"`` for each network.
+        g_hidden: hidden widths of the generator.
+        d_hidden: hidden widths of the discriminator.
+        g_act: the generator's activation spec, e.g. ``"leaky_relu(0.2)"``.
+        d_act: the discriminator's activation spec, e.g. ``"leaky_relu(0.1)"``.
+        g_norm: ``"none"``, ``"batch"`` or ``"layer"`` in the generator.
+        d_norm: ``"none"``, ``"batch"`` or ``"layer"`` in the discriminator.
         norm_position: the norm ``"before"`` or ``"after"`` the activation, in both.
-        init, bias_init: initializer specs applied to both (gain from each one's activation).
+        init: weight initializer spec for both (gain from each one's activation).
+        bias_init: bias initializer spec for both.
 
     Raises:
         ConfigError: impossible sizes, naming the bad value.

@@ -89,7 +89,10 @@ def mlp(
     Args:
         input_shape: shape of one sample, e.g. ``(2,)``; inputs are flattened. Or ``in_features``.
         n_outputs: width of the output layer (1 for binary and scalar regression, k classes).
+        in_features: the input width, instead of ``input_shape``.
         hidden: hidden widths, e.g. ``[3, 3, 3, 3]``; or ``depth`` × ``width``.
+        depth: number of hidden layers (with ``width``, instead of ``hidden``).
+        width: width of every hidden layer (with ``depth``).
         act: activation spec applied after every hidden layer (a fresh module per layer).
         norm: ``"none"``, ``"batch"`` or ``"layer"``.
         norm_position: the norm ``"before"`` or ``"after"`` the activation.

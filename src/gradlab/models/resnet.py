@@ -149,7 +149,8 @@ def resnet(
         norm: ``"batch"`` or ``"none"``.
         shortcut: ``"pad"`` (option A, parameter-free) or ``"conv"`` (option B, 1×1 projection).
         functional: call the activation as a torch function instead of a module.
-        init, bias_init: initializer specs for conv and linear layers (gain follows ``act``).
+        init: weight initializer spec for conv and linear layers (gain follows ``act``).
+        bias_init: bias initializer spec for the same layers.
 
     Raises:
         ConfigError: a depth that is not ``6n + 2``, a width <= 0, or a non-image input shape.

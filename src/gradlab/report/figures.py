@@ -18,10 +18,23 @@ from typing import Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from gradlab.report._style import SEED_DEV, SEED_TRAIN, color, finite, legend, natural_key
-from gradlab.report._style import new_figure, placeholder, short
-from gradlab.report.activation_figures import activation_histograms, activation_shapes
-from gradlab.report.activation_figures import colorful_dimension, output_mean_shift
+from gradlab.report._style import (
+    SEED_DEV,
+    SEED_TRAIN,
+    color,
+    finite,
+    legend,
+    natural_key,
+    new_figure,
+    placeholder,
+    short,
+)
+from gradlab.report.activation_figures import (
+    activation_histograms,
+    activation_shapes,
+    colorful_dimension,
+    output_mean_shift,
+)
 from gradlab.report.sweep_figure import sweep_metric
 
 __all__ = [

@@ -117,7 +117,8 @@ def groups_section(data: ReportData) -> str:
     """A section per trial group: its settings and its trials."""
     parts = []
     for g in data.groups:
-        settings = ", ".join(f"<code>{_e(k)} = {_e(json.dumps(v, ensure_ascii=False))}</code>" for k, v in g.overrides.items())
+        settings = ", ".join(f"<code>{_e(k)} = {_e(json.dumps(v, ensure_ascii=False))}</code>"
+                             for k, v in g.overrides.items())
         parts.append(f'<div class="group"><h3>{_e(g.label)}</h3>'
                      f"<p>{settings or 'the base configuration'}</p>{_trial_rows(data, g.trial_ids)}</div>")
     return "".join(parts)

@@ -88,7 +88,7 @@ def _sentence(g: GroupRow, metric: str, higher: bool, alpha: float) -> str:
         return f"{g.label} vs {g.baseline}: too few finished trials to test (n={g.n})"
     better = g.diff > 0 if higher else g.diff < 0
     verb = "beats" if better else "trails" if g.diff != 0 else "ties"
-    tail = (f"significant after Holm" if g.significant
+    tail = ("significant after Holm" if g.significant
             else f"not significant after Holm, adjusted p={g.p_holm:.2g}")
     return (f"{g.label} {verb} {g.baseline} by {_fmt(g.diff)} {metric} "
             f"(95% CI {_fmt(g.diff_low)}..{_fmt(g.diff_high)}, {_p_text(g.p)}, {tail})")

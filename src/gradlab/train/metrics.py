@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-import torch
 import torch.nn as nn
 from torch import Tensor
 

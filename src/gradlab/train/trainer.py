@@ -156,13 +156,16 @@ class Trainer:
         """Train; returns the :class:`History` (also kept as ``self.history``).
 
         Args:
-            train, dev: ``(inputs, targets)`` tensors. Without ``dev`` the train metric is
-                monitored instead.
-            epochs: passes over ``train``; ``steps`` (optimizer steps) wins when given.
+            train: ``(inputs, targets)`` tensors to train on.
+            dev: ``(inputs, targets)`` to select the best epoch on; without it the train
+                metric is monitored instead.
+            epochs: passes over ``train``; ``steps`` wins when given.
+            steps: optimizer steps to take, instead of ``epochs``.
             batch_size: None trains on the full batch; otherwise batches are drawn in a fresh
                 random order each epoch from a generator seeded with ``seed``.
             early_stopping: a patience, ``{"patience", "min_delta"}`` or :class:`EarlyStopping`.
             checkpoint_dir: where to write ``best.pt``; None keeps the best weights in memory.
+            seed: seeds the batch order (a generator of its own, never the global RNG).
             restore_best: load the best epoch's weights into the model at the end.
         """
         n = len(train[0])

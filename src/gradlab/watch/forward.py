@@ -76,7 +76,8 @@ class ForwardHooks:
         site = self._sites.get(name)
         if site is None:
             site = self._sites[name] = ActivationSite(name, info, self._last_cf)
-            self._layers[(name, "activation")] = LayerInfo(name, "activation", module_type, info.name, self._next_order())
+            self._layers[(name, "activation")] = LayerInfo(
+                name, "activation", module_type, info.name, self._next_order())
         return site
 
     def _next_order(self) -> int:
@@ -179,7 +180,8 @@ class ForwardHooks:
                 return
             if layer.order is None:
                 layer.order = self._next_order()
-                layer.depth = sum(1 for l in self._layers.values() if l.kind == "param" and l.depth is not None)
+                layer.depth = sum(
+                    1 for other in self._layers.values() if other.kind == "param" and other.depth is not None)
             self._last_cf = cf
             if not self._sampled or (name, "forward vitals") in self._failed:
                 return

@@ -73,4 +73,5 @@ def has_own_params(module: nn.Module) -> bool:
 
 def channels_first(module: nn.Module | None) -> bool:
     """Whether 3-dim tensors produced after ``module`` are channels-first."""
-    return isinstance(module, _CHANNEL_FIRST) or (isinstance(module, nn.modules.conv._ConvNd) and module.__class__.__name__.endswith("1d"))
+    return isinstance(module, _CHANNEL_FIRST) or (
+        isinstance(module, nn.modules.conv._ConvNd) and module.__class__.__name__.endswith("1d"))

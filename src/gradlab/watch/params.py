@@ -45,8 +45,10 @@ class ParamLayers:
                     self.pnames.append(pname)
                     self.owner.append(li)
         self.layer_params = [[i for i, o in enumerate(self.owner) if o == li] for li in range(len(layers))]
-        self.sym = [i for i, (p, n) in enumerate(zip(self.params, self.pnames)) if n == "weight" and p.dim() >= 2 and p.shape[0] > 1]
-        self.sizes = [sum(self.params[i].numel() * self.params[i].element_size() for i in ps) for ps in self.layer_params]
+        self.sym = [i for i, (p, n) in enumerate(zip(self.params, self.pnames))
+                    if n == "weight" and p.dim() >= 2 and p.shape[0] > 1]
+        self.sizes = [sum(self.params[i].numel() * self.params[i].element_size() for i in ps)
+                      for ps in self.layer_params]
         self.budget = max(update_budget * sum(self.sizes), float(1 << 20))
         self._rr = 0
         self._snap: tuple[list[int], list[int], list[Tensor], list[float] | None] | None = None

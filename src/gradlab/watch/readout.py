@@ -90,7 +90,8 @@ class Reporting:
             values += vs
         loss_rows: list[tuple[int, float]] = []
         if losses:
-            lt = torch.stack([l if isinstance(l, torch.Tensor) else torch.tensor(float(l)) for _, l in losses])
+            lt = torch.stack([loss if isinstance(loss, torch.Tensor) else torch.tensor(float(loss))
+                              for _, loss in losses])
             if dist.world_size() > 1:
                 lt = lt.to(S.F64)
                 dist.all_reduce_([lt], "sum")

@@ -164,7 +164,8 @@ class Watch(WatchEngine):
         self.vitals.add_many(step, pairs, values)
         if self.sinks:  # rows are built only for sinks: a report has a hundred of them
             rows = [{"step": s, "layer": "", "stat": "loss", "value": v} for s, v in losses]
-            rows += [{"step": step, "layer": layer, "stat": stat, "value": v} for (layer, stat), v in zip(pairs, values)]
+            rows += [{"step": step, "layer": layer, "stat": stat, "value": v}
+                     for (layer, stat), v in zip(pairs, values)]
             for sink in self.sinks:
                 self._sink_call(sink, "write", rows)
         if self._live is not None:

@@ -36,12 +36,12 @@ class View:
         self.vitals = vitals
         self.layers = sorted(
             list(layers),
-            key=lambda l: (info(l, "order") if info(l, "order") is not None else math.inf),
+            key=lambda layer: (info(layer, "order") if info(layer, "order") is not None else math.inf),
         )
 
     def of_kind(self, kind: str) -> list[Any]:
         """Layers of kind ``"activation"`` or ``"param"``, in forward order."""
-        return [l for l in self.layers if info(l, "kind") == kind]
+        return [layer for layer in self.layers if info(layer, "kind") == kind]
 
     def stats(self, path: str) -> set[str]:
         try:

@@ -71,8 +71,8 @@ def rule(vitals, layers, config: dict) -> list[Finding]:
     if not checkup:
         findings += _loss_blowup(view, config, context)
     # depth profile of the gradient flowing out of each layer
-    profile = [(l, dict(zip(*view.finite_series(info(l, "path"), "out_grad_norm")))) for l in params]
-    profile = [(l, d) for l, d in profile if d]
+    profile = [(layer, dict(zip(*view.finite_series(info(layer, "path"), "out_grad_norm")))) for layer in params]
+    profile = [(layer, d) for layer, d in profile if d]
     if len(profile) >= 3:
         (first_l, first_d), (last_l, last_d) = profile[0], profile[-1]
         steps = sorted(set(first_d) & set(last_d))

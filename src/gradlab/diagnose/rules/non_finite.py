@@ -47,7 +47,7 @@ def rule(vitals, layers, config: dict) -> list[Finding]:
     context = config.get("context") or {}
     checkup = context.get("phase") == "checkup"
     stats = [s for s, _ in FORWARD] + ["nonfinite_grad"]
-    table = {(info(l, "path"), s): _counts(view, info(l, "path"), s) for l in view.layers for s in stats}
+    table = {(info(layer, "path"), s): _counts(view, info(layer, "path"), s) for layer in view.layers for s in stats}
     loss = _counts(view, "", "loss_nonfinite")
     bad = lambda v: _bad(v, config["min_count"])  # noqa: E731
     steps = sorted({s for counts in [*table.values(), loss] for s, v in counts.items() if bad(v)})
@@ -66,7 +66,8 @@ def rule(vitals, layers, config: dict) -> list[Finding]:
         if origin is not None:
             break
     if origin is None:
-        grads = [info(l, "path") for l in view.layers if bad(table[(info(l, "path"), "nonfinite_grad")].get(step))]
+        grads = [info(layer, "path") for layer in view.layers
+                 if bad(table[(info(layer, "path"), "nonfinite_grad")].get(step))]
         if grads:
             origin, source = grads[-1], "gradient"
         else:

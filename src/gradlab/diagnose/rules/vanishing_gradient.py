@@ -7,8 +7,8 @@ largest one of any layer after it in forward order. A layer far below that (``ra
 reports has a vanishing gradient (warning); a layer that gets no gradient at all while a later one
 does is cut off from learning (error). A gradient that is tiny in absolute terms (``abs_floor``)
 while the loss is still far from zero also counts: a deep sigmoid net first shows the depth profile,
-then settles on a constant output where every layer's gradient is ~1e-9. When a dead activation sits in between, the finding names it
-(``blocked_by``) and recommends the dead-unit fixes, since that is the cause.
+then settles on a constant output where every layer's gradient is ~1e-9. When a dead activation
+sits in between, the finding names it (``blocked_by``) and recommends the dead-unit fixes, since that is the cause.
 """
 
 from __future__ import annotations

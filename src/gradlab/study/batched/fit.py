@@ -113,8 +113,16 @@ def fit(
     """Train every member; restore each one's best-dev weights; return the per-member histories.
 
     Args:
+        net: the members' networks, stacked.
+        opt: their optimizer.
+        train: the training part.
+        dev: the part the best epoch is chosen on.
+        spec: epochs, steps, batch size, seeds and early stopping.
+        loss_fn: the loss, per member.
+        metric_fn: the dev metric, per member.
         read_lr: the members' current learning rates (for the history rows).
-        on_step / on_epoch: schedule hooks, after each step / after each epoch (with the scores).
+        on_step: schedule hook after each step.
+        on_epoch: schedule hook after each epoch (with the scores).
         observer: vitals hooks.
     """
     observer = observer or Observer()

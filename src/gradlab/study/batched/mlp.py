@@ -16,6 +16,7 @@ from torch import Tensor, nn
 from gradlab.study.batched.activations import BatchedActivation, batch_activations
 from gradlab.study.batched.errors import NotBatchable
 
+
 @dataclass
 class Trace:
     """What one recorded forward pass saw, per activation site (all ``[M, N, units]``)."""

@@ -12,7 +12,6 @@ from torch import Tensor
 
 from gradlab.study.batched.errors import NotBatchable
 
-
 Num = float | Tensor
 
 

@@ -33,9 +33,9 @@ def create_executor(name: str, workers: int | None = None, **kw: Any) -> Executo
 
         return LocalExecutor(workers, **kw)
     if name == "ensemble":
-        from gradlab.study.executors.ensemble import EnsembleExecutor
-
         import os
+
+        from gradlab.study.executors.ensemble import EnsembleExecutor
 
         return EnsembleExecutor(workers=workers or os.cpu_count() or 1, **kw)
     if name == "ray":
