@@ -180,7 +180,10 @@ def options_to_config(opts: dict[str, Any]) -> dict:
     from gradlab.train.config import model_keys, validate_config
 
     given = {k: v for k, v in opts.items() if v is not None}
-    value = lambda key: given.get(key, CLI_DEFAULTS.get(key))  # noqa: E731
+
+    def value(key: str) -> Any:
+        return given.get(key, CLI_DEFAULTS.get(key))
+
     task_spec = parse_spec(value("task"))
     if task_spec.args:
         from gradlab.data import TASKS
@@ -191,7 +194,8 @@ def options_to_config(opts: dict[str, Any]) -> dict:
     model: dict[str, Any] = {"kind": value("model")}
     # the CLI defaults describe the mlp; another builder keeps its own (a cnn's BatchNorm) unless
     # the option is given, and an option it does not take is kept so the config check names it
-    is_mlp = model_keys(model["kind"]) is not None and "hidden" in model_keys(model["kind"])
+    keys = model_keys(model["kind"])
+    is_mlp = keys is not None and "hidden" in keys
     for key in ("act", "init", "bias_init", "norm", "norm_position", "dropout"):
         if key in given or is_mlp:
             model[key] = parse_dropout(value(key)) if key == "dropout" else value(key)
@@ -278,7 +282,7 @@ def print_findings(findings: list[dict], console: Any) -> None:
     colors = {"error": "red", "warning": "yellow", "info": "cyan"}
     rank = {"error": 0, "warning": 1, "info": 2}
     console.print(f"[bold]Findings ({len(findings)})[/bold]")
-    for f in sorted(findings, key=lambda f: rank.get(f.get("severity"), 3)):
+    for f in sorted(findings, key=lambda f: rank.get(str(f.get("severity")), 3)):
         sev = f.get("severity", "")
         where = f.get("layer") or "model"
         console.print(f"[{colors.get(sev, 'white')}]{sev:<7}[/] [bold]{f.get('code', '')}[/bold] ({escape(where)})")

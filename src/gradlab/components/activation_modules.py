@@ -36,6 +36,7 @@ class Swish(nn.Module):
     def __init__(self, beta: float = 1.0, learnable: bool = False):
         super().__init__()
         self.learnable = bool(learnable)
+        self.beta: nn.Parameter | float
         if self.learnable:
             self.beta = nn.Parameter(torch.tensor(float(beta)))
         else:

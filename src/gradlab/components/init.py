@@ -83,7 +83,7 @@ class Initializer:
         fill: ``fill(tensor, act, fan)`` doing the work under ``torch.no_grad()``.
     """
 
-    def __init__(self, spec: str, fill: Callable[[Tensor, Any, tuple[int, int] | None], None]):
+    def __init__(self, spec: str, fill: Callable[[Tensor, Any, tuple[int, int] | None], object]):
         self.spec, self._fill = spec, fill
 
     def __call__(self, tensor: Tensor, act: Any = None, *, gain_act: Any = None,

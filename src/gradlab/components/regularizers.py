@@ -113,7 +113,7 @@ class MaxNorm:
         """Project the weights of ``model`` onto the constraint, in place; returns the model."""
         for module in model.modules():
             if isinstance(module, self.layers) and getattr(module, "weight", None) is not None:
-                w = module.weight
+                w: Tensor = module.weight  # type: ignore[assignment]  # checked not None above
                 if self.dim == 1:
                     norms = w.flatten(1).norm(dim=1).view([-1] + [1] * (w.dim() - 1))
                 else:

@@ -158,7 +158,7 @@ class Warmup(Schedule):
     def _then_at(self, t: int) -> float:
         if self.then.interval == "step":
             return self.then.lr_at(max(t - self.steps, 0))
-        return self.then.lr_at(t // self.steps_per_epoch)
+        return self.then.lr_at(t // self._need("steps_per_epoch", self.steps_per_epoch))
 
     def lr_at(self, t: int) -> float:
         if t < self.steps:

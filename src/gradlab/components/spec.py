@@ -44,7 +44,12 @@ def _literal(node: ast.AST, text: str) -> Any:
         items = [_literal(e, text) for e in node.elts]
         return items if isinstance(node, ast.List) else tuple(items)
     if isinstance(node, ast.Dict):
-        return {_literal(k, text): _literal(v, text) for k, v in zip(node.keys, node.values)}
+        out = {}
+        for k, v in zip(node.keys, node.values):
+            if k is None:  # {**x}
+                raise SpecError(f"malformed spec {text!r}: a dict needs literal keys")
+            out[_literal(k, text)] = _literal(v, text)
+        return out
     if isinstance(node, ast.Name) and node.id in ("inf", "nan"):
         return float(node.id)
     if isinstance(node, ast.Name):

@@ -55,7 +55,7 @@ def closest(name: str, candidates: Iterable[str], limit: int | None = None) -> s
     """
     low = name.strip().lower()
     limit = max_typos(low) if limit is None else limit
-    best: tuple[int, int, int] | None = None
+    best: tuple[int, bool, int, int] | None = None
     choice = None
     for order, cand in enumerate(candidates):
         dist = edit_distance(low, cand.lower())

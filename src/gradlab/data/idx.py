@@ -17,7 +17,7 @@ import numpy as np
 from gradlab.errors import ConfigError
 
 # dtype code -> big-endian numpy dtype
-IDX_DTYPES = {
+IDX_DTYPES: dict[int, np.dtype] = {
     0x08: np.dtype(">u1"),  # unsigned byte
     0x09: np.dtype(">i1"),  # signed byte
     0x0B: np.dtype(">i2"),  # short

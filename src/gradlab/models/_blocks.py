@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Sequence, TypeVar
 
 import torch.nn as nn
 
 from gradlab.errors import ConfigError
+
+M = TypeVar("M", bound=nn.Module)
 
 NORMS = ("none", "batch", "layer")
 NORM_POSITIONS = ("before", "after")
@@ -120,13 +122,14 @@ def flat_size(shape: Sequence[int]) -> int:
     return int(math.prod(shape))
 
 
-def init_model(model: nn.Module, init: Any, bias_init: Any, act: Any) -> nn.Module:
+def init_model(model: M, init: Any, bias_init: Any, act: Any) -> M:
     """Apply weight/bias initializers (``"default"`` keeps PyTorch's) with the act for the gain."""
     if _is_default(init) and _is_default(bias_init):
         return model
     from gradlab.components.init import apply_init
 
-    return apply_init(model, weight=init, bias=bias_init, act=act)
+    apply_init(model, weight=init, bias=bias_init, act=act)  # in place
+    return model
 
 
 def _is_default(spec: Any) -> bool:

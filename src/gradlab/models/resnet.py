@@ -75,7 +75,7 @@ class BasicBlock(nn.Module):
         self.pad = c_out - c_in
         self.stride = stride
         if self.reshape and shortcut == "conv":
-            self.proj = nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride=stride, bias=not use_bn),
+            self.proj: nn.Module | None = nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride=stride, bias=not use_bn),
                                       nn.BatchNorm2d(c_out) if use_bn else nn.Identity())
         else:
             self.proj = None
@@ -107,7 +107,8 @@ class ResNet(nn.Module):
         self.depth = 6 * n + 2
         self.conv = nn.Conv2d(c_in, width, 3, padding=1, bias=not use_bn)
         self.norm = nn.BatchNorm2d(width) if use_bn else nn.Identity()
-        self.act = functional_activation(act) if functional else make_activation(act)
+        self.act: Callable[[torch.Tensor], torch.Tensor] = (
+            functional_activation(act) if functional else make_activation(act))
         c = width
         for stage, c_out in enumerate((width, 2 * width, 4 * width), start=1):
             blocks = []
@@ -121,7 +122,8 @@ class ResNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
         x = self.act(self.norm(self.conv(x)))
-        x = self.layer3(self.layer2(self.layer1(x)))
+        for stage in ("layer1", "layer2", "layer3"):
+            x = self.get_submodule(stage)(x)
         return self.fc(self.pool(x).flatten(1))
 
 

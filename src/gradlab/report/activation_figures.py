@@ -86,8 +86,8 @@ def colorful_dimension(snapshots: Sequence[Any], steps: Sequence[int] | None = N
         lo, hi = lo - 0.5, hi + 0.5
     edges = np.linspace(lo, hi, bins + 1)
     image = np.stack([np.histogram(a, bins=edges)[0] for a in arrays], axis=1)
-    steps = list(range(len(arrays))) if steps is None else [float(s) for s in steps]
-    x0, x1 = (steps[0], steps[-1]) if len(steps) > 1 else (steps[0] - 0.5, steps[0] + 0.5)
+    times = [float(s) for s in (range(len(arrays)) if steps is None else steps)]
+    x0, x1 = (times[0], times[-1]) if len(times) > 1 else (times[0] - 0.5, times[0] + 0.5)
     im = ax.imshow(np.log1p(image), aspect="auto", origin="lower", cmap="viridis",
                    extent=(x0, x1, lo, hi), interpolation="nearest")
     if lo < 0 < hi:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from gradlab.report import figures as F
@@ -33,7 +35,7 @@ def health_figures(data: ReportData, limit: int) -> list[FigureItem]:
                           "Share of units per activation layer (rows) and epoch (columns) that passed "
                           "no gradient (dead) or sat on a flat part of a bounded activation "
                           f"(saturated), mean over seeds{note}.",
-                          lambda d=dead, s=sat: F.unit_health_heatmap(d, s or None)))
+                          functools.partial(F.unit_health_heatmap, dead, sat or None)))
     if quiet:
         items.append(FigureItem("Dead and saturated units", "", None,
                                 f"no heatmap for {', '.join(quiet)}: under {QUIET:.0%} of units were "
@@ -98,5 +100,5 @@ def replay_figures(data: ReportData, limit: int) -> list[FigureItem]:
             items.append(safe(f"Activations over time ({r.layer}): {label}", "The layer's histogram of "
                               "outputs on the dev inputs at each replayed epoch (colour: log count), "
                               "negative values kept; a band collapsing onto 0 is a layer dying.",
-                              lambda r=r: F.colorful_dimension(r.snapshots, r.epochs)))
+                              functools.partial(F.colorful_dimension, r.snapshots, r.epochs)))
     return items

@@ -8,6 +8,7 @@ of hiding the failure or losing the rest of the report.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 
 from matplotlib.figure import Figure
@@ -68,7 +69,7 @@ def sweep_figures(data: ReportData) -> list[FigureItem]:
             items.append(safe(f"{data.metric} against {axis}",
                                "Each dot is one seed; the line or marker is the mean over every trial "
                                "with that value, the band or whiskers its 95 % t-interval.",
-                               lambda p=points, s=summary, a=axis: F.sweep_metric(p, s, a, data.metric)))
+                               functools.partial(F.sweep_metric, points, summary, axis, data.metric)))
     return items
 
 

@@ -75,12 +75,12 @@ class StudyResults:
                 writer.writerow({c: getattr(g, c) for c in cols})
 
 
-def _fmt(x: float) -> str:
-    return f"{x:+.3g}"
+def _fmt(x: float | None) -> str:
+    return "?" if x is None else f"{x:+.3g}"
 
 
-def _p_text(p: float) -> str:
-    return "p<0.0001" if p < 1e-4 else f"p={p:.2g}"
+def _p_text(p: float | None) -> str:
+    return "p=?" if p is None else "p<0.0001" if p < 1e-4 else f"p={p:.2g}"
 
 
 def _sentence(g: GroupRow, metric: str, higher: bool, alpha: float) -> str:
@@ -117,7 +117,7 @@ def analyze(source: "Store | str | Path") -> StudyResults:
             g = groups.get(t["config_hash"])
             if g is None:
                 g = groups[t["config_hash"]] = GroupRow(
-                    t["group_key"], t["config_hash"], t["group"], 0, *[math.nan] * 4)
+                    t["group_key"], t["config_hash"], t["group"], 0, math.nan, math.nan, math.nan, math.nan)
                 configs[t["config_hash"]] = t["config"]
             if t["status"] == "done":
                 value = (t["metrics"] or {}).get(metric)
@@ -145,7 +145,7 @@ def analyze(source: "Store | str | Path") -> StudyResults:
 
 
 def _count_findings(store: Store, groups: dict, group_of: dict) -> None:
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str | None]] = set()
     for f in store.findings():
         h = group_of.get(f["trial_id"])
         if h is None or (f["trial_id"], f.get("code")) in seen:
@@ -157,7 +157,8 @@ def _count_findings(store: Store, groups: dict, group_of: dict) -> None:
 
 def _compare(rows: list[GroupRow], values: list[dict], baseline: dict, metric: str,
              higher: bool, alpha: float) -> None:
-    tested = []
+    tested: list[GroupRow] = []
+    p_values: list[float] = []
     for g, vals in zip(rows, values):
         index = baseline_for(vals, values, baseline)
         if index is None or rows[index] is g:
@@ -169,7 +170,8 @@ def _compare(rows: list[GroupRow], values: list[dict], baseline: dict, metric: s
             g.diff, g.diff_low, g.diff_high = result.diff, result.ci_low, result.ci_high
             g.p, g.test = result.p, result.test
             tested.append(g)
-    for g, adjusted in zip(tested, stats.holm([g.p for g in tested])):
+            p_values.append(result.p)
+    for g, adjusted in zip(tested, stats.holm(p_values)):
         g.p_holm = adjusted
         g.significant = adjusted < alpha
     for g in rows:

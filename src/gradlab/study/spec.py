@@ -279,7 +279,7 @@ def _check_compare(compare: Compare, sweeps: list[Sweep], config: dict) -> None:
         raise ConfigError(f"[compare] alpha = {compare.alpha!r}: expected 0 < alpha < 1")
     if not isinstance(compare.baseline, dict):
         raise ConfigError(f"[compare] baseline must be a table of swept keys, got {compare.baseline!r}")
-    swept = {}
+    swept: dict[str, Any] = {}
     for block in sweeps:
         for key, values in block.axes.items():
             swept.setdefault(key, []).extend(values)

@@ -13,7 +13,7 @@ import json
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Collection, Iterator
 
 from gradlab.errors import StoreError
 from gradlab.study.series_codec import pack_history, pack_vitals, unpack_history, unpack_vitals
@@ -176,7 +176,7 @@ class Store:
         row = self.db.execute("SELECT value FROM study WHERE key = 'schema_version'").fetchone()
         if row is not None and str(row[0]) != str(SCHEMA_VERSION):
             self.db.close()
-            self.db = None
+            self.db = None  # type: ignore[assignment]  # closed: the store refuses to be used
             raise StoreError(
                 f"the study store {self.path} has schema version {row[0]}, this gradlab reads "
                 f"version {SCHEMA_VERSION}: run the study into a new folder (gradlab run STUDY "
@@ -187,7 +187,7 @@ class Store:
         """Close the connection (idempotent)."""
         if getattr(self, "db", None) is not None:
             self.db.close()
-            self.db = None
+            self.db = None  # type: ignore[assignment]  # closed
 
     def __enter__(self) -> "Store":
         return self
@@ -305,7 +305,7 @@ class Store:
             )
 
     # -- reading -------------------------------------------------------------------------------
-    def trials(self, status: str | None = None, hashes: list[str] | None = None) -> list[dict]:
+    def trials(self, status: str | None = None, hashes: Collection[str] | None = None) -> list[dict]:
         """Trial rows as dicts (JSON columns decoded), in insertion order."""
         rows = self.db.execute(
             "SELECT * FROM trials" + (" WHERE status = ?" if status else "") + " ORDER BY rowid",

@@ -51,7 +51,8 @@ class BestCheckpoint:
     def save(self, model: nn.Module, epoch: int, score: float) -> None:
         """Record ``model``'s current weights as the best, from ``epoch`` with ``score``."""
         state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        if self.directory is None:
+        path = self.path
+        if path is None:
             self._state = state
         else:
             payload = {"epoch": epoch, "score": score, "state_dict": state}
@@ -59,7 +60,7 @@ class BestCheckpoint:
             try:
                 with os.fdopen(fd, "wb") as handle:
                     torch.save(payload, handle)
-                os.replace(tmp, self.path)
+                os.replace(tmp, path)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
@@ -69,9 +70,11 @@ class BestCheckpoint:
         """Load the best weights into ``model``; returns False when nothing was saved."""
         if not self.saved:
             return False
-        if self.directory is None:
+        path = self.path
+        if path is None:
             state = self._state
         else:
-            state = torch.load(self.path, map_location="cpu", weights_only=True)["state_dict"]
+            state = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
+        assert state is not None  # saved: kept in memory or written to path
         model.load_state_dict(state)
         return True

@@ -176,6 +176,6 @@ def epoch_vitals(rows: list[dict], epoch_steps: list[tuple[int, int]]) -> list[d
 
 
 def _as_dict(obj: Any) -> dict:
-    if is_dataclass(obj):
+    if is_dataclass(obj) and not isinstance(obj, type):
         return asdict(obj)
     return dict(vars(obj)) if hasattr(obj, "__dict__") else dict(obj)

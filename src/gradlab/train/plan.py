@@ -43,6 +43,7 @@ def make_plan(n: int, epochs: int | None, steps: int | None, batch_size: int | N
     per_epoch = math.ceil(n / bs)
     if steps is not None:
         return Plan(math.ceil(steps / per_epoch), steps, bs)
+    assert epochs is not None  # checked above: one of the two is given
     return Plan(epochs, epochs * per_epoch, bs)
 
 

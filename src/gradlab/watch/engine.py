@@ -13,16 +13,14 @@ import warnings
 from typing import Any
 
 import torch
-from torch import Tensor, nn
+from torch import nn
 
 from gradlab.errors import ConfigError, StatisticError
 from gradlab.watch.forward import ForwardHooks
 from gradlab.watch.functional import ActivationMode
 from gradlab.watch.hooks import HookSet
-from gradlab.watch.host_sums import HostAcc
 from gradlab.watch.layers import LayerInfo, has_own_params, module_activation_info, param_layer_name
 from gradlab.watch.params import ParamLayers
-from gradlab.watch.probes import ActivationSite
 from gradlab.watch.readout import Reporting
 
 
@@ -31,7 +29,8 @@ def unwrap(model: nn.Module) -> tuple[nn.Module, bool]:
     if isinstance(model, nn.parallel.DistributedDataParallel):
         model = model.module
     compiled = hasattr(model, "_orig_mod") and type(model).__name__ == "OptimizedModule"
-    return (model._orig_mod if compiled else model), compiled
+    inner: nn.Module = model._orig_mod if compiled else model  # type: ignore[assignment]
+    return inner, compiled
 
 
 # Sampled steps between two looks for activations called as functions (once none was seen).
@@ -53,26 +52,26 @@ class WatchEngine(ForwardHooks, Reporting):
         self._update_budget = update_budget
         self._hooks = HookSet()
         self._stack_hooks = HookSet()
-        self._layers: dict[tuple[str, str], LayerInfo] = {}
-        self._sites: dict[str, ActivationSite] = {}
-        self._act_modules: dict[int, tuple[str, Any, list[ActivationSite]]] = {}
-        self._losses: list[tuple[int, Any]] = []
-        self._pending: list[tuple[list[tuple[str, str]], Tensor]] = []
-        self._fwd_acc: dict[int, HostAcc] = {}
-        self._failed: set[tuple[str, str]] = set()
-        self._calls: dict[int, int] = {}
+        self._layers = {}
+        self._sites = {}
+        self._act_modules = {}
+        self._losses = []
+        self._pending = []
+        self._fwd_acc = {}
+        self._failed = set()
+        self._calls = {}
         self._fcount: dict[tuple[str, str], int] = {}
         self._stack: list[str | None] = []
-        self._pending_inplace: dict[int, list[ActivationSite | None]] = {}
+        self._pending_inplace = {}
         self._active = self._sampled = self._busy = False
         self._mode_on = self._fn_seen = self._attached = False
         self._order = 0
         self._last_cf = False
         self._last_report = -1
-        self._grad_armed: set[int] = set()
-        self._fwd_seen: set[int] = set()
-        self._proofs: dict[int, tuple[Tensor, Tensor]] = {}
-        self._checks: list[tuple[Tensor, int, Tensor, Tensor | None]] = []
+        self._grad_armed = set()
+        self._fwd_seen = set()
+        self._proofs = {}
+        self._checks = []
         self._param_hooks = HookSet()
         self._param_fns: list[tuple[nn.Module, Any]] = []
         self._mode = ActivationMode(self._on_functional, self) if self.functional else None

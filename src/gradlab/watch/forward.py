@@ -15,12 +15,13 @@ from torch import Tensor
 from gradlab.components.act_info import build_info
 from gradlab.components.functionals import FUNCTIONALS, functional_kwargs
 from gradlab.watch import stats as S
+from gradlab.watch.engine_state import EngineState
 from gradlab.watch.host_sums import HostAcc
 from gradlab.watch.layers import LayerInfo, channels_first
 from gradlab.watch.probes import ActivationSite
 
 
-class ForwardHooks:
+class ForwardHooks(EngineState):
     """Mixin: the forward hooks, the functional-activation handler and non-finite checks."""
 
     # -- non-finite counts ------------------------------------------------------------------
@@ -196,6 +197,7 @@ class ForwardHooks:
         return hook
 
     def _param_forward(self, li: int, inputs, output) -> None:
+        out: Tensor | None
         if isinstance(output, Tensor):
             out = output
         elif isinstance(output, (tuple, list)):

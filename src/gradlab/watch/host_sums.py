@@ -9,6 +9,8 @@ the values in Python floats (float64, as the device accumulator was).
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import torch
 from torch import Tensor
 
@@ -35,7 +37,7 @@ class HostAcc:
         self.queue = []
 
 
-def drain(accs: list[HostAcc], vectors: list[Tensor] = ()) -> list[float]:
+def drain(accs: list[HostAcc], vectors: Sequence[Tensor] = ()) -> list[float]:
     """Add every queued tensor of ``accs`` into its slot with one host transfer.
 
     Also reads the 1-d tensors ``vectors`` in the same transfer and returns their values.

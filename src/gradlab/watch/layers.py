@@ -42,7 +42,7 @@ class LayerInfo:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "LayerInfo":
         """Inverse of :meth:`to_dict`."""
-        return cls(**{k: d.get(k) for k in ("path", "kind", "module_type", "act", "order", "depth")})
+        return cls(d["path"], d["kind"], d["module_type"], d.get("act"), d.get("order"), d.get("depth"))
 
 
 def module_activation_info(module: nn.Module) -> ActivationInfo | None:

@@ -88,7 +88,7 @@ class ParamLayers:
         params = self.params
         ws = [p.detach() for p in params]
         has = tuple(i for i, p in enumerate(params) if p.grad is not None and not p.grad.is_sparse)
-        gs = [params[i].grad.detach() for i in has]
+        gs = [params[i].grad.detach() for i in has]  # type: ignore[union-attr]  # has: grad is set
         means = []
         for i in self.sym:  # row symmetry needs the mean row of each weight (one pass each)
             w = ws[i].reshape(ws[i].shape[0], -1)

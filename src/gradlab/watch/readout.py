@@ -14,10 +14,11 @@ import torch
 
 from gradlab.watch import distributed as dist
 from gradlab.watch import stats as S
+from gradlab.watch.engine_state import EngineState
 from gradlab.watch.host_sums import drain
 
 
-class Reporting:
+class Reporting(EngineState):
     """Mixin: close a window (:meth:`_report`) and publish rows and histograms (:meth:`_pull`)."""
 
     def _report(self, step: int) -> None:
@@ -56,8 +57,8 @@ class Reporting:
             if values:
                 blocks.append(([(site.name, n) for n in names], values))
         for li in fwd:
-            acc = self._fwd_acc[li]
-            gsq, nf_in, nf_out = acc.vals
+            fwd_acc = self._fwd_acc[li]
+            gsq, nf_in, nf_out = fwd_acc.vals
             name = self.params.names[li]
             keys = [(name, "nonfinite_in"), (name, "nonfinite_out")]
             vals = [nf_in, nf_out]
@@ -65,7 +66,7 @@ class Reporting:
                 keys.insert(0, (name, "out_grad_norm"))
                 vals.insert(0, math.sqrt(gsq))
             blocks.append((keys, vals))
-            acc.reset()
+            fwd_acc.reset()
         self._grad_armed.clear()
         self._fwd_seen.clear()
         return blocks

@@ -175,8 +175,8 @@ def histogram(x: Tensor, bins: int) -> tuple[Tensor, list[float]] | None:
     if flat.numel() == 0:
         return None
     flat = flat if flat.dtype == torch.float32 else flat.float()
-    lo, hi = torch.aminmax(flat)
-    lo, hi = float(lo), float(hi)
+    lo_t, hi_t = torch.aminmax(flat)
+    lo, hi = float(lo_t), float(hi_t)
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return None
     if hi <= lo:

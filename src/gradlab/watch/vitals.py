@@ -142,7 +142,7 @@ class Vitals:
 
     def rows(self) -> list[dict]:
         """Every kept point as ``{"step", "layer", "stat", "value"}``, ordered by step."""
-        out = []
+        out: list[dict] = []
         for layer, by_stat in self._series.items():
             for stat in by_stat:
                 steps, values = self.series(layer, stat)

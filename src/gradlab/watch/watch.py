@@ -12,7 +12,7 @@ forwards (validation) are not monitored.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Iterable
+from typing import Any, Iterable, Literal
 
 import torch
 from torch import nn
@@ -56,7 +56,7 @@ class Watch(WatchEngine):
         self.vitals = Vitals(max_points)
         self.sinks = make_sinks(sinks)
         self._rules = rules
-        self._live = None
+        self._live: Any = None
         self._live_args = (rules, on_finding, stop_on)
 
     # -- context manager --------------------------------------------------------------------
@@ -77,7 +77,7 @@ class Watch(WatchEngine):
         self.attach()
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type, exc, tb) -> Literal[False]:
         try:
             if exc_type is None:
                 self.flush()

@@ -15,6 +15,8 @@ one with a non-finite signal names the origin and its source:
 
 from __future__ import annotations
 
+from typing import Any
+
 from gradlab.diagnose import fixes
 from gradlab.diagnose.finding import Finding
 from gradlab.diagnose.rules._view import View, info
@@ -54,7 +56,9 @@ def rule(vitals, layers, config: dict) -> list[Finding]:
     if not steps:
         return []
     step = steps[0]
-    origin, source, seen_upstream = None, None, False
+    origin: str | None = None
+    source = ""
+    seen_upstream = False
     for layer in view.layers:
         path = info(layer, "path")
         for stat, name in FORWARD:
@@ -72,7 +76,7 @@ def rule(vitals, layers, config: dict) -> list[Finding]:
             origin, source = grads[-1], "gradient"
         else:
             origin, source = None, "loss"
-    evidence = {"source": source, "origin": origin, "first_step": step}
+    evidence: dict[str, Any] = {"source": source, "origin": origin, "first_step": step}
     affected = sorted({p for (p, s), counts in table.items() if bad(counts.get(step))})
     evidence["affected_layers"] = affected
     evidence["act"] = view.main_act()

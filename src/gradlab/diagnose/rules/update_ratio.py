@@ -41,7 +41,7 @@ def rule(vitals, layers, config: dict) -> list[Finding]:
     if config["small"] <= typical <= config["large"]:
         return []
     direction = "small" if typical < config["small"] else "large"
-    worst = (min if direction == "small" else max)(per_layer, key=per_layer.get)
+    worst = (min if direction == "small" else max)(per_layer, key=lambda path: per_layer[path])
     evidence = {"update_ratio": typical, "direction": direction, "worst_layer": worst,
                 "worst_ratio": per_layer[worst], "per_layer": per_layer}
     message = (f"A typical step changes the weights by {typical:.1e} of their size "

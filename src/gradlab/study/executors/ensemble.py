@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, Iterator
 
 from gradlab.study.executors.base import TrialOutcome, TrialTask, result_dict
@@ -48,7 +49,7 @@ class EnsembleExecutor:
         self.max_members = max(1, int(max_members))
         self.min_members = max(1, int(min_members))
         self.batched_trials = 0  # how many trials actually trained in an ensemble (for reports)
-        self._pool = None
+        self._pool: ProcessPoolExecutor | None = None
 
     def run(
         self, tasks: list[TrialTask], on_start: Callable[[str], None] | None = None
@@ -85,15 +86,15 @@ class EnsembleExecutor:
 
     def _run_pool(self, jobs, on_start) -> Iterator[TrialOutcome]:
         import multiprocessing as mp
-        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+        from concurrent.futures import FIRST_COMPLETED, wait
 
         from gradlab.study.executors.local import _init_worker
 
         method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
         context = mp.get_context(method)
         n = min(self.workers, len(jobs))
-        self._pool = ProcessPoolExecutor(max_workers=n, mp_context=context,
-                                         initializer=_init_worker)
+        self._pool = pool = ProcessPoolExecutor(max_workers=n, mp_context=context,
+                                                initializer=_init_worker)
         queue = list(reversed(jobs))
         in_flight: dict = {}
         try:
@@ -101,7 +102,7 @@ class EnsembleExecutor:
                 # only n jobs submitted at a time, so "submitted" means "running"
                 while queue and len(in_flight) < n:
                     job = queue.pop()
-                    in_flight[self._pool.submit(run_job, job, self.device, self.min_members)] = job
+                    in_flight[pool.submit(run_job, job, self.device, self.min_members)] = job
                     if on_start is not None:
                         for task in job:
                             on_start(task.trial_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, TextIO
 
 from gradlab.watch.distributed import is_main_rank
 from gradlab.watch.sinks import Sink
@@ -37,18 +37,18 @@ class CSVSink(Sink):
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self._f = None
-        self._w = None
+        self._f: TextIO | None = None
+        self._w: Any = None
 
     def open(self, watch: Any) -> None:
         if is_main_rank():
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._f = self.path.open("w", newline="", encoding="utf-8")
-            self._w = csv.writer(self._f)
+            self._f = f = self.path.open("w", newline="", encoding="utf-8")
+            self._w = csv.writer(f)
             self._w.writerow(COLUMNS)
 
     def write(self, rows: list[dict]) -> None:
-        if self._w is None:
+        if self._w is None or self._f is None:
             return
         for r in rows:
             self._w.writerow([r["step"], r["layer"], r["stat"], repr(float(r["value"]))])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from gradlab.watch.distributed import is_main_rank
 from gradlab.watch.sinks import Sink
@@ -24,7 +24,7 @@ class JSONLSink(Sink):
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self._f = None
+        self._f: TextIO | None = None
 
     def open(self, watch: Any) -> None:
         if is_main_rank():

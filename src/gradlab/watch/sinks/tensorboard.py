@@ -25,7 +25,7 @@ class TensorBoardSink(Sink):
 
     def __init__(self, logdir: str | Path):
         self.logdir = Path(logdir)
-        self._writer = None
+        self._writer: Any = None
 
     def open(self, watch: Any) -> None:
         if not is_main_rank():
