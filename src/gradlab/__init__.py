@@ -13,6 +13,8 @@ optional part that fails to import does not break the rest.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
 
 from gradlab.errors import (
@@ -30,9 +32,9 @@ __version__ = "0.1.0"
 
 # public name -> (module, attribute)
 _LAZY = {
-    "watch": ("gradlab.watch.watch", "watch"),
-    "Watch": ("gradlab.watch.watch", "Watch"),
-    "checkup": ("gradlab.diagnose.checkup", "checkup"),
+    "watch": ("gradlab.monitor.watch", "watch"),
+    "Watch": ("gradlab.monitor.watch", "Watch"),
+    "checkup": ("gradlab.monitor.checkup", "checkup"),
     "Finding": ("gradlab.diagnose.finding", "Finding"),
     "Trainer": ("gradlab.train.trainer", "Trainer"),
     "run_trial": ("gradlab.train.experiment", "run_trial"),
@@ -62,10 +64,14 @@ __all__ = [
 ]
 
 
+def _public(name: str) -> Any:
+    module, attr = _LAZY[name]
+    return getattr(importlib.import_module(module), attr)
+
+
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        module, attr = _LAZY[name]
-        value = getattr(importlib.import_module(module), attr)
+        value = _public(name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'gradlab' has no attribute {name!r}")
@@ -73,3 +79,30 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
+
+
+class _CallableWatchPackage(types.ModuleType):
+    """The package :mod:`gradlab.watch`, callable as the public :func:`gradlab.watch`.
+
+    ``gradlab.watch`` names both a subpackage and the public function. Python's import system
+    binds the name to the subpackage whenever it is first imported (by the user or by gradlab
+    itself), so which one ``gradlab.watch`` is depends on import order. Calling the package
+    therefore calls the public function (watch plus diagnosis, :mod:`gradlab.monitor.watch`).
+    The pun is resolved here, in the facade above every package, so that the watch package itself
+    imports nothing from the layers above it.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return _public("watch")(*args, **kwargs)
+
+
+class _Facade(types.ModuleType):
+    """The ``gradlab`` module: makes the ``watch`` subpackage callable when it is bound here."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "watch" and isinstance(value, types.ModuleType):
+            value.__class__ = _CallableWatchPackage
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Facade

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from gradlab.diagnose import LiveDiagnoser
+from gradlab.monitor.live import LiveDiagnoser
 from gradlab.errors import ConfigError, TrainingStopped
 
 from diag_fakes import FakeVitals, mlp_layers

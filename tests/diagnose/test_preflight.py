@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from gradlab.diagnose.checkup import checkup
+from gradlab.monitor.checkup import checkup
 
 import zoo
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from gradlab.diagnose import diagnose
-from gradlab.diagnose.checkup import checkup
+from gradlab.monitor.checkup import checkup
 
 import zoo
 

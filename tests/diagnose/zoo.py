@@ -264,7 +264,7 @@ HEALTHY = [
 
 def train_watched(s: dict, every: int = 10, seed: int = 0, **watch_kw):
     """Train a zoo setup under ``gradlab.watch``; return the watch (for vitals, layers, findings)."""
-    from gradlab.watch.watch import watch  # gradlab.watch may resolve to the subpackage
+    from gradlab.monitor.watch import watch  # the public watch, with live diagnosis
 
     model, x, y, loss_fn, opt = s["model"], s["x"], s["y"], s["loss_fn"], s["opt"]
     g = torch.Generator().manual_seed(seed)

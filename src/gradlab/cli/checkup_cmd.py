@@ -31,7 +31,7 @@ MAX_BATCH = 1024
 
 def checkup_config(config: dict, seed: int, device: str | None = None) -> list:
     """Build the run of ``config`` with ``seed`` and return its checkup findings (as dicts)."""
-    from gradlab.diagnose.checkup import checkup
+    from gradlab.monitor.checkup import checkup
     from gradlab.train.experiment import build
 
     built = build(config, seed, device=device)

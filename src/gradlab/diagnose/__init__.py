@@ -1,23 +1,15 @@
 """gradlab.diagnose: rules that turn vitals into findings with evidence and runnable fixes.
 
     findings = gradlab.diagnose.diagnose(w.vitals, w.layers)     # after a watch
-    findings = gradlab.checkup(model, x, y, loss_fn=loss_fn)     # before training
+
+This package reads vitals and knows no hooks: it imports nothing from :mod:`gradlab.watch`.
+Live diagnosis while training runs and the one-batch ``gradlab.checkup`` join the two in
+:mod:`gradlab.monitor`.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from gradlab.diagnose.engine import diagnose
 from gradlab.diagnose.finding import CODES, SEVERITIES, Finding, severity_rank
-from gradlab.diagnose.live import LiveDiagnoser
 
-__all__ = ["CODES", "SEVERITIES", "Finding", "LiveDiagnoser", "checkup", "diagnose", "severity_rank"]
-
-
-def __getattr__(name: str) -> Any:
-    if name == "checkup":  # imports gradlab.watch lazily, so diagnose works without it
-        from gradlab.diagnose.checkup import checkup
-
-        return checkup
-    raise AttributeError(f"module 'gradlab.diagnose' has no attribute {name!r}")
+__all__ = ["CODES", "SEVERITIES", "Finding", "diagnose", "severity_rank"]

@@ -20,7 +20,7 @@ from gradlab.train.callbacks import Callback
 from gradlab.train.config import validate_config
 from gradlab.train.metrics import get_loss
 from gradlab.train.trainer import Trainer, resolve_device
-from gradlab.watch.watch import watch
+from gradlab.monitor.watch import watch
 
 
 @dataclass

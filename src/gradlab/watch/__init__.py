@@ -4,26 +4,17 @@
         ...
     w.vitals.series("fc1", "grad_norm")
 
+This package measures; it imports nothing from :mod:`gradlab.diagnose`. What the watch reports
+reaches other code through sinks (:mod:`gradlab.watch.sinks`) and listeners
+(:mod:`gradlab.watch.listeners`). Calling the package, ``gradlab.watch(model, ...)``, calls the
+public watch with diagnosis (:func:`gradlab.monitor.watch.watch`): see ``gradlab/__init__.py``.
+
 See ``docs/watch.md`` for the statistics, their definitions and the overhead.
 """
 
-import sys
-import types
-
 from gradlab.watch.layers import LayerInfo
+from gradlab.watch.listeners import WatchListener
 from gradlab.watch.vitals import Vitals
 from gradlab.watch.watch import Watch, watch
 
-__all__ = ["LayerInfo", "Vitals", "Watch", "watch"]
-
-
-class _CallablePackage(types.ModuleType):
-    """``gradlab.watch`` is both this package and the function: importing any submodule sets the
-    attribute ``gradlab.watch`` to the package, so the package itself forwards calls to
-    :func:`watch`, whatever the import order."""
-
-    def __call__(self, *args, **kwargs):
-        return watch(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallablePackage
+__all__ = ["LayerInfo", "Vitals", "Watch", "WatchListener", "watch"]

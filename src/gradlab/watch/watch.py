@@ -7,6 +7,10 @@ the dead-unit window that covers the steps since the previous sampled step is cl
 masks see every training forward. A forward counts as training when gradients are enabled and
 the watched model is in ``train()`` mode; ``no_grad``/``inference_mode`` and ``eval()``
 forwards (validation) are not monitored.
+
+This watch measures and knows nothing of rules: it hands each report to its listeners
+(:mod:`gradlab.watch.listeners`) and rows to its sinks. The public ``gradlab.watch`` adds live
+diagnosis and ``w.findings()`` on top (:mod:`gradlab.monitor.watch`).
 """
 
 from __future__ import annotations
@@ -17,14 +21,15 @@ from typing import Any, Iterable, Literal
 import torch
 from torch import nn
 
-from gradlab.errors import ConfigError, GradlabError, StatisticError
+from gradlab.errors import ConfigError, StatisticError
 from gradlab.watch.engine import WatchEngine
 from gradlab.watch.layers import LayerInfo
+from gradlab.watch.listeners import check_listeners
 from gradlab.watch.vitals import Vitals
 
 
 class Watch(WatchEngine):
-    """A context manager that monitors a model's training; see :func:`watch`."""
+    """A context manager that measures a model's training; see :func:`watch`."""
 
     def __init__(
         self,
@@ -34,9 +39,7 @@ class Watch(WatchEngine):
         every: int = 10,
         histograms: bool = False,
         sinks: Iterable[Any] = (),
-        rules: Any = None,
-        on_finding: Any = None,
-        stop_on: Any = None,
+        listeners: Iterable[Any] = (),
         strict: bool = False,
         functional: bool = True,
         max_points: int = 512,
@@ -55,39 +58,40 @@ class Watch(WatchEngine):
                          histogram_bins=histogram_bins if histograms else 0, update_budget=update_budget)
         self.vitals = Vitals(max_points)
         self.sinks = make_sinks(sinks)
-        self._rules = rules
-        self._live: Any = None
-        self._live_args = (rules, on_finding, stop_on)
+        self.listeners = check_listeners(listeners)
 
     # -- context manager --------------------------------------------------------------------
     def __enter__(self) -> "Watch":
-        rules, on_finding, stop_on = self._live_args
-        if rules is not None or on_finding is not None or stop_on is not None:
-            try:
-                from gradlab.diagnose.live import LiveDiagnoser
-            except ImportError as exc:
-                raise GradlabError(
-                    "watch(rules=/on_finding=/stop_on=) needs live diagnosis "
-                    f"(gradlab.diagnose.live), which could not be imported: {exc}; "
-                    "watch without these arguments and call w.findings() after training"
-                ) from exc
-            self._live = LiveDiagnoser(rules, on_finding, stop_on)
         for sink in self.sinks:
             sink.open(self)
+        for listener in self.listeners:
+            getattr(listener, "on_attach", _skip)(self)
         self.attach()
         return self
 
     def __exit__(self, exc_type, exc, tb) -> Literal[False]:
+        failed: Exception | None = None
         try:
             if exc_type is None:
                 self.flush()
         finally:
             self.detach()
+            for listener in self.listeners:
+                try:
+                    getattr(listener, "on_detach", _skip)(self, exc)
+                except Exception as err:
+                    if exc is None and failed is None:
+                        failed = err  # raised below, once the sinks are closed
+                    else:  # the user's own exception is the one to see
+                        warnings.warn(f"gradlab.watch: listener {listener!r} failed on detach: {err}",
+                                      stacklevel=2)
             for sink in self.sinks:
                 try:
                     sink.close()
                 except Exception as err:  # a sink must not hide the user's own exception
                     warnings.warn(f"gradlab.watch: closing sink {sink!r} failed: {err}", stacklevel=2)
+        if failed is not None:
+            raise failed
         return False
 
     # -- the step clock ---------------------------------------------------------------------
@@ -149,12 +153,6 @@ class Watch(WatchEngine):
 
         write_rows(path, self.to_rows())
 
-    def findings(self, rules: Any = None, context: dict | None = None) -> list:
-        """Run gradlab's diagnosis rules over the recorded vitals."""
-        from gradlab.diagnose import diagnose
-
-        return diagnose(self.vitals, self.layers, rules=rules if rules is not None else self._rules, context=context)
-
     # -- engine callbacks -------------------------------------------------------------------
     def _publish(self, step: int, pairs: list[tuple[str, str]], values: list[float],
                  losses: list[tuple[int, float]]) -> None:
@@ -168,8 +166,8 @@ class Watch(WatchEngine):
                      for (layer, stat), v in zip(pairs, values)]
             for sink in self.sinks:
                 self._sink_call(sink, "write", rows)
-        if self._live is not None:
-            self._live.update(self.vitals, self.layers, step)
+        for listener in self.listeners:
+            listener.on_report(self, step)
 
     def _publish_histogram(self, step: int, layer: str, stat: str, edges, counts) -> None:
         self.vitals.add_histogram(step, layer, stat, edges, counts)
@@ -191,8 +189,12 @@ class Watch(WatchEngine):
         return f"Watch(step={self.step_index}, every={self.every}, layers={len(self._layers)})"
 
 
+def _skip(*args: Any) -> None:
+    """The default of a listener's optional method."""
+
+
 def watch(model: nn.Module, optimizer: torch.optim.Optimizer | None = None, **kwargs: Any) -> Watch:
-    """Monitor per-layer vitals of ``model`` while it trains.
+    """Measure per-layer vitals of ``model`` while it trains (no diagnosis: see ``gradlab.watch``).
 
     Example:
         >>> with gradlab.watch(model, optimizer=opt) as w:      # doctest: +SKIP
@@ -207,7 +209,8 @@ def watch(model: nn.Module, optimizer: torch.optim.Optimizer | None = None, **kw
         every: sample the costly vitals every ``every`` steps (dead-unit masks see every step).
         histograms: also record histograms of pre-activations and outputs on sampled steps.
         sinks: extra outputs: sink objects or ``"jsonl:PATH"``, ``"csv:PATH"``, ``"tensorboard:DIR"``.
-        rules, on_finding, stop_on: live diagnosis after each pull of vitals.
+        listeners: :class:`gradlab.watch.listeners.WatchListener` objects called after each
+            pull of vitals (live diagnosis is one).
         strict: raise :class:`gradlab.StatisticError` when a statistic fails (default: warn
             once, naming layer and statistic, and switch it off).
         functional: watch activations called as functions (``F.relu``) too.

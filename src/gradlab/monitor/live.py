@@ -1,6 +1,7 @@
 """Findings while training runs: announce each once, and stop training on request.
 
-The watch calls :meth:`LiveDiagnoser.update` at each report. Every new finding is announced once per
+A :class:`LiveDiagnoser` is a watch listener (:mod:`gradlab.watch.listeners`): the watch calls
+:meth:`LiveDiagnoser.on_report` after each pull of vitals, which runs :meth:`LiveDiagnoser.update`. Every new finding is announced once per
 ``(code, layer)`` — again only if its severity rises later — through ``on_finding`` when given, else
 as a rich panel on a terminal or a ``logging`` record on the ``"gradlab"`` logger otherwise. With
 ``stop_on="error"`` (or ``"warning"``) a finding that serious raises
@@ -11,12 +12,14 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from gradlab.diagnose.engine import diagnose
 from gradlab.diagnose.finding import Finding, severity_rank
 from gradlab.diagnose.rules import resolve
 from gradlab.errors import ConfigError, TrainingStopped
+from gradlab.watch.listeners import WatchListener
 
 logger = logging.getLogger("gradlab")
 
@@ -39,7 +42,7 @@ def announce(finding: Finding, stream: Any = None) -> None:
         logger.log(_LEVELS[finding.severity], "%s", finding)
 
 
-class LiveDiagnoser:
+class LiveDiagnoser(WatchListener):
     """Runs the rules on the growing vitals and announces what is new.
 
     Args:
@@ -69,6 +72,10 @@ class LiveDiagnoser:
         self.context = context
         self._announced: dict[tuple, int] = {}
         self.findings: list[Finding] = []
+
+    def on_report(self, watch: Any, step: int) -> None:
+        """The watch listener's hook: diagnose what the watch has recorded so far."""
+        self.update(watch.vitals, watch.layers, step)
 
     def update(self, vitals: Any, layers: Iterable[Any], step: int | None = None) -> list[Finding]:
         """Diagnose the vitals so far; announce and return the findings not announced before.

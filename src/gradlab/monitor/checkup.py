@@ -9,14 +9,16 @@ train/eval mode of every module, and the global RNG state (dropout draws from it
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
-import torch.nn as nn
+from torch import nn
 
 from gradlab.diagnose.engine import diagnose
 from gradlab.diagnose.finding import Finding
 from gradlab.errors import ConfigError
+from gradlab.watch.watch import watch
 
 
 def _snapshot(model: nn.Module) -> dict:
@@ -69,7 +71,6 @@ def checkup(
     """
     if not isinstance(x, torch.Tensor):
         raise ConfigError(f"checkup needs a tensor batch x, got {type(x).__name__}")
-    from gradlab.watch.watch import watch  # late: diagnose reads vitals and must import without hooks
 
     snap = _snapshot(model)
     try:
