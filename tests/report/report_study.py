@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 from gradlab.study.executors.base import TrialOutcome
 from gradlab.study.store import Store, trial_id
+from gradlab.train.activation_record import TRAINED, pack_values
 
 HOSTILE_NAME = 'dying <script>alert("x")</script> & \'quotes\''
 HOSTILE_DESC = 'Biases at -8 <b>kill</b> every "ReLU" unit; <img src=x onerror=alert(1)>'
@@ -41,8 +44,15 @@ def _result(act: str, seed: int, epochs: int = 6) -> dict:
                                               "why": "a negative slope keeps gradients flowing"}]})
     metrics = {"dev_accuracy": history[-1]["dev_accuracy"], "train_loss": history[-1]["train_loss"],
                "dev_loss": history[-1]["dev_loss"], "best_epoch": epochs, "epochs_run": epochs}
+    rng = np.random.default_rng(seed)
+    activations = [{"layer": layer, "epoch": e,
+                    "values": pack_values(np.zeros(60) if dead else rng.normal(0.1 * e, 1.0, 60))}
+                   for layer, epochs_kept in (("act1", range(0, epochs + 1, 2)), ("act2", []))
+                   for e in epochs_kept]
+    activations += [{"layer": layer, "epoch": TRAINED,
+                     "values": pack_values(np.zeros(60) if dead else rng.normal(0.5, 1.0, 60))} for layer in ACTS]
     return {"metrics": metrics, "history": history, "vitals": vitals, "findings": findings,
-            "layers": [], "wall_time": 0.5}
+            "layers": [], "wall_time": 0.5, "activations": activations}
 
 
 def make_study(path, name: str = HOSTILE_NAME, description: str = HOSTILE_DESC, seeds=(0, 1, 2),

@@ -16,7 +16,7 @@ from gradlab.report.data import load_report_data
 from gradlab.report.study_figures import build_figures
 
 # what the issue asks for, by the start of the figure's title (activation histograms and the
-# "colorful dimension" need a replay and are covered by test_rerun)
+# "colorful dimension" are covered by test_report_reads_store)
 EXPECTED = ["Training curves", "dev_accuracy against model.act", "Gradient norm by layer, first epoch",
             "Gradient norm by layer, last epoch", "Dead and saturated units", "Weight-row symmetry",
             "Activation shapes and derivatives", "Output mean shift"]

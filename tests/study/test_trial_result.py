@@ -23,7 +23,7 @@ def test_to_dict_has_the_fields_and_values_of_a_deep_conversion():
     result = _result()
     reference = copy.deepcopy(dataclasses.asdict(result))
     got = result.to_dict()
-    assert list(got) == ["metrics", "history", "vitals", "findings", "layers", "wall_time"]
+    assert list(got) == ["metrics", "history", "vitals", "findings", "layers", "wall_time", "activations"]
     assert got == reference
     assert got["metrics"]["dev_accuracy"] == 0.75 and got["wall_time"] == 1.5
     assert json.loads(json.dumps(got)) == reference  # still JSON-ready

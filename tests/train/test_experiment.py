@@ -39,7 +39,8 @@ def test_run_trial_is_repeatable_and_reports_the_best_dev_weights():
     # the dev accuracy reported is the best epoch's, as recorded in the history
     assert m["dev_accuracy"] == pytest.approx(first.history[m["best_epoch"] - 1]["dev_accuracy"])
     assert m["dev_accuracy"] > 0.8
-    assert set(first.to_dict()) == {"metrics", "history", "vitals", "findings", "layers", "wall_time"}
+    assert set(first.to_dict()) == {"metrics", "history", "vitals", "findings", "layers", "wall_time",
+                                    "activations"}
 
 
 def test_regression_reports_losses():

@@ -19,13 +19,15 @@ def register(app: typer.Typer) -> None:
         open_: bool = typer.Option(False, "--open", help="Open the report in the web browser."),
         tensorboard: bool = typer.Option(
             False, "--tensorboard", help="Also write TensorBoard event files to DIR/tb/<trial>/."),
-        replay: bool = typer.Option(
-            True, "--replay/--no-replay",
-            help="Replay one trial per group briefly for the activation histograms."),
+        activations: bool = typer.Option(
+            True, "--activations/--no-activations", "--replay/--no-replay",
+            help="Draw the activation histograms the trials recorded while they ran "
+                 "(--replay is the old name; nothing is re-run)."),
     ) -> None:
         """Write DIR/report.html: comparison table, verdict, findings, figures, groups.
 
-        One file with every image inline: it opens offline and prints.
+        One file with every image inline: it opens offline and prints. The report only reads the
+        store: it never trains.
 
         Examples:
           gradlab report runs/dying-relu
@@ -35,7 +37,7 @@ def register(app: typer.Typer) -> None:
         from gradlab.report.html import write_report
 
         try:
-            path = write_report(study_dir, out, activations=replay)
+            path = write_report(study_dir, out, activations=activations)
             typer.echo(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
             if tensorboard:
                 from gradlab.report.tensorboard import export_tensorboard

@@ -80,6 +80,7 @@ def _write_tensorboard(out_dir: Path, wanted: bool) -> None:
 
 
 def _write_report(out_dir: Path) -> None:
+    """The study's report, drawn from its store (the trials recorded what it shows: no training)."""
     from gradlab.report.html import write_report
 
     path = write_report(out_dir)

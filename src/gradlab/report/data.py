@@ -76,6 +76,8 @@ def load_report_data(study_dir: str | Path) -> ReportData:
         history = {t["trial_id"]: store.history(t["trial_id"]) for t in trials if t["status"] == "done"}
         vitals = {t["trial_id"]: store.vitals(t["trial_id"]) for t in trials if t["status"] == "done"}
         findings = {t["trial_id"]: store.findings(t["trial_id"]) for t in trials}
+        firsts = _first_done(trials)
+        activations = {tid: store.activations(tid) for tid in firsts}
     by_hash: dict[str, list[dict]] = {}
     for t in trials:
         by_hash.setdefault(t["config_hash"], []).append(t)
@@ -103,4 +105,14 @@ def load_report_data(study_dir: str | Path) -> ReportData:
         trials=[{"trial_id": t["trial_id"], "group_key": t["group_key"], "seed": t["seed"],
                  "status": t["status"], "metrics": t.get("metrics") or {}, "config": t.get("config") or {},
                  "wall_time": t.get("wall_time"), "error": t.get("error")} for t in trials],
-        history=history, vitals=vitals, findings=findings, versions=versions, study_dir=str(study_dir))
+        history=history, vitals=vitals, findings=findings, activations=activations, versions=versions,
+        study_dir=str(study_dir))
+
+
+def _first_done(trials: list[dict]) -> list[str]:
+    """The done trial of lowest seed of each configuration (whose activations the report draws)."""
+    first: dict[str, dict] = {}
+    for t in trials:
+        if t["status"] == "done" and (t["config_hash"] not in first or t["seed"] < first[t["config_hash"]]["seed"]):
+            first[t["config_hash"]] = t
+    return [t["trial_id"] for t in first.values()]

@@ -1,4 +1,4 @@
-"""Report figures drawn per group: unit health heatmaps, row symmetry, replayed activations."""
+"""Report figures drawn per group: unit health heatmaps, row symmetry, recorded activations."""
 
 from __future__ import annotations
 
@@ -69,36 +69,41 @@ def group_figures(data: ReportData, limit: int) -> list[FigureItem]:
     return health_figures(data, limit) + symmetry_figure(data)
 
 
-def replay_figures(data: ReportData, limit: int) -> list[FigureItem]:
-    """Activation histograms and the colorful dimension, from short re-runs of trials.
+def activation_record_figures(data: ReportData, limit: int) -> list[FigureItem]:
+    """Activation histograms and the colorful dimension, from the snapshots the trials stored.
 
-    One trial (the lowest seed) of each of the first ``limit`` groups is replayed.
+    One trial (the lowest seed done) of each of the first ``limit`` groups: its activations were
+    recorded on the dev inputs while it trained (``gradlab.train.activation_record``); nothing
+    is trained here.
     """
-    from gradlab.report.rerun import record_activations
-
-    records, errors = {}, []
+    finals, over_time, missing = {}, {}, []
     for g in data.groups[:limit]:
-        ids = done(data, g) or g.trial_ids
-        if not ids:
+        rows = next((data.activations[t] for t in done(data, g) if data.activations.get(t)), None)
+        if not rows:
+            if done(data, g):
+                missing.append(g.label)
             continue
-        trial = data.trial(ids[0])
-        try:
-            records[g.label] = record_activations(trial.get("config") or g.config, int(trial["seed"]))
-        except Exception as exc:  # noqa: BLE001 - shown on the page, see safe()
-            errors.append(f"{g.label}: {type(exc).__name__}: {exc}")
+        trained = [r["values"] for r in rows if r["epoch"] < 0]
+        if trained:
+            finals[g.label] = np.concatenate(trained)
+        first = next((r["layer"] for r in rows if r["epoch"] >= 0), None)
+        snaps = [r for r in rows if r["layer"] == first and r["epoch"] >= 0]
+        if snaps:
+            over_time[g.label] = (first, [r["epoch"] for r in snaps], [r["values"] for r in snaps])
     items = []
-    if errors:
-        items.append(FigureItem("Activation replays", "", None, "; ".join(errors)))
-    finals = {label: np.concatenate(list(r.final.values())) for label, r in records.items() if r.final}
+    if missing:
+        items.append(FigureItem("Activation snapshots", "", None,
+                                f"no activation snapshots stored for {', '.join(missing)} (trials run by "
+                                "an older gradlab or an executor that does not record them; re-run the "
+                                "study into a new folder to record them)"))
     if finals:
         items.append(safe("Activation histograms, positive and negative", "Outputs of every activation "
-                          "layer on the dev inputs after a short replay of one trial per group "
-                          "(lowest seed); a missing negative side is a ReLU's zeroed half.",
+                          "layer on the dev inputs, recorded from the trained model of one trial per "
+                          "group (lowest seed); a missing negative side is a ReLU's zeroed half.",
                           lambda: F.activation_histograms(finals)))
-    for label, r in records.items():
-        if r.snapshots:
-            items.append(safe(f"Activations over time ({r.layer}): {label}", "The layer's histogram of "
-                              "outputs on the dev inputs at each replayed epoch (colour: log count), "
-                              "negative values kept; a band collapsing onto 0 is a layer dying.",
-                              functools.partial(F.colorful_dimension, r.snapshots, r.epochs)))
+    for label, (layer, epochs, snapshots) in over_time.items():
+        items.append(safe(f"Activations over time ({layer}): {label}", "The layer's histogram of "
+                          "outputs on the dev inputs at epochs recorded during training (colour: log "
+                          "count), negative values kept; a band collapsing onto 0 is a layer dying.",
+                          functools.partial(F.colorful_dimension, snapshots, epochs)))
     return items

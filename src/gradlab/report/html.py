@@ -160,8 +160,8 @@ def write_report(study_dir: str | Path, out: str | Path | None = None, *,
     Args:
         study_dir: the study directory (holding ``gradlab.sqlite``).
         out: where to write; default ``study_dir/report.html``.
-        activations: include the figures that need a short re-run of trials (activation
-            histograms, the colorful dimension).
+        activations: include the figures of the activations the trials recorded while they
+            ran (activation histograms, the colorful dimension); nothing is trained.
 
     Raises:
         StoreError: when ``study_dir`` holds no readable study.

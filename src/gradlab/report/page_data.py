@@ -75,8 +75,11 @@ class ReportData:
         history: trial_id -> per-epoch rows (epoch, train_loss, dev_loss, train_<m>, dev_<m>).
         vitals: trial_id -> rows {epoch, layer, stat, value}.
         findings: trial_id -> ``Finding.to_dict()`` dicts.
+        activations: trial_id -> activation snapshots recorded while it trained,
+            ``{"layer", "epoch", "values"}`` (``Store.activations``), for the first done trial
+            (lowest seed) of each group.
         versions: library versions the trials ran with.
-        study_dir: where the study lives (for re-runs and output).
+        study_dir: where the study lives (for output).
     """
 
     name: str
@@ -93,6 +96,7 @@ class ReportData:
     history: dict[str, list[dict]] = field(default_factory=dict)
     vitals: dict[str, list[dict]] = field(default_factory=dict)
     findings: dict[str, list[dict]] = field(default_factory=dict)
+    activations: dict[str, list[dict]] = field(default_factory=dict)
     versions: dict[str, Any] = field(default_factory=dict)
     study_dir: str | None = None
 

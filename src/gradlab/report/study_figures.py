@@ -15,13 +15,13 @@ from matplotlib.figure import Figure
 
 from gradlab.report import figures as F
 from gradlab.report.figure_items import FigureItem, done, safe, series
-from gradlab.report.group_figures import group_figures, replay_figures
+from gradlab.report.group_figures import activation_record_figures, group_figures
 from gradlab.report.page_data import ReportData
 
 __all__ = ["FigureItem", "build_figures"]
 
 MAX_GROUP_FIGURES = 6  # per-group figures (heatmaps) beyond this would drown the page
-MAX_REPLAYS = 3        # groups replayed for activation histograms (each a short training run)
+MAX_ACTIVATION_GROUPS = 3  # groups whose recorded activations are drawn
 
 
 def curves_figure(data: ReportData) -> Figure:
@@ -87,7 +87,7 @@ def build_figures(data: ReportData, *, activations: bool = True) -> list[FigureI
 
     Args:
         data: the study.
-        activations: include the figures that replay trials briefly (histograms over time).
+        activations: include the figures of the activations the trials recorded (histograms).
     """
     items = [safe("Training curves", "Train (solid) and dev (dashed) loss and "
                    f"{data.metric_kind} per epoch; lines are means over seeds, bands ± one std.",
@@ -110,5 +110,5 @@ def build_figures(data: ReportData, *, activations: bool = True) -> list[FigureI
                            "zero-mean inputs: a shifted mean is a bias the next layer must absorb.",
                            lambda: F.output_mean_shift(acts)))
     if activations:
-        items += replay_figures(data, MAX_REPLAYS)
+        items += activation_record_figures(data, MAX_ACTIVATION_GROUPS)
     return items

@@ -8,6 +8,7 @@ from being stored twice. A lock file stops two runs from driving one folder at o
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import sqlite3
@@ -80,6 +81,16 @@ CREATE TABLE IF NOT EXISTS findings (
     message  TEXT NOT NULL,
     data_json TEXT NOT NULL,
     PRIMARY KEY (trial_id, idx)
+);
+-- added within version 2 (additive: a store made before it gets the table when opened for
+-- writing, and reads as one whose trials recorded no activations): float16 activation values
+-- for the report's activation figures; epoch 0 is the initialisation, -1 the trained model
+CREATE TABLE IF NOT EXISTS activations (
+    trial_id TEXT NOT NULL REFERENCES trials (trial_id),
+    layer    TEXT NOT NULL,
+    epoch    INTEGER NOT NULL,
+    vals     BLOB NOT NULL,
+    PRIMARY KEY (trial_id, layer, epoch)
 );
 """
 
@@ -263,7 +274,7 @@ class Store:
         result = outcome.result or {}
         versions = {**versions, **outcome.extra.get("versions", {})}
         with self.transaction() as db:
-            for table in ("history", "vitals", "findings"):
+            for table in ("history", "vitals", "findings", "activations"):
                 db.execute(f"DELETE FROM {table} WHERE trial_id = ?", (tid,))
             updated = db.execute(
                 "UPDATE trials SET status = ?, metrics_json = ?, layers_json = ?, error = ?,"
@@ -302,6 +313,11 @@ class Store:
                      f.get("step"), f.get("message", ""), json.dumps(f, default=str))
                     for i, f in enumerate(result.get("findings", []))
                 ],
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO activations (trial_id, layer, epoch, vals) VALUES (?, ?, ?, ?)",
+                [(tid, a["layer"], int(a["epoch"]), base64.b64decode(a["values"]))  # float16 bytes
+                 for a in result.get("activations") or []],
             )
 
     # -- reading -------------------------------------------------------------------------------
@@ -348,3 +364,19 @@ class Store:
         rows = self.db.execute(query + (" WHERE trial_id = ?" if tid else "") +
                                " ORDER BY trial_id, idx", (tid,) if tid else ())
         return [{**json.loads(r["data_json"]), "trial_id": r["trial_id"]} for r in rows]
+
+    def activations(self, tid: str) -> list[dict]:
+        """Activation snapshots of one trial: ``[{"layer", "epoch", "values": float32 array}]``.
+
+        Ordered by layer and epoch (``epoch`` 0 is the initialisation, -1 the trained model); a
+        store made before snapshots were recorded has none.
+        """
+        from gradlab.train.activation_record import unpack_values
+
+        if not self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'activations'"
+                               ).fetchone():
+            return []
+        rows = self.db.execute("SELECT layer, epoch, vals FROM activations WHERE trial_id = ?"
+                               " ORDER BY layer, epoch", (tid,))
+        return [{"layer": r["layer"], "epoch": r["epoch"],
+                 "values": unpack_values(r["vals"])} for r in rows]

@@ -16,11 +16,13 @@ from typing import Any, Callable, Iterable
 import torch
 import torch.nn as nn
 
+from gradlab.monitor.watch import watch
+from gradlab.train.activation_record import ActivationRecorder
 from gradlab.train.callbacks import Callback
 from gradlab.train.config import validate_config
 from gradlab.train.metrics import get_loss
+from gradlab.train.plan import make_plan
 from gradlab.train.trainer import Trainer, resolve_device
-from gradlab.monitor.watch import watch
 
 
 @dataclass
@@ -46,6 +48,7 @@ class TrialResult:
     findings: list[dict] = field(default_factory=list)
     layers: list[dict] = field(default_factory=list)
     wall_time: float = 0.0
+    activations: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """A JSON-ready dict with the same fields, shallow: the lists and dicts are shared.
@@ -95,15 +98,19 @@ def run_trial(
 
     When ``config["watch"]["enabled"]``, training runs under :func:`gradlab.watch` and the result
     carries per-epoch vitals (the last value of each layer/stat at each epoch's end), the
-    findings and the watched layers.
+    findings and the watched layers. Every trial also records activation snapshots on its dev
+    inputs (:mod:`gradlab.train.activation_record`) for the report's activation figures.
     """
     start = time.perf_counter()
     built = build(config, seed, device)
     cfg, task, tr = built.config, built.task, built.config["train"]
     clip = {"norm": tr["clip_norm"], "value": tr["clip_value"]}
+    planned = make_plan(len(task.train[0]), tr["epochs"], tr["steps"], tr["batch_size"]).epochs
+    x_dev = (task.dev if task.dev is not None else task.train)[0].to(resolve_device(device))
+    recorder = ActivationRecorder(built.model, x_dev, planned)
     trainer = Trainer(built.model, built.optimizer, built.loss_fn, metric=built.metric,
                       schedule=built.schedule, clip=clip, max_norm=tr["max_norm"],
-                      callbacks=list(callbacks), device=device, progress=progress)
+                      callbacks=[*callbacks, recorder], device=device, progress=progress)
     fit_kw = dict(epochs=tr["epochs"], steps=tr["steps"], batch_size=tr["batch_size"],
                   early_stopping=tr["early_stopping"], seed=seed)
     vitals, findings, layers = [], [], []
@@ -121,7 +128,8 @@ def run_trial(
         findings = [f.to_dict() for f in w.findings(context={"config": cfg})]
         layers = [_as_dict(layer) for layer in w.layers]
     metrics = _final_metrics(trainer, task, history)
-    return TrialResult(metrics, list(history), vitals, findings, layers, time.perf_counter() - start)
+    return TrialResult(metrics, list(history), vitals, findings, layers, time.perf_counter() - start,
+                       recorder.rows)
 
 
 def _final_metrics(trainer: Trainer, task: Any, history: Any) -> dict:
