@@ -163,7 +163,7 @@ def register(app: typer.Typer) -> None:
         Example:
           gradlab studies
         """
-        from gradlab.studies import list_studies
+        from gradlab.study.builtin import list_studies
 
         try:
             studies = list_studies()

@@ -1,6 +1,8 @@
 """The built-in studies: one TOML file per seed-article experiment, shipped in the package.
 
-``gradlab studies`` lists them; ``gradlab run dying-relu`` runs one by name.
+``gradlab studies`` lists them (:func:`gradlab.study.builtin.list_studies`); ``gradlab run
+dying-relu`` runs one by name. This package only finds the files: it imports nothing from
+:mod:`gradlab.study`, which reads them.
 """
 
 from __future__ import annotations
@@ -40,18 +42,3 @@ def find_study(name: str) -> Path:
         f"no study file or built-in study named {name!r}{hint} "
         f"(built-in studies: {', '.join(sorted(files))})"
     )
-
-
-def list_studies() -> list[dict]:
-    """One dict per built-in study: name, description, configurations and seeds (unvalidated)."""
-    from gradlab.study.grid import expand_axes
-    from gradlab.study.spec import load_study
-
-    out = []
-    for name in study_names():
-        study = load_study(find_study(name), validate=False)
-        configs = sum(len(expand_axes(b.axes, b.mode, b.samples, study.sample_seed))
-                      for b in study.sweep) or 1
-        out.append({"name": name, "description": study.description, "configs": configs,
-                    "seeds": len(study.seeds), "path": str(find_study(name))})
-    return out

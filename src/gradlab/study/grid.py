@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from typing import Any
 
 from gradlab.errors import ConfigError
 
@@ -78,3 +79,17 @@ def expand_axes(
         )
     picked = sorted(random.Random(seed).sample(range(total), samples))
     return [combos[i] for i in picked]
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Equality of config values, with spec strings compared in canonical form."""
+    if isinstance(a, str) and isinstance(b, str):
+        from gradlab.components.spec import canonical
+
+        try:
+            return canonical(a) == canonical(b)
+        except ConfigError:
+            return a.strip() == b.strip()
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return float(a) == float(b)
+    return a == b

@@ -11,11 +11,13 @@ import copy
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from gradlab.errors import ConfigError
-from gradlab.study.grid import expand_axes
-from gradlab.study.spec import Study, same_value
+from gradlab.study.grid import expand_axes, same_value
+
+if TYPE_CHECKING:  # annotations only: spec imports plan (load_study validates by planning)
+    from gradlab.study.spec import Study
 
 
 @dataclass
@@ -65,7 +67,10 @@ def parse_override(text: str) -> tuple[str, Any]:
     key = key.strip()
     if not sep or not key:
         raise ConfigError(f"--set {text!r}: expected key=value, e.g. --set train.epochs=50")
-    from gradlab.study.spec import tomllib
+    try:  # Python 3.11+ (3.10: the tomli backport, as gradlab.study.spec reads study files)
+        import tomllib
+    except ModuleNotFoundError:  # pragma: no cover - 3.10
+        import tomli as tomllib
 
     try:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]

@@ -30,7 +30,7 @@ from typing import Any
 
 from gradlab.components.suggest import did_you_mean as _did_you_mean
 from gradlab.errors import ConfigError
-from gradlab.study.grid import MODES
+from gradlab.study.grid import MODES, same_value
 
 try:  # Python 3.11+
     import tomllib
@@ -253,20 +253,6 @@ def _check_sweeps(sweep: Any, default_mode: str, default_samples: int | None) ->
             )
         blocks.append(Sweep(axes, mode, raw.get("samples") or default_samples))
     return blocks
-
-
-def same_value(a: Any, b: Any) -> bool:
-    """Equality of config values, with spec strings compared in canonical form."""
-    if isinstance(a, str) and isinstance(b, str):
-        from gradlab.components.spec import canonical
-
-        try:
-            return canonical(a) == canonical(b)
-        except ConfigError:
-            return a.strip() == b.strip()
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
-        return float(a) == float(b)
-    return a == b
 
 
 def _check_compare(compare: Compare, sweeps: list[Sweep], config: dict) -> None:
