@@ -8,15 +8,10 @@ statistical is recomputed here; this module only reshapes it into a :class:`Repo
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
-from gradlab.report.page_data import ComparisonRow, GroupInfo, ReportData
-
-
-def _clean(x):
-    """NaN (no value: one seed, no finished trial) becomes None for the page."""
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
+from gradlab.report.page_data import GroupInfo, ReportData
+from gradlab.study.results import GroupRow
 
 
 def _axes(spec: dict) -> dict[str, list]:
@@ -34,7 +29,7 @@ def _axes(spec: dict) -> dict[str, list]:
     return axes
 
 
-def headline(rows: list[ComparisonRow], metric: str, higher: bool) -> str:
+def headline(rows: list[GroupRow], metric: str, higher: bool) -> str:
     """One plain sentence over the whole table: how many groups beat or trail their baseline."""
     tested = [r for r in rows if r.significant is not None]
     if not tested:
@@ -87,12 +82,7 @@ def load_report_data(study_dir: str | Path) -> ReportData:
         groups.append(GroupInfo(key=g.label, label=g.label, overrides=dict(g.assignment or {}),
                                 trial_ids=[t["trial_id"] for t in members],
                                 config=members[0]["config"] if members else {}))
-        rows.append(ComparisonRow(
-            group=g.label, label=g.label, n=g.n, mean=_clean(g.mean), std=_clean(g.std),
-            ci_low=_clean(g.ci_low), ci_high=_clean(g.ci_high), is_baseline=g.baseline is None,
-            baseline=g.baseline, diff=_clean(g.diff), diff_low=_clean(g.diff_low),
-            diff_high=_clean(g.diff_high), p=_clean(g.p), p_holm=_clean(g.p_holm), test=g.test,
-            significant=g.significant, verdict=g.sentence))
+        rows.append(g)
     spec = meta.get("spec") or {}
     first = next((t for t in trials if t["status"] == "done"), trials[0] if trials else {})
     versions = {k: first.get(f"{k}_version") for k in ("gradlab", "torch", "python")

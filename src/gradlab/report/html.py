@@ -16,8 +16,9 @@ from pathlib import Path
 from gradlab.errors import ConfigError
 from gradlab.report._style import to_data_uri
 from gradlab.report.findings_view import findings_section
-from gradlab.report.page_data import ComparisonRow, ReportData
+from gradlab.report.page_data import ReportData
 from gradlab.report.study_figures import FigureItem
+from gradlab.study.results import GroupRow
 
 
 def _e(value) -> str:
@@ -46,7 +47,7 @@ def _interval(lo, hi) -> str:
     return "–" if lo is None or hi is None or lo != lo or hi != hi else f"[{_num(lo)}, {_num(hi)}]"
 
 
-def _sig_cell(row: ComparisonRow, higher: bool) -> str:
+def _sig_cell(row: GroupRow, higher: bool) -> str:
     if row.is_baseline:
         return '<td class="sig-no">baseline</td>'
     if row.significant is None:
@@ -69,7 +70,7 @@ def comparison_table(data: ReportData) -> str:
             f'<tr class="{"baseline" if r.is_baseline else ""}"><td>{_e(r.label)}</td>'
             f"<td class=num>{r.n}</td><td class=num>{_num(r.mean)}</td><td class=num>{_num(r.std)}</td>"
             f"<td class=num>{_interval(r.ci_low, r.ci_high)}</td>"
-            f"<td class=num>{'–' if r.diff is None else f'{r.diff:+.4g}'}"
+            f"<td class=num>{'–' if r.diff is None or r.diff != r.diff else f'{r.diff:+.4g}'}"
             f"{'' if r.is_baseline or not r.baseline else f'<br><span class=meta>vs {_e(r.baseline)}</span>'}</td>"
             f"<td class=num>{_interval(r.diff_low, r.diff_high)}</td>"
             f"<td class=num>{_p(r.p)}</td><td class=num>{_p(r.p_holm)}</td>"

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from gradlab.study.results import GroupRow
+
 
 @dataclass
 class GroupInfo:
@@ -31,33 +33,6 @@ class GroupInfo:
 
 
 @dataclass
-class ComparisonRow:
-    """One line of the comparison table, as the study's statistics computed it.
-
-    ``diff``/``diff_low``/``diff_high``/``p``/``p_holm`` are None for the baseline and for
-    groups that could not be tested (fewer than two seeds).
-    """
-
-    group: str
-    label: str
-    n: int
-    mean: float | None
-    std: float | None
-    ci_low: float | None
-    ci_high: float | None
-    is_baseline: bool = False
-    baseline: str | None = None
-    diff: float | None = None
-    diff_low: float | None = None
-    diff_high: float | None = None
-    p: float | None = None
-    p_holm: float | None = None
-    test: str | None = None
-    significant: bool | None = None
-    verdict: str = ""
-
-
-@dataclass
 class ReportData:
     """Everything the report draws and prints about one study.
 
@@ -69,7 +44,8 @@ class ReportData:
         baseline: the baseline's swept values.
         axes: swept dotted keys -> their values, in study order.
         groups: the trial groups, baseline first.
-        comparison: the comparison table rows.
+        comparison: the comparison table rows, as the study's statistics computed them
+            (:class:`gradlab.study.results.GroupRow`, NaN where there is no value).
         verdict: plain-language sentences summarising the comparison.
         trials: one dict per trial: trial_id, group_key, seed, status, metrics, wall_time, error.
         history: trial_id -> per-epoch rows (epoch, train_loss, dev_loss, train_<m>, dev_<m>).
@@ -90,7 +66,7 @@ class ReportData:
     baseline: dict = field(default_factory=dict)
     axes: dict[str, list] = field(default_factory=dict)
     groups: list[GroupInfo] = field(default_factory=list)
-    comparison: list[ComparisonRow] = field(default_factory=list)
+    comparison: list[GroupRow] = field(default_factory=list)
     verdict: list[str] = field(default_factory=list)
     trials: list[dict] = field(default_factory=list)
     history: dict[str, list[dict]] = field(default_factory=dict)

@@ -21,7 +21,13 @@ from gradlab.study.store import Store
 
 @dataclass
 class GroupRow:
-    """One configuration's trials and their summary."""
+    """One configuration's trials and their summary: a line of the comparison table.
+
+    ``gradlab show``, the CSV and the HTML report all print these rows. ``mean``/``std``/``ci_*``
+    are NaN without a finished trial (or, for the std and CI, with one); the comparison fields
+    (``diff`` … ``significant``) are None for the baseline and for a group that could not be
+    tested (each side needs two finished seeds).
+    """
 
     label: str
     config_hash: str
@@ -44,6 +50,11 @@ class GroupRow:
     test: str | None = None
     significant: bool | None = None
     sentence: str = ""
+
+    @property
+    def is_baseline(self) -> bool:
+        """Whether this group is a baseline (it is compared with no other group)."""
+        return self.baseline is None
 
 
 @dataclass
