@@ -120,3 +120,33 @@ def test_the_known_list_holds_only_live_cycles():
     found = cycles(import_graph())
     stale = [c for c in KNOWN if c not in found]
     assert not stale, f"these cycles are gone: remove them from KNOWN: {stale}"
+
+
+# docs/architecture.md: which package may import which (the one-way arrows). `cli`, `__main__`
+# and the facade sit above everything; `errors` below everything.
+ALLOWED = {
+    "components": set(),
+    "models": {"components"},
+    "data": {"components"},
+    "watch": {"components"},
+    "diagnose": {"components"},
+    "monitor": {"watch", "diagnose"},
+    "train": {"components", "models", "data", "monitor"},
+    "studies": set(),
+    "study": {"train", "studies", "components", "watch", "diagnose"},
+    "report": {"study", "components"},
+    "integrations": {"watch", "diagnose", "monitor", "train", "components"},
+}
+
+
+def test_packages_import_only_downwards():
+    bad = set()
+    for module, targets in import_graph().items():
+        package = module.split(".")[1] if "." in module else "gradlab"
+        if package not in ALLOWED:  # cli, __main__, errors, the facade
+            continue
+        for target in targets:
+            other = target.split(".")[1] if "." in target else "gradlab"
+            if other not in (package, "errors") and other not in ALLOWED[package]:
+                bad.add(f"{module} -> {target}")
+    assert not bad, "imports against docs/architecture.md:\n" + "\n".join(sorted(bad))
