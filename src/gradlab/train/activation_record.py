@@ -89,15 +89,15 @@ class ActivationRecorder(Callback):
         for layer, values in layer_outputs(self.model, self.x, layers, limit).items():
             self.rows.append({"layer": layer, "epoch": epoch, "values": pack_values(values)})
 
-    def on_fit_start(self, trainer) -> None:  # noqa: D102 - see Callback
+    def on_fit_start(self, trainer) -> None:
         if self.layers:
             self._snap(0, self.layers[:1], SNAPSHOT_VALUES)
 
-    def on_epoch_end(self, trainer, epoch: int, logs: dict) -> None:  # noqa: D102 - see Callback
+    def on_epoch_end(self, trainer, epoch: int, logs: dict) -> None:
         last = epoch >= self.epochs or trainer.stop_training
         if self.layers and (epoch % self.every == 0 or last):
             self._snap(epoch, self.layers[:1], SNAPSHOT_VALUES)
 
-    def on_fit_end(self, trainer) -> None:  # noqa: D102 - see Callback
+    def on_fit_end(self, trainer) -> None:
         # the weights the trial's metrics describe (the trainer restored the best dev epoch)
         self._snap(TRAINED, self.layers, FINAL_VALUES)
