@@ -58,3 +58,11 @@ def test_a_store_without_snapshots_says_so_instead_of_training(study_dir, no_tra
     notes = [i for i in items if i.title == "Activation snapshots"]
     assert notes and "no activation snapshots stored" in notes[0].error
     assert not any(i.title.startswith("Activations over time") for i in items)
+
+
+def test_the_store_keeps_snapshots_of_the_lowest_seed_only(study_dir):
+    from gradlab.study.store import Store
+
+    with Store(study_dir) as store:
+        kept = {t["seed"]: bool(store.activations(t["trial_id"])) for t in store.trials(status="done")}
+    assert kept == {0: True, 1: False, 2: False}

@@ -93,9 +93,10 @@ def activation_record_figures(data: ReportData, limit: int) -> list[FigureItem]:
     items = []
     if missing:
         items.append(FigureItem("Activation snapshots", "", None,
-                                f"no activation snapshots stored for {', '.join(missing)} (trials run by "
-                                "an older gradlab or an executor that does not record them; re-run the "
-                                "study into a new folder to record them)"))
+                                f"no activation snapshots stored for {', '.join(missing)} (only the lowest "
+                                "seed of a configuration keeps them: it failed, or ran under an older "
+                                "gradlab or an executor that does not record them; re-run the study "
+                                "into a new folder to record them)"))
     if finals:
         items.append(safe("Activation histograms, positive and negative", "Outputs of every activation "
                           "layer on the dev inputs, recorded from the trained model of one trial per "

@@ -314,11 +314,21 @@ class Store:
                     for i, f in enumerate(result.get("findings", []))
                 ],
             )
+            if not self._lowest_seed(db, tid):
+                return  # the report draws one trial per configuration: keep the store small
             db.executemany(
                 "INSERT OR REPLACE INTO activations (trial_id, layer, epoch, vals) VALUES (?, ?, ?, ?)",
                 [(tid, a["layer"], int(a["epoch"]), base64.b64decode(a["values"]))  # float16 bytes
                  for a in result.get("activations") or []],
             )
+
+    @staticmethod
+    def _lowest_seed(db: sqlite3.Connection, tid: str) -> bool:
+        """Whether ``tid`` has the lowest seed of its configuration's trials in the store."""
+        row = db.execute(
+            "SELECT t.seed <= (SELECT min(seed) FROM trials WHERE config_hash = t.config_hash)"
+            " FROM trials AS t WHERE t.trial_id = ?", (tid,)).fetchone()
+        return bool(row and row[0])
 
     # -- reading -------------------------------------------------------------------------------
     def trials(self, status: str | None = None, hashes: Collection[str] | None = None) -> list[dict]:

@@ -24,7 +24,7 @@ from torch import nn
 from gradlab.train.callbacks import Callback
 
 SNAPSHOTS = 40          # about this many points in time for the layer followed over training
-SNAPSHOT_VALUES = 2048  # values kept per snapshot (the first ones: whole dev rows, every unit)
+SNAPSHOT_VALUES = 1024  # values kept per snapshot (the first ones: whole dev rows, every unit)
 FINAL_VALUES = 4096     # values kept per layer of the trained model
 TRAINED = -1            # the ``epoch`` of the trained model's outputs
 
