@@ -19,10 +19,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 # Cycles other helpers are fixing (issue 9): each entry is the sorted modules of one cycle.
 # The integrator empties this list once their branches are merged; any other cycle fails.
-KNOWN: list[tuple[str, ...]] = [
-    ("gradlab.components.schedules", "gradlab.components.schedules_stateful"),  # helper `facts`
-    ("gradlab.train.config", "gradlab.train.validate"),  # helper `facts`
-]
+KNOWN: list[tuple[str, ...]] = []
 
 
 def module_name(path: Path, src: Path = SRC) -> str:

@@ -42,6 +42,10 @@ class Watch(MeasuringWatch):
             self.live = LiveDiagnoser(rules, on_finding, stop_on)
             self.listeners.append(self.live)
 
+    def __enter__(self) -> Watch:  # typed as this class: ``with gradlab.watch(...) as w: w.findings()``
+        super().__enter__()
+        return self
+
     def findings(self, rules: dict | None = None, context: dict | None = None) -> list[Finding]:
         """Run gradlab's diagnosis rules over the recorded vitals.
 
