@@ -4,8 +4,8 @@ A :class:`LiveDiagnoser` is a watch listener (:mod:`gradlab.watch.listeners`): t
 :meth:`LiveDiagnoser.on_report` after each pull of vitals, which runs
 :meth:`LiveDiagnoser.update`. Every new finding is announced once per ``(code, layer)`` — again
 only if its severity rises later — through ``on_finding`` when given, else as a rich panel on a
-terminal or a ``logging`` record on the ``"gradlab"`` logger otherwise. With ``stop_on="error"`` (or ``"warning"``) a finding that serious raises
-:class:`gradlab.errors.TrainingStopped` carrying it.
+terminal or a ``logging`` record on the ``"gradlab"`` logger otherwise. With ``stop_on="error"``
+(or ``"warning"``) a finding that serious raises :class:`gradlab.errors.TrainingStopped` carrying it.
 """
 
 from __future__ import annotations
