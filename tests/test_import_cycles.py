@@ -129,7 +129,7 @@ ALLOWED = {
     "diagnose": {"components"},
     "monitor": {"watch", "diagnose"},
     "train": {"components", "models", "data", "monitor"},
-    "studies": set(),
+    "studies": {"components"},  # the one did-you-mean helper (components/suggest.py)
     "study": {"train", "studies", "components", "watch", "diagnose"},
     "report": {"study", "components"},
     "integrations": {"watch", "diagnose", "monitor", "train", "components"},
