@@ -8,18 +8,18 @@ batched (other model kinds, BatchNorm, dropout, clipping, a lone configuration) 
 through ``run_trial``, so the executor returns a correct outcome for any list of trials.
 
 With ``workers`` > 1 the ensembles (and the lone trials) are spread over that many worker
-processes of one torch thread each, as the local executor does: a study of a dozen ensembles
-then uses every core instead of one.
+processes of one torch thread each, in the one pool the local executor uses (same worker
+initializer, same retry policy: :mod:`gradlab.study.executors.pool`).
 """
 
 from __future__ import annotations
 
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, Iterator
 
 from gradlab.study.executors.base import TrialOutcome, TrialTask, result_dict
+from gradlab.study.executors.pool import WorkerPool
 
 DEFAULT_MAX_MEMBERS = 1024
 
@@ -49,7 +49,7 @@ class EnsembleExecutor:
         self.max_members = max(1, int(max_members))
         self.min_members = max(1, int(min_members))
         self.batched_trials = 0  # how many trials actually trained in an ensemble (for reports)
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: WorkerPool | None = None
 
     def run(
         self, tasks: list[TrialTask], on_start: Callable[[str], None] | None = None
@@ -85,44 +85,14 @@ class EnsembleExecutor:
         return jobs + [[task] for task in singles]
 
     def _run_pool(self, jobs, on_start) -> Iterator[TrialOutcome]:
-        import multiprocessing as mp
-        from concurrent.futures import FIRST_COMPLETED, wait
-
-        from gradlab.study.executors.local import _init_worker
-
-        method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-        context = mp.get_context(method)
-        n = min(self.workers, len(jobs))
-        self._pool = pool = ProcessPoolExecutor(max_workers=n, mp_context=context,
-                                                initializer=_init_worker)
-        queue = list(reversed(jobs))
-        in_flight: dict = {}
-        try:
-            while queue or in_flight:
-                # only n jobs submitted at a time, so "submitted" means "running"
-                while queue and len(in_flight) < n:
-                    job = queue.pop()
-                    in_flight[pool.submit(run_job, job, self.device, self.min_members)] = job
-                    if on_start is not None:
-                        for task in job:
-                            on_start(task.trial_id)
-                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-                for future in done:
-                    job = in_flight.pop(future)
-                    try:
-                        outcomes = future.result()
-                    except Exception as exc:  # noqa: BLE001 - a dead worker fails its trials only
-                        outcomes = [TrialOutcome(t.trial_id, "failed", error=(
-                            f"the ensemble worker running this trial died ({type(exc).__name__}:"
-                            f" {exc})")) for t in job]
-                    yield from self._count(outcomes)
-        finally:
-            self.close()
+        self._pool = WorkerPool(self.workers, tasks_of=_tasks_of)
+        for outcome in self._pool.run(jobs, run_job, self.device, self.min_members, on_start=on_start):
+            yield from self._count([outcome])
 
     def close(self) -> None:
         """Shut the worker pool down (idempotent)."""
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.close()
             self._pool = None
 
     def _groups(self, tasks: list[TrialTask]) -> tuple[list[list[TrialTask]], list[TrialTask]]:
@@ -139,6 +109,10 @@ class EnsembleExecutor:
                 continue
             by_key.setdefault(key, []).append(task)
         return list(by_key.values()), singles
+
+
+def _tasks_of(job: list[TrialTask]) -> list[TrialTask]:
+    return job
 
 
 def run_job(job: list[TrialTask], device, min_members: int = 2) -> list[TrialOutcome]:
