@@ -29,10 +29,10 @@ def thin_vitals(rows: list[dict], limit: int = MAX_VITAL_EPOCHS) -> list[dict]:
 
     Rows keep their order; a list with at most ``limit`` epochs comes back unchanged.
     """
-    def epoch(row: dict) -> int:
-        return int(row.get("epoch", row.get("step", 0)))
-
-    keep = kept_epochs([epoch(r) for r in rows], limit)
-    if len(keep) == len({epoch(r) for r in rows}):
+    # one pass over the rows (a watched trial has ~100 per epoch): this runs for every trial
+    epochs = [int(r["epoch"] if "epoch" in r else r.get("step", 0)) for r in rows]
+    distinct = set(epochs)
+    if len(distinct) <= limit:
         return rows
-    return [r for r in rows if epoch(r) in keep]
+    keep = kept_epochs(list(distinct), limit)
+    return [r for r, e in zip(rows, epochs) if e in keep]

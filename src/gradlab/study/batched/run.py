@@ -104,6 +104,7 @@ def run_ensemble(ens: Ensemble) -> list[Any]:
     for i, h in enumerate(hist):
         vitals, findings, layers = [], [], []
         if observer is not None:
-            vitals, findings, layers = observer.member_report(i, h, cfg["watch"]["rules"] or None)
+            vitals, findings, layers = observer.member_report(i, h, cfg["watch"]["rules"] or None,
+                                                              ens.builts[i].config)
         results.append(TrialResult(metrics[i], h.rows, vitals, findings, layers, wall))
     return results

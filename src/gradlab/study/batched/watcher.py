@@ -177,14 +177,20 @@ class EnsembleWatcher(Observer):
     def finish(self, steps_done: int) -> None:
         self._flush(steps_done)
 
-    def member_report(self, i: int, hist: MemberHistory, rules: Any) -> tuple[list, list, list]:
+    def member_report(self, i: int, hist: MemberHistory, rules: Any, config: dict) -> tuple[list, list, list]:
         """``(vitals rows per epoch, findings, layers)`` of member ``i``, as ``run_trial`` makes them."""
         from gradlab.diagnose import diagnose
         from gradlab.train.experiment import epoch_vitals
 
+        from gradlab.study.vital_thinning import kept_epochs
+
         done = list(zip([row["epoch"] for row in hist.rows], hist.epoch_steps))
+        # only the epochs the store keeps: the same rows as summarising every epoch, then thinning
+        keep = kept_epochs([epoch for epoch, _ in done])
+        done = [(epoch, steps) for epoch, steps in done if epoch in keep]
         layers = self.layers()
-        findings = [f.to_dict() for f in diagnose(self.vitals[i], layers, rules=rules)]
+        findings = [f.to_dict() for f in diagnose(self.vitals[i], layers, rules=rules,
+                                                     context={"config": config})]
         return epoch_vitals(self.vitals[i].rows(), done), findings, [layer.to_dict() for layer in layers]
 
     def layers(self) -> list:

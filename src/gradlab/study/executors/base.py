@@ -7,8 +7,9 @@ process, so a crash loses at most the trials in flight and no trial is stored tw
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields, is_dataclass
-from typing import Callable, Iterator, Protocol
+from typing import Protocol
 
 
 @dataclass

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from gradlab.study.executors.base import TrialOutcome, TrialTask, result_dict
 from gradlab.study.executors.pool import WorkerPool

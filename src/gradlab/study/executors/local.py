@@ -15,7 +15,7 @@ import os
 import platform
 import time
 import traceback
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from gradlab.study.executors.base import TrialOutcome, TrialTask, result_dict
 from gradlab.study.executors.pool import WorkerPool, default_start_method
@@ -49,7 +49,7 @@ def run_one(task: TrialTask, trial_fn: str | Callable = DEFAULT_TRIAL_FN) -> Tri
         return TrialOutcome(task.trial_id, "done", result=data,
                             wall_time=time.perf_counter() - start,
                             extra={"versions": versions(), "pid": os.getpid()})
-    except Exception:  # a crashed trial must not stop the study: keep its traceback
+    except Exception:  # noqa: BLE001 - a crashed trial must not stop the study: keep its traceback
         return TrialOutcome(task.trial_id, "failed", error=traceback.format_exc(),
                             wall_time=time.perf_counter() - start,
                             extra={"versions": versions(), "pid": os.getpid()})

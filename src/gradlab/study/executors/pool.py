@@ -13,9 +13,10 @@ that kills the pool again while running alone is the culprit: its trials are rec
 from __future__ import annotations
 
 import multiprocessing as mp
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Callable, Generic, Iterator, TypeVar
+from typing import Any, Generic, TypeVar
 
 from gradlab.study.executors.base import TrialOutcome, TrialTask
 

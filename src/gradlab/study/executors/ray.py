@@ -9,7 +9,8 @@ so the workers never touch the database. Ray is an optional dependency (``pip in
 from __future__ import annotations
 
 import traceback
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from gradlab.errors import missing_extra
 from gradlab.study.executors.base import TrialOutcome, TrialTask
