@@ -57,8 +57,8 @@ def create_dropout(spec: Any) -> nn.Module:
 
 
 def clip_gradients(
-    params: Iterable[Tensor] | Tensor, by: str = "norm", max: float | None = None, *,
-    max_value: float | None = None,
+    params: Iterable[Tensor] | Tensor, by: str = "norm", max: float | Tensor | None = None, *,
+    max_value: float | None = None, members: bool = False,
 ) -> Tensor | None:
     """Clip gradients in place (seed 004), before ``optimizer.step()``.
 
@@ -71,6 +71,8 @@ def clip_gradients(
         by: ``"norm"`` or ``"value"``.
         max: the threshold.
         max_value: a synonym of ``max`` (used when ``max`` is None).
+        members: the parameters carry a leading member dimension (an ensemble): each member is
+            clipped on its own, by its own threshold when ``max`` is an ``[M]`` tensor.
 
     Returns:
         For ``"norm"``, the global gradient norm before clipping (a tensor, no host sync);
@@ -79,6 +81,8 @@ def clip_gradients(
     limit = max if max is not None else max_value
     if by not in CLIP_MODES:
         raise ConfigError(f"clip by must be 'norm' or 'value', got {by!r}")
+    if members:
+        return _clip_members([params] if isinstance(params, Tensor) else list(params), by, limit)
     if limit is None or isinstance(limit, bool) or not float(limit) > 0:
         raise ConfigError(f"gradient clipping needs max > 0, got {limit!r}")
     params = [params] if isinstance(params, Tensor) else list(params)
@@ -86,6 +90,33 @@ def clip_gradients(
         return nn.utils.clip_grad_norm_(params, float(limit))
     nn.utils.clip_grad_value_(params, float(limit))
     return None
+
+
+def _member_view(value: float | Tensor, like: Tensor) -> float | Tensor:
+    """A per-member ``[M]`` threshold shaped ``[M, 1, ...]`` against ``like``; a float passes."""
+    if not isinstance(value, Tensor):
+        return float(value)
+    return value.to(like.dtype).view(-1, *[1] * (like.dim() - 1))
+
+
+def _clip_members(params: list[Tensor], by: str, limit: float | Tensor) -> Tensor | None:
+    """``clip_gradients`` per member: the ops of ``clip_grad_norm_``/``clip_grad_value_`` on each
+    member's slice, all members at once."""
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return None
+    if by == "value":
+        for g in grads:
+            v = _member_view(limit, g)
+            g.clamp_(min=-v, max=v)
+        return None
+    norms = torch.stack([torch.linalg.vector_norm(g.reshape(len(g), -1), dim=1) for g in grads], 1)
+    total = torch.linalg.vector_norm(norms, dim=1)
+    limit_t = limit.to(total.dtype) if isinstance(limit, Tensor) else limit
+    coef = (limit_t / (total + 1e-6)).clamp(max=1.0)
+    for g in grads:
+        g.mul_(coef.view(-1, *[1] * (g.dim() - 1)).to(g.dtype))
+    return total
 
 
 class MaxNorm:
@@ -113,13 +144,25 @@ class MaxNorm:
         """Project the weights of ``model`` onto the constraint, in place; returns the model."""
         for module in model.modules():
             if isinstance(module, self.layers) and getattr(module, "weight", None) is not None:
-                w: Tensor = module.weight  # type: ignore[assignment]  # checked not None above
-                if self.dim == 1:
-                    norms = w.flatten(1).norm(dim=1).view([-1] + [1] * (w.dim() - 1))
-                else:
-                    norms = w.norm(dim=0, keepdim=True)
-                w.mul_((self.max_norm / norms.clamp_min(1e-12)).clamp(max=1.0))
+                self.project_(module.weight)
         return model
+
+    @torch.no_grad()
+    def project_(self, w: Tensor, members: bool = False, max_norm: Tensor | None = None) -> Tensor:
+        """Project one weight tensor in place.
+
+        Args:
+            w: a layer's weight; with ``members`` it carries a leading member dimension
+                ``[M, out, ...]`` and each member's units are constrained on their own.
+            max_norm: per-member radii ``[M]`` (default: ``self.max_norm`` for every member).
+        """
+        lead = 1 if members else 0
+        if self.dim == 1:
+            norms = w.flatten(lead + 1).norm(dim=lead + 1).view(list(w.shape[: lead + 1]) + [1] * (w.dim() - lead - 1))
+        else:
+            norms = w.norm(dim=lead, keepdim=True)
+        radius = self.max_norm if max_norm is None else _member_view(max_norm, w)
+        return w.mul_((radius / norms.clamp_min(1e-12)).clamp(max=1.0))
 
     __call__ = apply
 

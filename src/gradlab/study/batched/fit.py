@@ -9,8 +9,7 @@ keeps being computed with the others but nothing more of it is recorded or check
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import torch
@@ -18,20 +17,9 @@ from torch import Tensor
 
 from gradlab.study.batched.data import Part
 from gradlab.study.batched.mlp import BatchedMLP, Trace
-from gradlab.study.batched.optim import BatchedOptimizer
-
-
-@dataclass
-class MemberHistory:
-    """One member's rows and checkpoint bookkeeping, like the Trainer's ``History``."""
-
-    rows: list[dict] = field(default_factory=list)
-    epoch_steps: list[int] = field(default_factory=list)  # steps done at each epoch's end
-    best_epoch: int | None = None
-    best_score: float | None = None
-    stopped_early: bool = False
-    steps: int = 0
-    active: bool = True
+from gradlab.study.batched.optim import MemberOptimizer
+from gradlab.train.plan import better, make_plan
+from gradlab.train.trainer import History
 
 
 @dataclass
@@ -67,15 +55,6 @@ class Observer:
         """Training ended after ``steps_done`` steps."""
 
 
-def plan(n: int, spec: FitSpec) -> tuple[int, int, int]:
-    """``(epochs, total_steps, batch_size)`` exactly as the Trainer plans them."""
-    bs = n if spec.batch_size is None else min(spec.batch_size, n)
-    per_epoch = math.ceil(n / bs)
-    if spec.steps is not None:
-        return math.ceil(spec.steps / per_epoch), spec.steps, bs
-    return spec.epochs, spec.epochs * per_epoch, bs
-
-
 @torch.no_grad()
 def evaluate(net: BatchedMLP, part: Part, loss_fn, metric_fn) -> tuple[list[float], list[float]]:
     """Per-member ``(losses, metrics)`` on a whole split, as ``Trainer.evaluate`` reads them."""
@@ -88,55 +67,60 @@ def evaluate(net: BatchedMLP, part: Part, loss_fn, metric_fn) -> tuple[list[floa
     return [v / n for v in losses], [v / n for v in metrics]
 
 
-def _better(score: float, best: float | None, maximize: bool, min_delta: float) -> bool:
-    if score is None or not math.isfinite(score):
-        return False
-    if best is None:
-        return True
-    return score > best + min_delta if maximize else score < best - min_delta
-
-
 def fit(
     net: BatchedMLP,
-    opt: BatchedOptimizer,
+    opt: MemberOptimizer,
     train: Part,
     dev: Part,
     spec: FitSpec,
     loss_fn: Callable[[Tensor, Tensor], Tensor],
     metric_fn: Callable[[Tensor, Tensor], Tensor],
     *,
-    read_lr: Callable[[], list[float]],
+    thresholds: dict[str, Tensor] | None = None,
     on_step: Callable[[], None] | None = None,
     on_epoch: Callable[[list[float]], None] | None = None,
     observer: Observer | None = None,
-) -> list[MemberHistory]:
-    """Train every member; restore each one's best-dev weights; return the per-member histories.
+) -> tuple[list[History], list[list[int]]]:
+    """Train every member; restore each one's best-dev weights.
+
+    Returns:
+        each member's :class:`~gradlab.train.trainer.History`, and the steps done at each of its
+        epochs' ends.
 
     Args:
         net: the members' networks, stacked.
-        opt: their optimizer.
+        opt: their optimizer (:class:`~gradlab.study.batched.optim.MemberOptimizer`).
         train: the training part.
         dev: the part the best epoch is chosen on.
         spec: epochs, steps, batch size, seeds and early stopping.
         loss_fn: the loss, per member.
         metric_fn: the dev metric, per member.
-        read_lr: the members' current learning rates (for the history rows).
+        thresholds: per-member ``clip_norm``, ``clip_value`` and ``max_norm`` (``[M]``), the
+            Trainer's clipping (before the step, in the order norm then value) and max-norm.
         on_step: schedule hook after each step.
         on_epoch: schedule hook after each epoch (with the scores).
         observer: vitals hooks.
     """
+    from gradlab.components.regularizers import MaxNorm, clip_gradients
+
     observer = observer or Observer()
+    limits = thresholds or {}
+    clip = [(by, limits[f"clip_{by}"]) for by in ("norm", "value") if f"clip_{by}" in limits]
+    max_norm = MaxNorm(1.0) if "max_norm" in limits else None
     m, n = net.size, len(train)
-    epochs, total, bs = plan(n, spec)
+    plan = make_plan(n, spec.epochs, spec.steps, spec.batch_size)
+    total, bs = plan.total_steps, plan.batch_size
     gens = {s: torch.Generator().manual_seed(s) for s in dict.fromkeys(spec.seeds)}
-    hist = [MemberHistory() for _ in range(m)]
+    hist = [History() for _ in range(m)]
+    ends: list[list[int]] = [[] for _ in range(m)]
+    active = [True] * m
     best_state: list[Tensor] | None = None
     stop = spec.early_stopping
     reference: list[float | None] = [None] * m
     since = [0] * m
     step = 0
     name = spec.metric_name
-    for epoch in range(1, epochs + 1):
+    for epoch in range(1, plan.epochs + 1):
         if bs < n:
             perms = {s: torch.randperm(n, generator=g) for s, g in gens.items()}
             order = torch.stack([perms[s] for s in spec.seeds])
@@ -152,11 +136,16 @@ def fit(
             losses = loss_fn(out, yb)
             opt.zero_grad()
             losses.sum().backward()
+            for by, limit in clip:  # the Trainer clips before the step (and before the watch reads)
+                clip_gradients(net.parameters(), by=by, max=limit, members=True)
             observer.after_backward(step, trace, losses.detach())
             opt.step()
+            observer.after_step(step)  # the watch's step-end hook runs before max-norm
+            if max_norm is not None:
+                for w in net.weights:
+                    max_norm.project_(w, members=True, max_norm=limits["max_norm"])
             if on_step is not None:
                 on_step()
-            observer.after_step(step)
             step += 1
             size = yb.shape[1]
             loss_sum += losses.detach() * size
@@ -166,27 +155,26 @@ def fit(
         train_loss = [v / seen for v in loss_sum.tolist()]
         train_metric = [v / seen for v in metric_sum.tolist()]
         dev_loss, dev_metric = evaluate(net, dev, loss_fn, metric_fn)
-        lrs = read_lr()
+        lrs = opt.lrs()
         improved = torch.zeros(m, dtype=torch.bool)
         for i, h in enumerate(hist):
-            if not h.active:
+            if not active[i]:
                 continue
-            row = {"epoch": epoch, "train_loss": train_loss[i], f"train_{name}": train_metric[i],
-                   "lr": lrs[i], "dev_loss": dev_loss[i], f"dev_{name}": dev_metric[i]}
-            h.rows.append(row)
-            h.epoch_steps.append(step)
+            h.append({"epoch": epoch, "train_loss": train_loss[i], "dev_loss": dev_loss[i],
+                      f"train_{name}": train_metric[i], f"dev_{name}": dev_metric[i], "lr": lrs[i]})
+            ends[i].append(step)
             h.steps = step
             score = dev_metric[i]
-            if _better(score, h.best_score, spec.maximize, 0.0):
+            if better(score, h.best_score, spec.maximize, 0.0):
                 h.best_epoch, h.best_score = epoch, score
                 improved[i] = True
             if stop is not None:
-                if _better(score, reference[i], spec.maximize, stop.min_delta):
+                if better(score, reference[i], spec.maximize, stop.min_delta):
                     reference[i], since[i] = score, 0
                 else:
                     since[i] += 1
                     if since[i] >= stop.patience:
-                        h.stopped_early, h.active = True, False
+                        h.stopped_early, active[i] = True, False
                         observer.member_stopped(i, step)
         if improved.any():
             if best_state is None:
@@ -196,9 +184,9 @@ def fit(
                     saved[improved] = p.detach()[improved]
         if on_epoch is not None:
             on_epoch(dev_metric)
-        if step >= total or not any(h.active for h in hist):
+        if step >= total or not any(active):
             break
     observer.finish(step)
     if best_state is not None:
         net.restore(best_state, torch.tensor([h.best_epoch is not None for h in hist]))
-    return hist
+    return hist, ends

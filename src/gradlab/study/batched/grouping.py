@@ -1,11 +1,12 @@
 """Which trials may be trained as one ensemble.
 
 Two trials can share an ensemble when their configurations differ only in numbers that the
-batched model and optimizer hold per member: the seed, the learning rate, the weight decay, and
-the numeric arguments of the activation, initializer and optimizer specs (``leaky_relu(0.01)`` vs
-``leaky_relu(0.2)``, ``normal(0, 0.01)`` vs ``normal(0, 1)``, ``constant(-8)`` vs ``constant(1)``,
-``momentum`` vs ``momentum(0.5)``). Everything else — shapes, epochs, batch size, the task, the
-watch settings — must be equal. Whether a group really batches is decided when its members are
+batched model and optimizer hold per member: the seed, the learning rate, the weight decay, the
+clipping thresholds and max-norm radius (set for all or for none), and the numeric arguments of
+the activation and initializer specs (``leaky_relu(0.01)`` vs ``leaky_relu(0.2)``,
+``normal(0, 0.01)`` vs ``normal(0, 1)``, ``constant(-8)`` vs ``constant(1)``). Everything else —
+shapes, the optimizer and its options, epochs, batch size, the task, the watch settings — must be
+equal. Whether a group really batches is decided when its members are
 built (:class:`~gradlab.study.batched.errors.NotBatchable`); this key only gathers candidates.
 """
 
@@ -15,9 +16,10 @@ import json
 from typing import Any, Iterable, TypeVar
 
 # values that may differ between the members of one ensemble
-_FREE_VALUES = {("train", "lr"), ("train", "weight_decay")}
+_FREE_VALUES = {("train", "lr"), ("train", "weight_decay"), ("train", "clip_norm"),
+                ("train", "clip_value"), ("train", "max_norm")}
 # component specs whose numeric arguments may differ (the names and string options may not)
-_SPEC_KEYS = {("model", "act"), ("model", "init"), ("model", "bias_init"), ("train", "optimizer")}
+_SPEC_KEYS = {("model", "act"), ("model", "init"), ("model", "bias_init")}
 
 T = TypeVar("T")
 
@@ -57,6 +59,7 @@ def group_key(config: dict) -> str:
         out = {}
         for key, value in values.items():
             if (section, key) in _FREE_VALUES:
+                out[key] = _numbers_out(value)  # a number or None: all members set it, or none
                 continue
             out[key] = _spec_shape(value) if (section, key) in _SPEC_KEYS else value
         shape[section] = out

@@ -16,12 +16,11 @@ import torch
 
 from gradlab.study.batched.data import Part, stack_split
 from gradlab.study.batched.errors import NotBatchable
-from gradlab.study.batched.losses import member_loss, member_metric
 from gradlab.study.batched.mlp import BatchedMLP
-from gradlab.study.batched.optim import BatchedOptimizer, batch_optimizers
+from gradlab.study.batched.optim import MemberOptimizer
 
-# trainer options the batched loop does not reproduce (their members run one by one instead)
-_UNSUPPORTED_TRAIN = ("clip_norm", "clip_value", "max_norm")
+# per-member thresholds of the trainer: all members set one, or none does
+_THRESHOLDS = ("clip_norm", "clip_value", "max_norm")
 
 
 @dataclass
@@ -31,20 +30,31 @@ class Ensemble:
     builts: list[Any]
     seeds: list[int]
     net: BatchedMLP
-    opt: BatchedOptimizer
+    opt: MemberOptimizer
     train: Part
     dev: Part
     test: Part
     loss_fn: Any
     metric_fn: Any
     metric_name: str
+    thresholds: dict[str, torch.Tensor]  # per-member clip_norm / clip_value / max_norm, [M]
 
 
-def _check_config(cfg: dict) -> None:
-    tr = cfg["train"]
-    for key in _UNSUPPORTED_TRAIN:
-        if tr.get(key) is not None:
-            raise NotBatchable(f"train.{key} is not batched")
+def _thresholds(configs: list[dict], device) -> dict[str, torch.Tensor]:
+    out = {}
+    for key in _THRESHOLDS:
+        values = [cfg["train"].get(key) for cfg in configs]
+        if all(v is None for v in values):
+            continue
+        if any(v is None for v in values):
+            raise NotBatchable(f"train.{key} is set for some members only")
+        out[key] = torch.tensor([float(v) for v in values], device=device)
+    return out
+
+
+def per_member(fn: Any) -> Any:
+    """The trainer's own loss or metric (a batch mean) applied to each member: ``[M]`` out."""
+    return torch.func.vmap(fn)
 
 
 def _same(values: list[Any], what: str) -> Any:
@@ -73,9 +83,7 @@ def assemble(tasks: list[tuple[dict, int]], device=None) -> Ensemble:
 
     builts = []
     for config, seed in tasks:
-        built = build(config, seed, device)
-        _check_config(built.config)
-        builts.append(built)
+        builts.append(build(config, seed, device))
     kinds = [b.config["model"]["kind"] for b in builts]
     if _same(kinds, "model kind") != "mlp":
         raise NotBatchable(f"model kind {kinds[0]!r} is not batched (only 'mlp')")
@@ -86,12 +94,15 @@ def assemble(tasks: list[tuple[dict, int]], device=None) -> Ensemble:
     for b in builts:
         b.model.train()
     net = BatchedMLP([b.model for b in builts], device)
-    opt = batch_optimizers(net.parameters(), [b.optimizer for b in builts])
+    opt = MemberOptimizer(net.parameters(), [b.optimizer for b in builts])
     train = stack_split([b.task.train for b in builts], "train", device)
     dev = stack_split([b.task.dev for b in builts], "dev", device)
     test = stack_split([b.task.test for b in builts], "test", device)
     if train.x.dim() != (2 if train.x_shared else 3):
         raise NotBatchable("only vector inputs are batched")
     _check_forward(net, builts, train.x, train.x_shared)
-    return Ensemble(builts, [seed for _, seed in tasks], net, opt, train, dev, test, member_loss(loss_name),
-                    member_metric(metric_name), metric_name)
+    from gradlab.train.metrics import get_loss, get_metric
+
+    return Ensemble(builts, [seed for _, seed in tasks], net, opt, train, dev, test,
+                    per_member(get_loss(loss_name)), per_member(get_metric(metric_name)[1]), metric_name,
+                    _thresholds([b.config for b in builts], device))

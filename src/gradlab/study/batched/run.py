@@ -17,27 +17,20 @@ from gradlab.study.batched.member import Ensemble
 
 
 def _schedule_hooks(ens: Ensemble):
-    """Step every member's own schedule on its own (untrained) optimizer and read the lr back.
+    """Step every member's own schedule on its own (never stepped) optimizer.
 
-    The members' ``torch.optim`` optimizers are never stepped; they only carry the learning rate
-    that their schedules write, so any schedule gradlab knows works unchanged.
+    The members' ``torch.optim`` optimizers only carry the learning rate their schedules write;
+    :class:`~gradlab.study.batched.optim.MemberOptimizer` reads it back on every step, so any
+    schedule gradlab knows works unchanged.
     """
     schedules = [b.schedule for b in ens.builts]
-    optimizers = [b.optimizer for b in ens.builts]
-
-    def read_lr() -> list[float]:
-        return [float(o.param_groups[0]["lr"]) for o in optimizers]
-
     if all(s is None or _is_constant(s) for s in schedules):
-        return read_lr, None, None
-    intervals = {getattr(s, "interval", None) for s in schedules if s is not None}
+        return None, None
+    per_step = [s for s in schedules if s is not None and s.interval == "step"]
 
     def on_step() -> None:
-        if "step" in intervals:
-            for s in schedules:
-                if s is not None and s.interval == "step":
-                    s.step()
-            ens.opt.set_lr(read_lr())
+        for s in per_step:
+            s.step()
 
     def on_epoch(scores: list[float]) -> None:
         for s, score in zip(schedules, scores):
@@ -47,9 +40,8 @@ def _schedule_hooks(ens: Ensemble):
                 s.step()
             elif s.interval == "metric":
                 s.step(metric=score)
-        ens.opt.set_lr(read_lr())
 
-    return read_lr, on_step, on_epoch
+    return (on_step if per_step else None), on_epoch
 
 
 def _is_constant(schedule: Any) -> bool:
@@ -66,7 +58,7 @@ def _metrics(ens: Ensemble, hist) -> list[dict]:
         metrics = {f"{part}_loss": s[0][i] for part, s in scores.items()}
         if name != "mse":
             metrics.update({f"{part}_{name}": s[1][i] for part, s in scores.items()})
-        metrics.update(best_epoch=h.best_epoch, epochs_run=len(h.rows), steps=h.steps,
+        metrics.update(best_epoch=h.best_epoch, epochs_run=len(h), steps=h.steps,
                        stopped_early=h.stopped_early)
         out.append(metrics)
     return out
@@ -90,21 +82,21 @@ def run_ensemble(ens: Ensemble) -> list[Any]:
         maximize=higher_is_better(ens.metric_name),
         metric_name=ens.metric_name,
     )
-    read_lr, on_step, on_epoch = _schedule_hooks(ens)
+    on_step, on_epoch = _schedule_hooks(ens)
     observer = None
     if cfg["watch"]["enabled"]:
         from gradlab.study.batched.watcher import EnsembleWatcher
 
         observer = EnsembleWatcher(ens, every=cfg["watch"]["every"])
-    hist = fit(ens.net, ens.opt, ens.train, ens.dev, spec, ens.loss_fn, ens.metric_fn,
-               read_lr=read_lr, on_step=on_step, on_epoch=on_epoch, observer=observer)
+    hist, ends = fit(ens.net, ens.opt, ens.train, ens.dev, spec, ens.loss_fn, ens.metric_fn,
+                     thresholds=ens.thresholds, on_step=on_step, on_epoch=on_epoch, observer=observer)
     metrics = _metrics(ens, hist)
     wall = (time.perf_counter() - start) / ens.net.size
     results = []
     for i, h in enumerate(hist):
         vitals, findings, layers = [], [], []
         if observer is not None:
-            vitals, findings, layers = observer.member_report(i, h, cfg["watch"]["rules"] or None,
+            vitals, findings, layers = observer.member_report(i, h, ends[i], cfg["watch"]["rules"] or None,
                                                               ens.builts[i].config)
-        results.append(TrialResult(metrics[i], h.rows, vitals, findings, layers, wall))
+        results.append(TrialResult(metrics[i], list(h), vitals, findings, layers, wall))
     return results

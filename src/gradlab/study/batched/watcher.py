@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 from gradlab.study.batched import member_stats as MS
-from gradlab.study.batched.fit import MemberHistory, Observer
+from gradlab.study.batched.fit import Observer
 from gradlab.study.batched.member import Ensemble
 from gradlab.study.batched.mlp import Trace
 from gradlab.study.batched.sites import ForwardStats, Site
@@ -177,14 +177,15 @@ class EnsembleWatcher(Observer):
     def finish(self, steps_done: int) -> None:
         self._flush(steps_done)
 
-    def member_report(self, i: int, hist: MemberHistory, rules: Any, config: dict) -> tuple[list, list, list]:
+    def member_report(self, i: int, hist: list[dict], ends: list[int], rules: Any,
+                      config: dict) -> tuple[list, list, list]:
         """``(vitals rows per epoch, findings, layers)`` of member ``i``, as ``run_trial`` makes them."""
         from gradlab.diagnose import diagnose
         from gradlab.train.experiment import epoch_vitals
 
         from gradlab.study.vital_thinning import kept_epochs
 
-        done = list(zip([row["epoch"] for row in hist.rows], hist.epoch_steps))
+        done = list(zip([row["epoch"] for row in hist], ends))
         # only the epochs the store keeps: the same rows as summarising every epoch, then thinning
         keep = kept_epochs([epoch for epoch, _ in done])
         done = [(epoch, steps) for epoch, steps in done if epoch in keep]
