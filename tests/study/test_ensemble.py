@@ -159,3 +159,66 @@ def test_two_worker_processes_give_the_in_process_results():
         assert outcome.status == "done", outcome.error
         assert outcome.extra["ensemble_size"] == (1 if tid == "alone" else 2)
         assert_same_result(outcome.result, inline[tid].result)
+
+
+def _assert_member_equals_local(got: dict, want: dict) -> None:
+    """History, metrics, per-epoch vitals and findings of one member vs ``run_trial`` alone."""
+    assert_same_result(got, want)
+    got_v, want_v = _vitals_by_key(got["vitals"]), _vitals_by_key(want["vitals"])
+    assert got_v.keys() == want_v.keys()
+    for key, value in want_v.items():
+        assert _close(got_v[key], value, rel=1e-3, abs_=1e-5), (key, got_v[key], value)
+    assert got["layers"] == want["layers"]
+    assert [(f["code"], f["layer"], f["step"]) for f in got["findings"]] == \
+        [(f["code"], f["layer"], f["step"]) for f in want["findings"]]
+
+
+def _sweep(lrs=(0.05, 0.02), **kw):
+    """Two configurations (two learning rates) of a tiny watched net, 4 epochs of 4 steps."""
+    kw.setdefault("batch_size", 160)
+    return [_config(kw.pop("act", "relu"), lr, epochs=kw.pop("epochs", 4), watch=True, **kw) for lr in lrs]
+
+
+def _optimizer_cases():
+    from gradlab.components.optim import OPTIMIZERS
+
+    return {f"optimizer-{name}": _sweep(optimizer=name) for name in OPTIMIZERS.names()}
+
+
+def _schedule_cases():
+    from gradlab.components.schedules import SCHEDULES
+
+    args = {"piecewise": "piecewise([2], [0.05, 0.01])", "warmup": "warmup(3)", "power": "power(4, 1)",
+            "exponential": "exponential(8)"}
+    return {f"schedule-{name}": _sweep(schedule=args.get(name, name)) for name in SCHEDULES.names()}
+
+
+OPTION_CASES = {
+    **_optimizer_cases(),
+    **_schedule_cases(),
+    "clip-norm-per-member": [*_sweep(clip_norm=0.05, lrs=(0.5,)), *_sweep(clip_norm=0.2, lrs=(0.3,))],
+    "clip-value-per-member": [*_sweep(clip_value=0.01, lrs=(0.5,)), *_sweep(clip_value=0.05, lrs=(0.3,))],
+    "clip-both-adam": _sweep(optimizer="adam", clip_norm=0.1, clip_value=0.02),
+    "max-norm-per-member": [*_sweep(max_norm=0.5, lrs=(0.5,)), *_sweep(max_norm=1.0, lrs=(0.5,))],
+    "weight-decay-sgd": [*_sweep(weight_decay=0.1, lrs=(0.1,)), *_sweep(weight_decay=0.01, lrs=(0.2,))],
+    "weight-decay-adamw": [*_sweep(optimizer="adamw", weight_decay=0.5, lrs=(0.05,)),
+                           *_sweep(optimizer="adamw", weight_decay=0.05, lrs=(0.02,))],
+    "slope-sweep": [*_sweep(act="leaky_relu(0.01)", lrs=(0.1,)), *_sweep(act="leaky_relu(0.3)", lrs=(0.1,))],
+    "adam-clip-max-norm": _sweep(optimizer="adam", clip_norm=0.1, max_norm=1.0),
+}
+
+
+@pytest.mark.parametrize("configs", list(OPTION_CASES.values()), ids=list(OPTION_CASES))
+def test_every_optimizer_and_option_batches_and_equals_local(configs):
+    """Every registered optimizer and schedule, clipping, max-norm, decay and slopes per member:
+    trained as one ensemble, each member equal to ``run_trial`` alone (the local executor)."""
+    from gradlab.train.experiment import run_trial
+
+    tasks = _tasks(configs, seeds=[0, 1])
+    executor, outcomes = _run(tasks)
+    assert executor.batched_trials == len(tasks)
+    for task in tasks:
+        outcome = outcomes[task.trial_id]
+        assert outcome.status == "done", outcome.error
+        assert outcome.extra["ensemble_size"] == len(tasks)
+        _assert_member_equals_local(outcome.result, run_trial(task.config, task.seed).to_dict())
