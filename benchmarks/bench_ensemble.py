@@ -1,12 +1,17 @@
-"""Ensemble vs one-after-another training of the seed MLP, side by side.
+"""Ensemble vs one-after-another training, side by side, in two cases.
 
-The seed articles' network, 2→3→3→3→3→1 ReLU on 640 moons points, trained with full-batch SGD for
-200 steps: M models trained sequentially with a plain PyTorch loop, then the same M models (same
-initial weights) as one :class:`gradlab.study.batched.BatchedMLP`. Prints the wall time of each,
-the speed-up, and the largest absolute difference between the final parameters.
+1. The seed articles' network, 2→3→3→3→3→1 ReLU on 640 moons points, full-batch SGD for 200
+   steps, M in 10, 100, 1000.
+2. 64 members of a 4 × 64 ReLU MLP with Adam, gradient clipping by norm and a max-norm
+   constraint (the Trainer's ``clip_gradients`` and ``MaxNorm``), 640 points, 200 steps.
 
-    python benchmarks/bench_ensemble.py            # M in 10, 100, 1000
-    python benchmarks/bench_ensemble.py --quick    # M in 10, 100, fewer steps
+M models are trained sequentially with a plain PyTorch loop, then the same M models (same initial
+weights) as one :class:`gradlab.study.batched.BatchedMLP` stepped by the members' own stock
+optimizer (:class:`gradlab.study.batched.MemberOptimizer`). Prints the wall time of each, the
+speed-up, and the largest absolute difference between the final parameters.
+
+    python benchmarks/bench_ensemble.py            # both cases
+    python benchmarks/bench_ensemble.py --quick    # M in 10, 100, 50 steps
     python benchmarks/bench_ensemble.py --sample 100   # time the sequential loop on 100 models
                                                        # and scale it (marked with *)
 """
@@ -20,7 +25,8 @@ import time
 import torch
 from torch import nn
 
-from gradlab.study.batched import BatchedMLP, batch_optimizers
+from gradlab.components.regularizers import MaxNorm, clip_gradients
+from gradlab.study.batched import BatchedMLP, MemberOptimizer
 
 
 def moons(n: int, noise: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -37,10 +43,9 @@ def moons(n: int, noise: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     return x[perm], y[perm]
 
 
-def seed_mlp(seed: int) -> nn.Sequential:
+def seed_mlp(seed: int, sizes: tuple = (2, 3, 3, 3, 3, 1)) -> nn.Sequential:
     torch.manual_seed(seed)
     layers: list[nn.Module] = []
-    sizes = [2, 3, 3, 3, 3, 1]
     for i in range(len(sizes) - 1):
         layers.append(nn.Linear(sizes[i], sizes[i + 1]))
         if i < len(sizes) - 2:
@@ -48,22 +53,37 @@ def seed_mlp(seed: int) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-def sequential(models, x, y, steps: int, lr: float) -> float:
+def _sgd(params, lr):
+    return torch.optim.SGD(params, lr=lr)
+
+
+def _adam(params, lr):
+    return torch.optim.Adam(params, lr=lr)
+
+
+def sequential(models, x, y, steps: int, lr: float, make=_sgd, clip=None, max_norm=None) -> float:
     loss_fn = nn.BCEWithLogitsLoss()
+    constraint = MaxNorm(max_norm) if max_norm else None
     start = time.perf_counter()
     for model in models:
-        opt = torch.optim.SGD(model.parameters(), lr=lr)
+        opt = make(model.parameters(), lr)
         for _ in range(steps):
             opt.zero_grad()
             loss_fn(model(x), y).backward()
+            if clip:
+                clip_gradients(model.parameters(), by="norm", max=clip)
             opt.step()
+            if constraint:
+                constraint.apply(model)
     return time.perf_counter() - start
 
 
-def ensemble(models, x, y, steps: int, lr: float) -> tuple[float, BatchedMLP]:
+def ensemble(models, x, y, steps: int, lr: float, make=_sgd, clip=None,
+             max_norm=None) -> tuple[float, BatchedMLP]:
     start = time.perf_counter()
     net = BatchedMLP(models)
-    opt = batch_optimizers(net.parameters(), [torch.optim.SGD(m.parameters(), lr=lr) for m in models])
+    opt = MemberOptimizer(net.parameters(), [make(m.parameters(), lr) for m in models])
+    constraint = MaxNorm(max_norm) if max_norm else None
     target = y.unsqueeze(0).expand(len(models), *y.shape)
     for _ in range(steps):
         opt.zero_grad()
@@ -71,8 +91,28 @@ def ensemble(models, x, y, steps: int, lr: float) -> tuple[float, BatchedMLP]:
         # mean over samples per member, summed over members: each member gets its own gradient
         per_member = nn.functional.binary_cross_entropy_with_logits(logits, target, reduction="none")
         per_member.mean(dim=(1, 2)).sum().backward()
+        if clip:
+            clip_gradients(net.parameters(), by="norm", max=clip, members=True)
         opt.step()
+        if constraint:
+            for w in net.weights:
+                constraint.project_(w, members=True)
     return time.perf_counter() - start, net
+
+
+def compare(m: int, n_seq: int, x, y, steps: int, sizes=(2, 3, 3, 3, 3, 1), **kw) -> str:
+    """One line: M, sequential and ensemble seconds, the speed-up and max |dW|."""
+    base = [seed_mlp(s, sizes) for s in range(n_seq)]
+    twins = [seed_mlp(s, sizes) for s in range(m)]
+    t_seq = sequential(base, x, y, steps, **kw) * m / n_seq
+    t_ens, net = ensemble(twins, x, y, steps, **kw)
+    diff = 0.0
+    for i, model in enumerate(base):
+        state = net.member_state(i)
+        for name, p in model.named_parameters():
+            diff = max(diff, (state[name] - p.detach()).abs().max().item())
+    mark = "*" if n_seq < m else " "
+    return f"{m:>6} {t_seq:>12.2f}{mark} {t_ens:>11.3f} {t_seq / t_ens:>8.1f}x {diff:>10.2e}"
 
 
 def main() -> None:
@@ -86,24 +126,21 @@ def main() -> None:
     sizes = [10, 100] if args.quick else [10, 100, 1000]
     steps = 50 if args.quick else args.steps
     x, y = moons(640, 0.2, seed=0)
+    adam_kw = {"lr": 0.01, "make": _adam, "clip": 1.0, "max_norm": 2.0}
     # warm up both paths (first-call allocations, lazy kernels) outside the timings
     sequential([seed_mlp(0)], x, y, 5, lr=0.1)
     ensemble([seed_mlp(0), seed_mlp(1)], x, y, 5, lr=0.1)
+    ensemble([seed_mlp(0), seed_mlp(1)], x, y, 5, **adam_kw)
+    header = f"{'M':>6} {'sequential s':>13} {'ensemble s':>11} {'speed-up':>9} {'max |dW|':>10}"
     print(f"seed MLP 2-3-3-3-3-1, moons 640 points, {steps} full-batch SGD steps, 2 threads")
-    print(f"{'M':>6} {'sequential s':>13} {'ensemble s':>11} {'speed-up':>9} {'max |dW|':>10}")
+    print(header)
     for m in sizes:
-        n_seq = m if args.sample is None else min(m, args.sample)
-        base = [seed_mlp(s) for s in range(n_seq)]
-        twins = [seed_mlp(s) for s in range(m)]
-        t_seq = sequential(base, x, y, steps, lr=0.1) * m / n_seq
-        t_ens, net = ensemble(twins, x, y, steps, lr=0.1)
-        diff = 0.0
-        for i, model in enumerate(base):
-            state = net.member_state(i)
-            for name, p in model.named_parameters():
-                diff = max(diff, (state[name] - p.detach()).abs().max().item())
-        mark = "*" if n_seq < m else " "
-        print(f"{m:>6} {t_seq:>12.2f}{mark} {t_ens:>11.3f} {t_seq / t_ens:>8.1f}x {diff:>10.2e}")
+        print(compare(m, m if args.sample is None else min(m, args.sample), x, y, steps, lr=0.1))
+    print(f"4 x 64 ReLU MLP, Adam, clip_norm 1.0, max_norm 2.0, {steps} full-batch steps, 2 threads")
+    print(header)
+    m = 64
+    print(compare(m, m if args.sample is None else min(m, args.sample), x, y, steps,
+                  sizes=(2, 64, 64, 64, 64, 1), **adam_kw))
 
 
 if __name__ == "__main__":

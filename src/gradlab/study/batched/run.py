@@ -23,7 +23,13 @@ def _schedule_hooks(ens: Ensemble):
     :class:`~gradlab.study.batched.optim.MemberOptimizer` reads it back on every step, so any
     schedule gradlab knows works unchanged.
     """
+    from gradlab.train.metrics import higher_is_better
+
     schedules = [b.schedule for b in ens.builts]
+    for s in schedules:
+        if s is not None and getattr(s, "interval", None) == "metric" and hasattr(s, "mode"):
+            # as the Trainer does: a plateau schedule watches the checkpoint's dev metric
+            s.mode = "max" if higher_is_better(ens.metric_name) else "min"
     if all(s is None or _is_constant(s) for s in schedules):
         return None, None
     per_step = [s for s in schedules if s is not None and s.interval == "step"]

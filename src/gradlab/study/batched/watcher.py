@@ -181,9 +181,8 @@ class EnsembleWatcher(Observer):
                       config: dict) -> tuple[list, list, list]:
         """``(vitals rows per epoch, findings, layers)`` of member ``i``, as ``run_trial`` makes them."""
         from gradlab.diagnose import diagnose
-        from gradlab.train.experiment import epoch_vitals
-
         from gradlab.study.vital_thinning import kept_epochs
+        from gradlab.train.experiment import epoch_vitals
 
         done = list(zip([row["epoch"] for row in hist], ends))
         # only the epochs the store keeps: the same rows as summarising every epoch, then thinning
