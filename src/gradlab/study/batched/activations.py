@@ -1,31 +1,21 @@
-"""Activations applied to a whole ensemble at once, with per-member numeric parameters.
+"""Activations of an ensemble: each member's own ``nn.Module``, applied to its slice of the batch.
 
-Members of one ensemble share the *kind* of activation but may differ in its numbers (a LeakyReLU
-slope sweep, an ELU alpha sweep). Kinds without per-member numbers call the very functional that
-``torch.nn`` uses, so a member's forward pass is bit-for-bit the one of its own ``nn.Module``.
+Members of one ensemble may differ in an activation's numbers (a LeakyReLU slope sweep, an ELU
+alpha sweep). Members whose modules are identical (same class, same ``repr``) form one group, and
+the group's own module runs on the ``[M_group, N, units]`` slice: the activation is defined once,
+in :mod:`gradlab.components`, and a member's forward pass is bit-for-bit that of its own module.
+A sweep of k values costs k elementwise calls per layer, whatever the number of members.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gradlab.study.batched.errors import NotBatchable
-
-# Modules whose forward is a fixed function of the input (no numbers that a sweep could vary).
-_FIXED: dict[type, tuple[str, Callable[[Tensor], Tensor]]] = {
-    nn.ReLU: ("relu", F.relu),
-    nn.SELU: ("selu", F.selu),
-    nn.Tanh: ("tanh", torch.tanh),
-    nn.Sigmoid: ("sigmoid", torch.sigmoid),
-    nn.SiLU: ("silu", F.silu),
-    nn.Mish: ("mish", F.mish),
-    nn.Identity: ("identity", lambda z: z),
-}
 
 
 @dataclass
@@ -33,75 +23,51 @@ class BatchedActivation:
     """One activation layer of an ensemble.
 
     Attributes:
-        kind: a short name ("relu", "leaky_relu", "elu", ...).
-        param: per-member parameter of shape ``[M, 1, 1]`` (slope, alpha) or None.
-        modules: each member's own activation module (used for vitals, e.g. its derivative).
-        fn: the batched forward ``z -> f(z)`` on ``[M, N, units]``.
+        groups: ``(member indices, module)`` for each set of identical member modules.
+        order: the permutation that puts the groups' outputs back in member order (None: one group).
     """
 
-    kind: str
-    param: Tensor | None
-    modules: list[nn.Module]
-    fn: Callable[[Tensor], Tensor]
+    groups: list[tuple[list[int], nn.Module]]
+    order: Tensor | None
 
     def __call__(self, z: Tensor) -> Tensor:
-        return self.fn(z)
+        if self.order is None:
+            return self.groups[0][1](z)
+        pieces = [module(z[idx]) for idx, module in self.groups]
+        return torch.cat(pieces)[self.order]
 
     def member_groups(self) -> list[tuple[list[int], nn.Module]]:
-        """Members grouped by identical parameters, with one representative module each.
-
-        Vitals use the representative's derivative on the whole group at once, so a slope sweep
-        of nine values costs nine elementwise calls per step, not one per member.
-        """
-        if self.param is None:
-            return [(list(range(len(self.modules))), self.modules[0])]
-        groups: dict[float, list[int]] = {}
-        for i, value in enumerate(self.param.flatten().tolist()):
-            groups.setdefault(value, []).append(i)
-        return [(idx, self.modules[idx[0]]) for idx in groups.values()]
-
-
-def _per_member(values: list[float], device) -> Tensor:
-    return torch.tensor(values, dtype=torch.float32, device=device).view(-1, 1, 1)
+        """Members grouped by identical modules, with the group's module (used by the vitals)."""
+        return self.groups
 
 
 def batch_activations(modules: list[nn.Module], device=None) -> BatchedActivation:
     """Combine the activation modules of M members (same position in each model) into one.
 
     Raises:
-        NotBatchable: the members use different kinds, non-numeric options differ (GELU's
-            ``approximate``), or the module type is not one this file knows.
+        NotBatchable: the members use different classes, the module learns parameters (PReLU,
+            not stacked), or it draws random numbers
+            (RReLU) or changes while training (a scheduled slope), which one call cannot
+            reproduce per member.
     """
-    first = modules[0]
-    kind_type = type(first)
-    if any(type(m) is not kind_type for m in modules):
+    if len({type(m) for m in modules}) != 1:
         raise NotBatchable("members use different activation types")
-    if kind_type in _FIXED:
-        name, fn = _FIXED[kind_type]
-        return BatchedActivation(name, None, list(modules), fn)
-    if kind_type is nn.GELU:
-        approx = {m.approximate for m in modules}
-        if len(approx) != 1:
-            raise NotBatchable("members use different GELU approximations")
-        mode = approx.pop()
-        return BatchedActivation("gelu", None, list(modules), lambda z: F.gelu(z, approximate=mode))
-    if kind_type is nn.LeakyReLU:
-        slopes = [float(m.negative_slope) for m in modules]
-        if len(set(slopes)) == 1:
-            s = slopes[0]
-            return BatchedActivation("leaky_relu", None, list(modules), lambda z: F.leaky_relu(z, s))
-        slope = _per_member(slopes, device)
-        # torch's leaky_relu is z if z > 0 else z * slope; the same branch and product per member
-        return BatchedActivation(
-            "leaky_relu", slope, list(modules), lambda z: torch.where(z > 0, z, z * slope)
-        )
-    if kind_type is nn.ELU:
-        alphas = [float(m.alpha) for m in modules]
-        if len(set(alphas)) == 1:
-            a = alphas[0]
-            return BatchedActivation("elu", None, list(modules), lambda z: F.elu(z, a))
-        alpha = _per_member(alphas, device)
-        return BatchedActivation(
-            "elu", alpha, list(modules), lambda z: torch.where(z > 0, z, alpha * torch.expm1(z))
-        )
-    raise NotBatchable(f"activation {kind_type.__name__} has no batched form")
+    first = modules[0]
+    if isinstance(first, nn.RReLU) or callable(getattr(first, "set_progress", None)):
+        raise NotBatchable(f"activation {type(first).__name__} draws or schedules its numbers")
+    if any(True for _ in first.parameters()):
+        raise NotBatchable(f"activation {type(first).__name__} learns its own parameters")
+    by_repr: dict[str, list[int]] = {}
+    for i, module in enumerate(modules):
+        by_repr.setdefault(repr(module), []).append(i)
+    groups = []
+    for idx in by_repr.values():
+        module = modules[idx[0]]
+        if getattr(module, "inplace", False):  # the traced pre-activation must survive the call
+            module = copy.copy(module)
+            module.inplace = False
+        groups.append((idx, module))
+    if len(groups) == 1:
+        return BatchedActivation(groups, None)
+    flat = torch.tensor([i for idx, _ in groups for i in idx], device=device)
+    return BatchedActivation(groups, torch.argsort(flat))
