@@ -108,25 +108,38 @@ def queue_relu_moments(z: Tensor, acc, start: int) -> Tensor:
     return sq
 
 
-def nonfinite_count(x: Tensor) -> Tensor:
-    """Number of NaN/inf entries, with float kernels only (x*0 is NaN exactly where x is not finite)."""
+def nonfinite_count(x: Tensor, members: bool = False) -> Tensor:
+    """Number of NaN/inf entries, with float kernels only (x*0 is NaN exactly where x is not finite).
+
+    With ``members`` the leading dimension is an ensemble's member axis: one count per member.
+    """
+    if members:
+        flags = torch.nan_to_num(x.reshape(x.shape[0], -1) * 0.0, nan=1.0, posinf=1.0, neginf=1.0)
+        return flags.sum(1).to(F64)
     flags = torch.nan_to_num(x.reshape(-1) * 0.0, nan=1.0, posinf=1.0, neginf=1.0)
     return flags.sum().to(F64)
 
 
-def saturation(d: Tensor, threshold: float, dims: tuple[int, ...]) -> tuple[Tensor, Tensor, float]:
+def saturation(d: Tensor, threshold: float, dims: tuple[int, ...],
+               members: bool = False) -> tuple[Tensor, Tensor, float]:
     """Saturated samples·units, saturated units (on more than half the samples), and unit count.
 
-    ``d`` is ``|f'(z)|``; a sample of a unit is saturated when it is under ``threshold``.
+    ``d`` is ``|f'(z)|``; a sample of a unit is saturated when it is under ``threshold``. With
+    ``members`` ``d`` has a leading member axis (``dims`` still name the sample dimensions of one
+    member): the counts are ``[M]``, the unit count that of one member.
     """
     sat = (d < threshold).to(d.dtype)
+    if members:
+        share = sat.mean(dim=tuple(i + 1 for i in dims)) if dims else sat
+        units = (share > 0.5).to(F64).reshape(share.shape[0], -1).sum(1)
+        return sat.reshape(sat.shape[0], -1).sum(1).to(F64), units, float(share[0].numel())
     count = sat.sum().to(F64)
     share = sat.mean(dim=dims) if dims else sat
     units = (share > 0.5).to(F64).sum()
     return count, units, float(share.numel())
 
 
-def row_symmetry(weight: Tensor, weight_sq: Tensor) -> Tensor:
+def row_symmetry(weight: Tensor, weight_sq: Tensor, members: bool = False) -> Tensor:
     """How far the rows of a weight matrix are from identical: 0 identical, ~1 random.
 
     ``sqrt(sum_i ||r_i - m||^2 / sum_i ||r_i||^2)`` with ``m`` the mean row, computed as
@@ -134,12 +147,20 @@ def row_symmetry(weight: Tensor, weight_sq: Tensor) -> Tensor:
     and one matrix-vector product for the mean row. For i.i.d. zero-mean rows it is
     ``sqrt(1 - 1/out)``. Differences under float32 resolution (relative 1e-6, i.e. values
     below 1e-3) read as exactly 0, so a zero- or constant-initialised layer reads 0.
+    With ``members`` the weight is an ensemble's ``[M, out, ...]`` and ``weight_sq`` is ``[M]``.
     """
-    w = weight.detach().reshape(weight.shape[0], -1)
-    w = w if w.dtype in (torch.float32, torch.float64) else w.float()
-    out = w.shape[0]
-    mean_row = torch.mv(w.t(), w.new_full((out,), 1.0 / out))
-    ratio = out * torch.dot(mean_row, mean_row).to(F64) / weight_sq.to(F64).clamp_min(1e-300)
+    if members:
+        w = weight.detach().reshape(weight.shape[0], weight.shape[1], -1)
+        w = w if w.dtype in (torch.float32, torch.float64) else w.float()
+        out = w.shape[1]
+        mean_row = w.mean(dim=1)
+        ratio = out * (mean_row * mean_row).sum(1).to(F64) / weight_sq.to(F64).clamp_min(1e-300)
+    else:
+        w = weight.detach().reshape(weight.shape[0], -1)
+        w = w if w.dtype in (torch.float32, torch.float64) else w.float()
+        out = w.shape[0]
+        mean_row = torch.mv(w.t(), w.new_full((out,), 1.0 / out))
+        ratio = out * torch.dot(mean_row, mean_row).to(F64) / weight_sq.to(F64).clamp_min(1e-300)
     gap = 1.0 - ratio
     gap = torch.where((gap < 1e-6) | (weight_sq <= 0), torch.zeros_like(gap), gap)
     return gap.sqrt()

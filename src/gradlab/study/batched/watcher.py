@@ -22,6 +22,7 @@ from gradlab.study.batched.fit import Observer
 from gradlab.study.batched.member import Ensemble
 from gradlab.study.batched.mlp import Trace
 from gradlab.study.batched.sites import ForwardStats, Site
+from gradlab.watch import stats as S
 
 F64 = torch.float64
 
@@ -59,7 +60,7 @@ class _Params:
             out[(name, "nonfinite_weight")] = sum(MS.nonfinite(t) for _, t in params)
             w = params[0][1]
             if w.shape[1] > 1:
-                out[(name, "row_symmetry")] = MS.row_symmetry(w, wn["weight"] * wn["weight"])
+                out[(name, "row_symmetry")] = S.row_symmetry(w, wn["weight"] * wn["weight"], members=True)
         self.before = [p.detach().clone() for p in self.net.parameters()]
         return out
 
