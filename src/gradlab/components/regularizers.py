@@ -81,7 +81,7 @@ def clip_gradients(
     limit = max if max is not None else max_value
     if by not in CLIP_MODES:
         raise ConfigError(f"clip by must be 'norm' or 'value', got {by!r}")
-    if members:
+    if members and limit is not None:
         return _clip_members([params] if isinstance(params, Tensor) else list(params), by, limit)
     if limit is None or isinstance(limit, bool) or not float(limit) > 0:
         raise ConfigError(f"gradient clipping needs max > 0, got {limit!r}")
@@ -108,7 +108,7 @@ def _clip_members(params: list[Tensor], by: str, limit: float | Tensor) -> Tenso
     if by == "value":
         for g in grads:
             v = _member_view(limit, g)
-            g.clamp_(min=-v, max=v)
+            g.clamp_(min=-v, max=v)  # type: ignore[arg-type]  # a float or a tensor, both taken
         return None
     norms = torch.stack([torch.linalg.vector_norm(g.reshape(len(g), -1), dim=1) for g in grads], 1)
     total = torch.linalg.vector_norm(norms, dim=1)
@@ -144,7 +144,7 @@ class MaxNorm:
         """Project the weights of ``model`` onto the constraint, in place; returns the model."""
         for module in model.modules():
             if isinstance(module, self.layers) and getattr(module, "weight", None) is not None:
-                self.project_(module.weight)
+                self.project_(module.weight)  # type: ignore[arg-type]  # checked not None above
         return model
 
     @torch.no_grad()
@@ -152,8 +152,9 @@ class MaxNorm:
         """Project one weight tensor in place.
 
         Args:
-            w: a layer's weight; with ``members`` it carries a leading member dimension
-                ``[M, out, ...]`` and each member's units are constrained on their own.
+            w: a layer's weight.
+            members: ``w`` carries a leading member dimension ``[M, out, ...]`` (an ensemble):
+                each member's units are constrained on their own.
             max_norm: per-member radii ``[M]`` (default: ``self.max_norm`` for every member).
         """
         lead = 1 if members else 0
