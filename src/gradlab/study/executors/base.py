@@ -69,10 +69,14 @@ def result_dict(result) -> dict:
     """
     from gradlab.study.vital_thinning import thin_vitals
 
-    if is_dataclass(result) and not isinstance(result, type):
+    # ``TrialResult.to_dict`` (shallow) is the one way a result becomes a dict; a custom
+    # ``trial_fn`` may return another dataclass or a mapping
+    if hasattr(result, "to_dict"):
+        data = result.to_dict()
+    elif is_dataclass(result) and not isinstance(result, type):
         data = {f.name: getattr(result, f.name) for f in fields(result)}
     else:
-        data = result.to_dict() if hasattr(result, "to_dict") else dict(result)
+        data = dict(result)
     if isinstance(data.get("vitals"), list):
         data["vitals"] = thin_vitals(data["vitals"])
     return data
