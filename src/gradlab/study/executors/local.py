@@ -55,12 +55,6 @@ def run_one(task: TrialTask, trial_fn: str | Callable = DEFAULT_TRIAL_FN) -> Tri
                             extra={"versions": versions(), "pid": os.getpid()})
 
 
-def _init_worker() -> None:
-    import torch
-
-    torch.set_num_threads(1)
-
-
 class LocalExecutor:
     """Run trials in worker processes on this machine.
 

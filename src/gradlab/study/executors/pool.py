@@ -2,7 +2,7 @@
 
 Both the local and the ensemble executor run *jobs* (one trial, or one ensemble of trials) in a
 pool of fresh ``forkserver``/``spawn`` worker processes, each started by the one worker
-initializer :func:`gradlab.study.executors.local._init_worker` (one torch thread per worker).
+initializer :func:`init_worker` (one torch thread per worker).
 
 Retry policy: a job that raises comes back as the job function's own failed outcomes (it never
 raises here). A worker that dies outright (segfault, out of memory, killed) breaks the pool; the
@@ -31,6 +31,13 @@ def default_start_method() -> str:
     return "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
 
 
+def init_worker() -> None:
+    """Set up a worker process: one torch thread, so n workers use n cores."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
 class WorkerPool(Generic[J]):
     """Runs ``fn(job, *args)`` for each job in at most ``workers`` processes.
 
@@ -50,15 +57,13 @@ class WorkerPool(Generic[J]):
         self._pool: ProcessPoolExecutor | None = None
 
     def _new_pool(self, n: int) -> ProcessPoolExecutor:
-        from gradlab.study.executors.local import _init_worker
-
         self.close()
         context = mp.get_context(self.start_method)
         if self.start_method == "forkserver":
             # workers fork from a server that imported these once: a pool starts in ~0.1 s
             context.set_forkserver_preload(["torch", "gradlab.train.experiment",
                                             "gradlab.study.executors.local"])
-        self._pool = ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_init_worker)
+        self._pool = ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=init_worker)
         return self._pool
 
     def run(self, jobs: list[J], fn: Callable[..., list[TrialOutcome] | TrialOutcome], *args: Any,
