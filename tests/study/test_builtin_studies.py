@@ -32,3 +32,10 @@ def test_runs_end_to_end_in_miniature(name, tmp_path):
     assert summary.failed == 0 and summary.done == summary.trials
     results = analyze(tmp_path)
     assert all(g.n == 2 for g in results.groups)
+    # the article's figure draws from what the miniature trials stored
+    from gradlab.report.article_figures import article_figures
+    from gradlab.report.data import load_report_data
+
+    for item in article_figures(load_report_data(tmp_path)):
+        assert item.figure is not None and not item.error, (item.title, item.error)
+        item.close()

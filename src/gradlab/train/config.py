@@ -26,11 +26,8 @@ DEFAULT_CONFIG: dict = {
     "watch": {"enabled": True, "every": 10, "rules": {}},
 }
 
-# model builders a run config cannot train: the Trainer fits one network to (x, y) pairs
-NOT_TRAINABLE = {
-    "gan": "a GAN needs an adversarial loop, which the Trainer does not run; build it with "
-           "gradlab.models.gan(...) and train generator and discriminator in your own loop",
-}
+# a model kind's own default task, when the config names none (a GAN needs data with known modes)
+DEFAULT_TASKS = {"gan": "ring"}
 
 # builder arguments that build() supplies itself: never config keys
 _SUPPLIED = {"model": {"input_shape", "in_features", "n_outputs"}, "task": {"seed"}}
@@ -110,8 +107,12 @@ def validate_config(config: dict | None) -> dict:
             raise _unknown_key(section, list(DEFAULT_CONFIG))
         if not isinstance(value, dict):
             raise ConfigError(f"config section {section!r} must be a table/dict, got {value!r}")
+    task = config.get("task", {})
+    kind = config.get("model", {}).get("kind")
+    if "name" not in task and isinstance(kind, str) and kind in DEFAULT_TASKS:
+        task = {**task, "name": DEFAULT_TASKS[kind]}
     out = {
-        "task": _task_section(config.get("task", {})),
+        "task": _task_section(task),
         "model": _model_section(config.get("model", {})),
         "train": _fixed_section("train", config.get("train", {})),
         "watch": _fixed_section("watch", config.get("watch", {})),
@@ -163,8 +164,6 @@ def _model_section(given: dict) -> dict:
 
     kind = given.get("kind", DEFAULT_CONFIG["model"]["kind"])
     builder = checked(lambda: MODELS.get(kind), "model.kind")
-    if isinstance(kind, str) and MODELS.canonical_name(kind) in NOT_TRAINABLE:
-        raise ConfigError(f"model.kind {kind!r}: {NOT_TRAINABLE[MODELS.canonical_name(kind)]}")
     accepted = _accepted(builder, "model")
     if isinstance(kind, str) and MODELS.canonical_name(kind) == "mlp":
         defaults = dict(DEFAULT_CONFIG["model"], kind="mlp")

@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable
 import torch
 import torch.nn as nn
 
+from gradlab.errors import ConfigError
 from gradlab.monitor.watch import watch
 from gradlab.train.activation_record import ActivationRecorder
 from gradlab.train.callbacks import Callback
@@ -72,6 +73,9 @@ def build(config: dict, seed: int, device: str | torch.device | None = None) -> 
     from gradlab.models import create_model
 
     cfg = validate_config(config)
+    if _is_gan(cfg):
+        raise ConfigError("model.kind 'gan' trains two networks with two optimizers: train it with "
+                          "run_trial or `gradlab train --model gan` (gradlab.train.gan_trial.build_gan builds it)")
     torch.manual_seed(seed)
     task_kw = {k: v for k, v in cfg["task"].items() if k != "name"}
     task = create_task(cfg["task"]["name"], seed=seed, **task_kw)
@@ -101,6 +105,11 @@ def run_trial(
     findings and the watched layers. Every trial also records activation snapshots on its dev
     inputs (:mod:`gradlab.train.activation_record`) for the report's activation figures.
     """
+    if _is_gan(config):  # the adversarial loop: two networks, two optimizers, two watches
+        from gradlab.train.gan_trial import run_gan_trial
+
+        return run_gan_trial(validate_config(config), seed, device=device, progress=progress,
+                             callbacks=callbacks)
     start = time.perf_counter()
     built = build(config, seed, device)
     cfg, task, tr = built.config, built.task, built.config["train"]
@@ -130,6 +139,13 @@ def run_trial(
     metrics = _final_metrics(trainer, task, history)
     return TrialResult(metrics, list(history), vitals, findings, layers, time.perf_counter() - start,
                        recorder.rows)
+
+
+def _is_gan(config: dict) -> bool:
+    from gradlab.models import MODELS
+
+    kind = (config.get("model") or {}).get("kind", "mlp")
+    return MODELS.get(kind) is MODELS.get("gan")
 
 
 def _final_metrics(trainer: Trainer, task: Any, history: Any) -> dict:

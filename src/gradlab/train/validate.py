@@ -51,10 +51,11 @@ def _is_spec(value: Any) -> bool:
 
 def check_model(model: dict) -> None:
     """Check the activation, initializer, norm and dropout specs and the mlp sizes."""
-    if _is_spec(model.get("act")):
-        from gradlab.components.activations import create_activation
+    for key in ("act", "g_act", "d_act"):  # a GAN has one activation per network
+        if _is_spec(model.get(key)):
+            from gradlab.components.activations import create_activation
 
-        checked(lambda: create_activation(model["act"]), "model.act")
+            checked(lambda: create_activation(model[key]), f"model.{key}")
     for key in ("init", "bias_init"):
         if _is_spec(model.get(key)):
             from gradlab.components.init import create_init
