@@ -6,6 +6,10 @@ Each built-in study must finish with its default seeds in at most 5 minutes on 2
     python benchmarks/time_builtin_studies.py dying-relu --workers 2
 
 Results go to a temporary folder (deleted afterwards) unless --out is given.
+
+On a busy machine the wall time says little; each line also prints the CPU time the study used
+(every worker process included) and the 1-minute load average before and after, so the time on
+``--workers`` idle cores can be estimated as CPU time / workers.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -35,6 +40,8 @@ def main() -> int:
     env = {**os.environ, "GRADLAB_NO_PROGRESS": "1"}
     rows = []
     for name in names:
+        load_before = os.getloadavg()[0]
+        cpu_before = _children_cpu()
         start = time.perf_counter()
         result = subprocess.run(
             [sys.executable, "-m", "gradlab", "run", name, "--out", str(root / name),
@@ -42,6 +49,7 @@ def main() -> int:
             env=env, capture_output=True, text=True,
         )
         wall = time.perf_counter() - start
+        cpu = _children_cpu() - cpu_before
         # `gradlab run` exits 1 when trials failed; the summary line says how many
         ran = re.search(r"ran \d+ trials \((\d+) done, (\d+) failed\)", result.stdout)
         ok = result.returncode == 0 and ran is not None and ran.group(2) == "0"
@@ -50,12 +58,20 @@ def main() -> int:
         store = sum(p.stat().st_size for p in (root / name).glob("gradlab.sqlite*"))
         print(f"{name:<16} {wall:7.1f} s  {'ok' if ok else 'FAILED'} ({trials}, store "
               f"{store / 1e6:.1f} MB)"
-              f"  {'within' if wall <= BUDGET_S else 'OVER'} the {BUDGET_S:.0f} s budget", flush=True)
+              f"  {'within' if wall <= BUDGET_S else 'OVER'} the {BUDGET_S:.0f} s budget; CPU "
+              f"{cpu:.0f} core-s (~{cpu / args.workers:.0f} s on {args.workers} idle cores), load "
+              f"{load_before:.1f} -> {os.getloadavg()[0]:.1f}", flush=True)
         if not ok:
             print(result.stdout[-2000:] + result.stderr[-2000:], file=sys.stderr)
         else:
             print(result.stdout[-4000:], flush=True)
     return 0 if all(ok and wall <= BUDGET_S for _, wall, ok in rows) else 1
+
+
+def _children_cpu() -> float:
+    """User + system CPU seconds of every finished child process (and theirs) so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 if __name__ == "__main__":

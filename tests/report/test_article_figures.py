@@ -41,3 +41,24 @@ def test_gan_cells_hold_the_mean_coverage_per_slope_pair_and_task():
 
 def test_a_study_without_an_article_figure_gets_none():
     assert article_figures(_data("my-own-study", [])) == []
+
+
+def test_slope_depth_cells_show_dev_accuracy_gap_and_dead_units():
+    from gradlab.report.slope_depth_figures import depth_cells
+
+    cfg = lambda act, depth, pos, n: {"task": {"n_samples": n},  # noqa: E731
+                                      "model": {"act": act, "depth": depth, "norm_position": pos}}
+    data = _data("slope-depth", [
+        (cfg("leaky_relu(0.0)", 4, "before", 2000), {"dev_accuracy": 0.6, "train_accuracy": 0.62}),
+        (cfg("leaky_relu(0.3)", 16, "after", 200), {"dev_accuracy": 0.5, "train_accuracy": 0.9}),
+    ])
+    data.vitals = {"t0": [{"epoch": 1, "layer": "act1", "stat": "dead_frac", "value": 0.5},
+                          {"epoch": 2, "layer": "act1", "stat": "dead_frac", "value": 0.25},
+                          {"epoch": 2, "layer": "act2", "stat": "dead_frac", "value": 0.0}]}
+    panels, rows, cols = depth_cells(data)
+    assert rows == ["4", "16"] and cols == ["0", "0.3"]
+    under = panels["2000 points · BN → LeakyReLU"][("4", "0")]
+    assert under["value"] == 0.6 and "gap +0.020" in under["text"] and "dead 12%" in under["text"]
+    over = panels["200 points · LeakyReLU → BN"][("16", "0.3")]
+    assert "gap +0.400" in over["text"] and "dead" not in over["text"]
+    assert article_figures(data)[0].figure is not None

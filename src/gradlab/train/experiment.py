@@ -199,6 +199,16 @@ def epoch_vitals(rows: list[dict], epoch_steps: list[tuple[int, int]]) -> list[d
     return out
 
 
+def dead_share(vitals: list[dict], prefix: str = "") -> float:
+    """Mean over the activation layers under ``prefix`` of their last ``dead_frac`` (0 if none)."""
+    last: dict[str, tuple[int, float]] = {}
+    for r in vitals:
+        if (r["stat"] == "dead_frac" and r["layer"].startswith(prefix)
+                and (r["layer"] not in last or r["epoch"] >= last[r["layer"]][0])):
+            last[r["layer"]] = (r["epoch"], r["value"])
+    return sum(v for _, v in last.values()) / len(last) if last else 0.0
+
+
 def _as_dict(obj: Any) -> dict:
     if is_dataclass(obj) and not isinstance(obj, type):
         return asdict(obj)

@@ -89,6 +89,8 @@ def run_gan_trial(cfg: dict, seed: int, *, device: Any = None, progress: bool | 
 def final_metrics(trainer: GANTrainer, history: Any, vitals: list[dict], seed: int) -> dict:
     """Coverage of fresh samples (latents seeded apart from the epoch-end ones), last-epoch
     losses, whether D won outright, and the share of dead units in G and in D at the end."""
+    from gradlab.train.experiment import dead_share
+
     scores = trainer.evaluate(FINAL_SAMPLES, seed=seed + 1)
     last = history[-1] if history else {}
     d_loss = float(last.get("d_loss", float("nan")))
@@ -100,16 +102,6 @@ def final_metrics(trainer: GANTrainer, history: Any, vitals: list[dict], seed: i
     for short, _, key in NETWORKS:
         out[f"{key}dead_frac"] = dead_share(vitals, f"{short}.")
     return out
-
-
-def dead_share(vitals: list[dict], prefix: str) -> float:
-    """Mean over the activation layers under ``prefix`` of their last ``dead_frac`` (0 if none)."""
-    last: dict[str, tuple[int, float]] = {}
-    for r in vitals:
-        if (r["stat"] == "dead_frac" and r["layer"].startswith(prefix)
-                and (r["layer"] not in last or r["epoch"] >= last[r["layer"]][0])):
-            last[r["layer"]] = (r["epoch"], r["value"])
-    return sum(v for _, v in last.values()) / len(last) if last else 0.0
 
 
 def _prefix(short: str, layer: str) -> str:
