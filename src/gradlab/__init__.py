@@ -48,6 +48,7 @@ _LAZY = {
     "create_schedule": ("gradlab.components.schedules", "create_schedule"),
     "create_model": ("gradlab.models", "create_model"),
     "create_task": ("gradlab.data", "create_task"),
+    "mc_predict": ("gradlab.train.uncertainty", "mc_predict"),
 }
 
 __all__ = [

@@ -62,3 +62,24 @@ def test_slope_depth_cells_show_dev_accuracy_gap_and_dead_units():
     over = panels["200 points · LeakyReLU → BN"][("16", "0.3")]
     assert "gap +0.400" in over["text"] and "dead" not in over["text"]
     assert article_figures(data)[0].figure is not None
+
+
+def test_regularization_panels_name_each_group_by_its_regulariser():
+    from gradlab.report.regularization_figures import regularization_panels
+
+    base = {"model.dropout": 0.0, "train.weight_decay": 0.0}
+    data = _data("regularization", [
+        ({}, {"test_accuracy": 0.8}),
+        ({}, {"test_accuracy": 0.85, "mc_test_accuracy": 0.86, "mc_test_uncertainty": 0.01,
+              "mc_far_uncertainty": 0.05, "ood_auroc": 0.9}),
+        ({}, {"test_accuracy": 0.82}),
+    ])
+    data.baseline = base
+    for g, over in zip(data.groups, [base, {**base, "model.dropout": 0.3}, {**base, "train.weight_decay": 0.1}]):
+        g.overrides = over
+    panels, names = regularization_panels(data)
+    assert names == ["none", "dropout 0.3", "weight decay 0.1"]
+    mc = panels["test accuracy"]["MC mean"]
+    assert set(mc) == {"dropout 0.3"} and mc["dropout 0.3"]["mean"] == 0.86  # only dropout nets have one
+    assert panels["MC-dropout predictive variance"]["far points"]["dropout 0.3"]["note"] == "AUROC 0.90"
+    assert article_figures(data)[0].figure is not None

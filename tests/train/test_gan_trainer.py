@@ -68,3 +68,9 @@ def test_options_the_loop_lacks_are_refused_by_name(train, needle):
 def test_a_gan_on_labelled_data_is_refused():
     with pytest.raises(ConfigError, match="generative task"):
         run_trial(_cfg(task={"name": "moons", "n_samples": 200}) | {"task": {"name": "moons"}}, seed=0)
+
+
+def test_the_loss_trend_rules_stay_quiet_on_adversarial_losses():
+    # regression: every GAN of the first gan-slope run got loss_not_decreasing on D or G
+    r = run_trial(_cfg(train={"epochs": 8}), seed=0, device="cpu")
+    assert not [f for f in r.findings if f["code"] in ("loss_not_decreasing", "oscillating_loss")]

@@ -8,7 +8,14 @@ share of dead generator units.
 
 from __future__ import annotations
 
-from gradlab.report.article_figures import mean_of, ordered, register, safe, setting, short_label
+from gradlab.report.article_figures import (
+    mean_of,
+    ordered,
+    register,
+    safe,
+    setting,
+    short_label,
+)
 from gradlab.report.figure_items import FigureItem, done
 from gradlab.report.grid_figure import metric_grid
 from gradlab.report.page_data import ReportData

@@ -11,7 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradlab.report.article_figures import mean_of, ordered, register, safe, setting, short_label
+from gradlab.report.article_figures import (
+    mean_of,
+    ordered,
+    register,
+    safe,
+    setting,
+    short_label,
+)
 from gradlab.report.figure_items import FigureItem, done
 from gradlab.report.grid_figure import metric_grid
 from gradlab.report.page_data import ReportData
@@ -25,7 +32,7 @@ def depth_cells(data: ReportData) -> tuple[dict, list[str], list[str]]:
     panels: dict[str, dict] = {}
     sizes = sorted({setting(g, "task.n_samples") for g in data.groups}, key=lambda n: -(n or 0))
     for n in sizes:
-        for position, name in ORDER.items():
+        for name in ORDER.values():
             panels[f"{n} points · {name}"] = {}
     rows = ordered(sorted({setting(g, "model.depth") for g in data.groups}, key=lambda d: d or 0))
     cols = ordered([setting(g, "model.act") for g in data.groups])

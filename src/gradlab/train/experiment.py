@@ -137,8 +137,19 @@ def run_trial(
         findings = [f.to_dict() for f in w.findings(context={"config": cfg})]
         layers = [_as_dict(layer) for layer in w.layers]
     metrics = _final_metrics(trainer, task, history)
+    metrics.update(_mc_dropout_metrics(trainer.model, task, seed))
     return TrialResult(metrics, list(history), vitals, findings, layers, time.perf_counter() - start,
                        recorder.rows)
+
+
+def _mc_dropout_metrics(model: nn.Module, task: Any, seed: int) -> dict:
+    """A classifier with dropout also gets its MC-dropout scores (accuracy of the mean prediction,
+    uncertainty on and off the data); see :func:`gradlab.train.uncertainty.mc_metrics`."""
+    from gradlab.train.uncertainty import dropout_modules, mc_metrics
+
+    if task.metric != "accuracy" or not any(m.p > 0 for m in dropout_modules(model)):
+        return {}
+    return mc_metrics(model, task, seed)
 
 
 def _is_gan(config: dict) -> bool:

@@ -23,6 +23,7 @@ from gradlab.monitor.watch import watch
 NETWORKS = (("G", "generator", "g_"), ("D", "discriminator", "d_"))
 D_WINS = 0.1        # the discriminator "wins outright" when its last-epoch loss is below this
 FINAL_SAMPLES = 5000
+LOSS_TREND_OFF = {"loss_not_decreasing": False, "oscillating_loss": False}
 # run-config keys the adversarial loop does not implement: refused rather than silently ignored
 _UNSUPPORTED = {"schedule": "constant", "clip_norm": None, "clip_value": None, "max_norm": None,
                 "early_stopping": None}
@@ -70,16 +71,18 @@ def run_gan_trial(cfg: dict, seed: int, *, device: Any = None, progress: bool | 
     else:
         clock = _GANClock()
         trainer.callbacks = [clock, *trainer.callbacks]
-        rules = cfg["watch"]["rules"] or None
+        live = cfg["watch"]["rules"] or None
+        # adversarial losses are not meant to fall steadily: the loss-trend rules would cry wolf
+        rules = {**LOSS_TREND_OFF, **(cfg["watch"]["rules"] or {})}
         every = cfg["watch"]["every"]
-        with watch(gan.generator, optimizer=opt["G"], every=every, rules=rules) as wg, \
-                watch(gan.discriminator, optimizer=opt["D"], every=every, rules=rules) as wd:
+        with watch(gan.generator, optimizer=opt["G"], every=every, rules=live) as wg, \
+                watch(gan.discriminator, optimizer=opt["D"], every=every, rules=live) as wd:
             clock.watches = {"G": wg, "D": wd}
             history = trainer.fit(task.train, **fit_kw)
         for short, w in clock.watches.items():
             vitals += [{**r, "layer": _prefix(short, r["layer"])}
                        for r in epoch_vitals(w.vitals.rows(), clock.epoch_steps)]
-            findings += [_own_finding(short, f.to_dict()) for f in w.findings(context={"config": cfg})]
+            findings += [_own_finding(short, f.to_dict()) for f in w.findings(rules, context={"config": cfg})]
             layers += [{**_as_dict(li), "path": _prefix(short, li.path)} for li in w.layers]
         vitals.sort(key=lambda r: (r["epoch"], r["layer"], r["stat"]))
     metrics = final_metrics(trainer, history, vitals, seed)
