@@ -83,3 +83,18 @@ def test_regularization_panels_name_each_group_by_its_regulariser():
     assert set(mc) == {"dropout 0.3"} and mc["dropout 0.3"]["mean"] == 0.86  # only dropout nets have one
     assert panels["MC-dropout predictive variance"]["far points"]["dropout 0.3"]["note"] == "AUROC 0.90"
     assert article_figures(data)[0].figure is not None
+
+
+def test_transfer_series_split_by_source_and_freezing():
+    from gradlab.report.transfer_figures import transfer_series
+
+    pre = lambda layers, freeze=False, objective="supervised": {  # noqa: E731
+        "train": {"pretrain": {"layers": layers, "freeze": freeze, "objective": objective}}}
+    data = _data("transfer", [(pre(0), {"test_accuracy": 0.5}), (pre(2, True), {"test_accuracy": 0.7}),
+                              (pre(1, False, "autoencoder"), {"test_accuracy": 0.6})])
+    series, rows = transfer_series(data)
+    assert rows == ["0 layers reused", "1 layers reused", "2 layers reused"]
+    assert series["from scratch"]["0 layers reused"]["mean"] == 0.5
+    assert series["related task, frozen"]["2 layers reused"]["mean"] == 0.7
+    assert set(series["autoencoder, fine-tuned"]) == {"1 layers reused"}
+    assert article_figures(data)[0].figure is not None

@@ -42,6 +42,8 @@ def test_runs_end_to_end_in_miniature(name, tmp_path):
     study = load_study(name, validate=False)
     _two_values_per_axis(study)
     study.config.setdefault("train", {})["epochs"] = 2
+    if "pretrain" in study.config["train"]:  # a pretraining budget shrinks too
+        study.config["train"]["pretrain"]["epochs"] = 1
     for block in study.sweep:  # a swept epoch count (a "more epochs" row) shrinks too
         if "train.epochs" in block.axes:
             block.axes["train.epochs"] = [3 for _ in block.axes["train.epochs"]]

@@ -21,7 +21,12 @@ ARTICLE_FIGURES: dict[str, Callable[[ReportData], list[FigureItem]]] = {}
 def article_figures(data: ReportData) -> list[FigureItem]:
     """The study's article figures (none for a study without a registered builder)."""
     # the modules that register builders (one per study or family of studies)
-    from gradlab.report import gan_figures, regularization_figures, slope_depth_figures  # noqa: F401
+    from gradlab.report import (  # noqa: F401
+        gan_figures,
+        regularization_figures,
+        slope_depth_figures,
+        transfer_figures,
+    )
 
     builder = ARTICLE_FIGURES.get(data.name)
     return builder(data) if builder is not None else []

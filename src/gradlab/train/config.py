@@ -123,8 +123,13 @@ def validate_config(config: dict | None) -> dict:
     return out
 
 
+# keys a section accepts without a default: absent unless given, so adding one leaves the
+# config hash of every run that does not use it unchanged
+OPTIONAL_KEYS = {"train": ("pretrain",), "watch": ()}
+
+
 def _fixed_section(name: str, given: dict) -> dict:
-    valid = list(DEFAULT_CONFIG[name])
+    valid = list(DEFAULT_CONFIG[name]) + list(OPTIONAL_KEYS[name])
     for key in given:
         if key not in valid:
             raise _unknown_key(f"{name}.{key}", valid)

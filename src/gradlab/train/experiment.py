@@ -122,6 +122,11 @@ def run_trial(
                       callbacks=[*callbacks, recorder], device=device, progress=progress)
     fit_kw = dict(epochs=tr["epochs"], steps=tr["steps"], batch_size=tr["batch_size"],
                   early_stopping=tr["early_stopping"], seed=seed)
+    reused = {}
+    if tr.get("pretrain"):  # lower layers from a related task or an autoencoder, before training
+        from gradlab.train.pretrain import pretrain_into
+
+        reused = pretrain_into(built.model, cfg, seed, device)
     vitals, findings, layers = [], [], []
     if not cfg["watch"]["enabled"]:
         history = trainer.fit(task.train, task.dev, **fit_kw)
@@ -137,7 +142,7 @@ def run_trial(
         findings = [f.to_dict() for f in w.findings(context={"config": cfg})]
         layers = [_as_dict(layer) for layer in w.layers]
     metrics = _final_metrics(trainer, task, history)
-    metrics.update(_mc_dropout_metrics(trainer.model, task, seed))
+    metrics.update(_mc_dropout_metrics(trainer.model, task, seed), **reused)
     return TrialResult(metrics, list(history), vitals, findings, layers, time.perf_counter() - start,
                        recorder.rows)
 

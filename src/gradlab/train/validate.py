@@ -96,6 +96,10 @@ def check_train(train: dict) -> None:
         check_number(f"train.{key}", train[key], optional=True)
     check_number("train.weight_decay", train["weight_decay"], inclusive=True)
     checked(lambda: EarlyStopping.coerce(train["early_stopping"]), "train.early_stopping")
+    if "pretrain" in train:
+        from gradlab.train.pretrain import check_pretrain
+
+        train["pretrain"] = check_pretrain(train["pretrain"])  # defaults filled in place
 
     from gradlab.components.optim import create_optimizer
     from gradlab.components.schedules import create_schedule
