@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from gradlab.report.article_figures import ARTICLE_FIGURES, article_figures, short_label
 from gradlab.report.gan_figures import coverage_cells
 from gradlab.report.page_data import GroupInfo, ReportData
@@ -98,3 +100,38 @@ def test_transfer_series_split_by_source_and_freezing():
     assert series["related task, frozen"]["2 layers reused"]["mean"] == 0.7
     assert set(series["autoencoder, fine-tuned"]) == {"1 layers reused"}
     assert article_figures(data)[0].figure is not None
+
+
+def _seeded(name, groups):
+    """ReportData with one trial per (config, seed, value)."""
+    infos, trials = {}, []
+    for i, (config, seed, value) in enumerate(groups):
+        key = repr(sorted((k, repr(v)) for k, v in config["model"].items()) + sorted((k, repr(v)) for k, v in config["train"].items()))
+        g = infos.setdefault(key, GroupInfo(key=key, label=key, config=config))
+        g.trial_ids.append(f"t{i}")
+        trials.append({"trial_id": f"t{i}", "status": "done", "seed": seed, "metrics": {"test_accuracy": value}})
+    return ReportData(name=name, groups=list(infos.values()), trials=trials, metric="test_accuracy")
+
+
+def test_defaults_verdicts_pair_each_alternative_with_its_depths_default():
+    from gradlab.report.defaults_figures import overall, row_verdicts
+
+    def cfg(depth, init="he_normal", act="relu", opt="adamw"):
+        return {"model": {"depth": depth, "init": init, "act": act}, "train": {"optimizer": opt}}
+
+    rows = []
+    for seed, noise in enumerate([0.0, 0.01, -0.01]):
+        rows += [(cfg(2), seed, 0.80 + noise), (cfg(2, init="xavier_normal"), seed, 0.70 + noise),  # holds
+                 (cfg(2, act="silu"), seed, 0.80 + noise + 0.001 * seed),                           # ties
+                 (cfg(12, act="silu"), seed, 0.60 + noise), (cfg(12, init="xavier_normal", act="silu"), seed, 0.60 + noise),
+                 (cfg(12, act="silu", opt="sgd"), seed, 0.70 + noise)]                              # beaten
+    v = row_verdicts(_seeded("defaults", rows))
+    assert v["initialisation"]["2 hidden layers"]["verdict"] == "holds"
+    assert v["initialisation"]["2 hidden layers"]["diff"] == pytest.approx(0.10)
+    assert v["activation"]["2 hidden layers"]["verdict"] == "ties"
+    assert v["initialisation"]["12 hidden layers"]["verdict"] == "ties"
+    beaten = v["optimizer"]["12 hidden layers"]
+    assert (beaten["verdict"], beaten["against"], beaten["default"]) == ("does not hold", "sgd", "adamw")
+    assert beaten["diff"] == pytest.approx(-0.10) and beaten["high"] < 0
+    assert overall(v["initialisation"]) == "depends on depth (2 hidden layers: holds; 12 hidden layers: ties)"
+    assert article_figures(_seeded("defaults", rows))[0].figure is not None

@@ -22,6 +22,7 @@ def article_figures(data: ReportData) -> list[FigureItem]:
     """The study's article figures (none for a study without a registered builder)."""
     # the modules that register builders (one per study or family of studies)
     from gradlab.report import (  # noqa: F401
+        defaults_figures,
         gan_figures,
         regularization_figures,
         slope_depth_figures,

@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import torch
 from torch import nn
 
 from gradlab.errors import ConfigError
@@ -39,7 +38,7 @@ def check_pretrain(value: Any) -> dict | None:
         raise ConfigError(f"train.pretrain must be a table such as {{task = {{name = 'images'}}, layers = 2}}, got {value!r}")
     unknown = set(value) - set(KEYS)
     if unknown:
-        raise ConfigError(f"unknown key train.pretrain.{sorted(unknown)[0]} (valid keys: {', '.join(KEYS)})")
+        raise ConfigError(f"unknown key train.pretrain.{min(unknown)} (valid keys: {', '.join(KEYS)})")
     out = {**KEYS, **value}
     if not isinstance(out["task"], dict) or "name" not in out["task"]:
         raise ConfigError(f"train.pretrain.task must be a task table with a name, got {out['task']!r}")
