@@ -9,6 +9,7 @@ items; nothing is trained while a report is drawn.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -49,9 +50,9 @@ def mean_of(data: ReportData, group: GroupInfo, key: str) -> float | None:
     return float(np.mean(values)) if values else None
 
 
-def setting(group: GroupInfo, key: str) -> object:
+def setting(group: GroupInfo, key: str) -> Any:
     """A group's value of a config key (dotted), from its full configuration."""
-    node: object = group.config
+    node: Any = group.config
     for part in key.split("."):
         node = node.get(part) if isinstance(node, dict) else None
     return node

@@ -24,10 +24,13 @@ def metric_grid(panels: Mapping[str, Mapping[tuple[str, str], Mapping]], *, rows
     Args:
         panels: panel title -> ``{(row, col): {"value": float, "text": str}}``; a missing cell
             stays blank.
-        rows, cols: the row and column labels, in order.
-        row_label, col_label: the axes' names.
+        rows: the row labels, in order.
+        cols: the column labels, in order.
+        row_label: the y axis' name.
+        col_label: the x axis' name.
         value_label: what the colour means (the colour bar's label).
-        vmin, vmax: the colour range (default: the range of every value drawn).
+        vmin: the low end of the colour range (default: the smallest value drawn).
+        vmax: the high end (default: the largest value drawn).
         higher_is_better: dark green is the better end.
     """
     values = [c["value"] for cells in panels.values() for c in cells.values()

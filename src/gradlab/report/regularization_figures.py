@@ -34,6 +34,10 @@ def _cell(values: list[float], note: str = "") -> dict | None:
     return {"mean": s.mean, "low": s.ci_low, "high": s.ci_high, "note": note}
 
 
+def _present(series: dict) -> dict:
+    return {k: {n: c for n, c in v.items() if c} for k, v in series.items()}
+
+
 def regularization_panels(data: ReportData) -> tuple[dict, list[str]]:
     """The two panels' series by group name, and the group names in study order."""
     acc: dict[str, dict] = {"deterministic": {}, "MC mean": {}}
@@ -48,8 +52,7 @@ def regularization_panels(data: ReportData) -> tuple[dict, list[str]]:
         note = f"AUROC {summarize(auroc).mean:.2f}" if auroc else ""
         unc["test points"][name] = _cell(metric_values(data, g, "mc_test_uncertainty"))
         unc["far points"][name] = _cell(metric_values(data, g, "mc_far_uncertainty"), note)
-    strip = lambda series: {k: {n: c for n, c in v.items() if c} for k, v in series.items()}
-    panels = {"test accuracy": strip(acc), "MC-dropout predictive variance": strip(unc)}
+    panels = {"test accuracy": _present(acc), "MC-dropout predictive variance": _present(unc)}
     return {t: s for t, s in panels.items() if any(s.values())}, names
 
 

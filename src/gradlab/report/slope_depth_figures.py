@@ -34,7 +34,7 @@ def depth_cells(data: ReportData) -> tuple[dict, list[str], list[str]]:
     for n in sizes:
         for name in ORDER.values():
             panels[f"{n} points · {name}"] = {}
-    rows = ordered(sorted({setting(g, "model.depth") for g in data.groups}, key=lambda d: d or 0))
+    rows = ordered(sorted({int(setting(g, "model.depth") or 0) for g in data.groups}))
     cols = ordered([setting(g, "model.act") for g in data.groups])
     for g in data.groups:
         dev, train = mean_of(data, g, "dev_accuracy"), mean_of(data, g, "train_accuracy")

@@ -152,7 +152,7 @@ def _mc_dropout_metrics(model: nn.Module, task: Any, seed: int) -> dict:
     uncertainty on and off the data); see :func:`gradlab.train.uncertainty.mc_metrics`."""
     from gradlab.train.uncertainty import dropout_modules, mc_metrics
 
-    if task.metric != "accuracy" or not any(m.p > 0 for m in dropout_modules(model)):
+    if task.metric != "accuracy" or not any(float(getattr(m, "p", 0)) > 0 for m in dropout_modules(model)):
         return {}
     return mc_metrics(model, task, seed)
 

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from gradlab.errors import ConfigError
 from gradlab.train.callbacks import Callback
 from gradlab.train.mode_coverage import Modes, mode_centers, mode_coverage
 from gradlab.train.plan import make_plan
@@ -62,6 +63,8 @@ class GANTrainer:
     @torch.no_grad()
     def evaluate(self, n: int | None = None, seed: int = 0) -> dict:
         """Mode coverage of ``n`` generated samples drawn from latent vectors seeded by ``seed``."""
+        if self.modes is None:
+            raise ConfigError("GANTrainer.evaluate needs the data's modes: call fit() first")
         g = self.gan.generator
         was_training = g.training
         g.eval()

@@ -35,7 +35,8 @@ def check_pretrain(value: Any) -> dict | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise ConfigError(f"train.pretrain must be a table such as {{task = {{name = 'images'}}, layers = 2}}, got {value!r}")
+        raise ConfigError("train.pretrain must be a table such as {task = {name = 'images'}, layers = 2}, "
+                          f"got {value!r}")
     unknown = set(value) - set(KEYS)
     if unknown:
         raise ConfigError(f"unknown key train.pretrain.{min(unknown)} (valid keys: {', '.join(KEYS)})")
@@ -85,9 +86,9 @@ def pretrain_into(model: nn.Module, cfg: dict, seed: int, device: Any = None) ->
         raise ConfigError(f"train.pretrain.layers = {pre['layers']}: the model has "
                           f"{'no gradlab MLP blocks' if hidden is None else f'{len(hidden)} hidden layers'}")
     source = create_task(pre["task"]["name"], seed=seed, **{k: v for k, v in pre["task"].items() if k != "name"})
-    if tuple(source.input_shape) != tuple(model.input_shape):
+    if tuple(source.input_shape) != tuple(getattr(model, "input_shape", ())):
         raise ConfigError(f"train.pretrain.task inputs have shape {source.input_shape}, the run's "
-                          f"{tuple(model.input_shape)}: pretraining must see the same kind of input")
+                          f"{tuple(getattr(model, 'input_shape', ()))}: pretraining must see the same kind of input")
     model_kw = {k: v for k, v in cfg["model"].items() if k != "kind"}
     if pre["objective"] == "supervised":
         net = create_model("mlp", input_shape=source.input_shape, n_outputs=source.n_outputs, **model_kw)
@@ -106,7 +107,7 @@ def pretrain_into(model: nn.Module, cfg: dict, seed: int, device: Any = None) ->
         out["pretrain_accuracy"] = trainer.evaluate(source.dev).get("accuracy", float("nan"))
         reused = dict(block_modules(net, pre["layers"]))
     else:
-        reused = dict(zip([n for n, _ in block_modules(base, pre["layers"])], net))
+        reused = dict(zip([n for n, _ in block_modules(base, pre["layers"])], net.children()))
     for name, module in block_modules(model, pre["layers"]):
         module.load_state_dict(reused[name].state_dict())
         if pre["freeze"]:  # (a BatchNorm's running statistics still follow the new data)
