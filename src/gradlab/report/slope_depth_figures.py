@@ -22,7 +22,7 @@ from gradlab.report.article_figures import (
 from gradlab.report.figure_items import FigureItem, done
 from gradlab.report.grid_figure import metric_grid
 from gradlab.report.page_data import ReportData
-from gradlab.train.experiment import dead_share
+from gradlab.train.epoch_vitals import dead_share
 
 ORDER = {"before": "BN → LeakyReLU", "after": "LeakyReLU → BN"}
 

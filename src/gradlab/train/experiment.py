@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Iterable
 
 import torch
@@ -21,6 +21,8 @@ from gradlab.monitor.watch import watch
 from gradlab.train.activation_record import ActivationRecorder
 from gradlab.train.callbacks import Callback
 from gradlab.train.config import validate_config
+from gradlab.train.epoch_vitals import as_dict as _as_dict
+from gradlab.train.epoch_vitals import epoch_vitals  # noqa: F401  (re-exported: callers import it from here)
 from gradlab.train.metrics import get_loss
 from gradlab.train.plan import make_plan
 from gradlab.train.trainer import Trainer, resolve_device
@@ -108,8 +110,8 @@ def run_trial(
     if _is_gan(config):  # the adversarial loop: two networks, two optimizers, two watches
         from gradlab.train.gan_trial import run_gan_trial
 
-        return run_gan_trial(validate_config(config), seed, device=device, progress=progress,
-                             callbacks=callbacks)
+        return TrialResult(*run_gan_trial(validate_config(config), seed, device=device, progress=progress,
+                                          callbacks=callbacks))
     start = time.perf_counter()
     built = build(config, seed, device)
     cfg, task, tr = built.config, built.task, built.config["train"]
@@ -187,45 +189,3 @@ class _WatchClock(Callback):
 
     def on_epoch_end(self, trainer: Any, epoch: int, logs: dict) -> None:
         self.epoch_steps.append((epoch, trainer.step))
-
-
-def epoch_vitals(rows: list[dict], epoch_steps: list[tuple[int, int]]) -> list[dict]:
-    """Summarise step-wise vitals per epoch: for each layer/stat, the last value recorded at or
-    before the epoch's last step (carried forward over epochs with no new record).
-
-    Args:
-        rows: ``{"step", "layer", "stat", "value"}`` from the watch; ``step`` counts optimizer
-            steps from 0, so a row of step ``s`` was recorded during the ``s+1``-th step.
-        epoch_steps: ``(epoch, steps done at that epoch's end)`` pairs in order.
-    """
-    series: dict[tuple[str, str], list[tuple[int, float]]] = {}
-    for row in rows:
-        series.setdefault((row["layer"], row["stat"]), []).append((row["step"], row["value"]))
-    out = []
-    for (layer, stat), points in series.items():
-        points.sort(key=lambda p: p[0])
-        i, last = 0, None
-        for epoch, done in epoch_steps:
-            while i < len(points) and points[i][0] < done:
-                last = points[i][1]
-                i += 1
-            if last is not None:
-                out.append({"epoch": epoch, "layer": layer, "stat": stat, "value": last})
-    out.sort(key=lambda r: (r["epoch"], r["layer"], r["stat"]))
-    return out
-
-
-def dead_share(vitals: list[dict], prefix: str = "") -> float:
-    """Mean over the activation layers under ``prefix`` of their last ``dead_frac`` (0 if none)."""
-    last: dict[str, tuple[int, float]] = {}
-    for r in vitals:
-        if (r["stat"] == "dead_frac" and r["layer"].startswith(prefix)
-                and (r["layer"] not in last or r["epoch"] >= last[r["layer"]][0])):
-            last[r["layer"]] = (r["epoch"], r["value"])
-    return sum(v for _, v in last.values()) / len(last) if last else 0.0
-
-
-def _as_dict(obj: Any) -> dict:
-    if is_dataclass(obj) and not isinstance(obj, type):
-        return asdict(obj)
-    return dict(vars(obj)) if hasattr(obj, "__dict__") else dict(obj)

@@ -54,9 +54,14 @@ def build_gan(cfg: dict, seed: int, device: Any = None) -> tuple[Any, Any, dict]
 
 
 def run_gan_trial(cfg: dict, seed: int, *, device: Any = None, progress: bool | None = False,
-                  callbacks: Iterable[Callback] = ()) -> Any:
-    """Train one GAN (``cfg`` already validated) and score its samples; see the module doc."""
-    from gradlab.train.experiment import TrialResult, _as_dict, epoch_vitals
+                  callbacks: Iterable[Callback] = ()) -> tuple:
+    """Train one GAN (``cfg`` already validated) and score its samples; see the module doc.
+
+    Returns:
+        the fields of a :class:`gradlab.train.experiment.TrialResult`, in order: metrics,
+        history, vitals, findings, layers, wall time.
+    """
+    from gradlab.train.epoch_vitals import as_dict, epoch_vitals
 
     start = time.perf_counter()
     task, gan, opt = build_gan(cfg, seed, device)
@@ -83,16 +88,16 @@ def run_gan_trial(cfg: dict, seed: int, *, device: Any = None, progress: bool | 
             vitals += [{**r, "layer": _prefix(short, r["layer"])}
                        for r in epoch_vitals(w.vitals.rows(), clock.epoch_steps)]
             findings += [_own_finding(short, f.to_dict()) for f in w.findings(rules, context={"config": cfg})]
-            layers += [{**_as_dict(li), "path": _prefix(short, li.path)} for li in w.layers]
+            layers += [{**as_dict(li), "path": _prefix(short, li.path)} for li in w.layers]
         vitals.sort(key=lambda r: (r["epoch"], r["layer"], r["stat"]))
     metrics = final_metrics(trainer, history, vitals, seed)
-    return TrialResult(metrics, list(history), vitals, findings, layers, time.perf_counter() - start)
+    return metrics, list(history), vitals, findings, layers, time.perf_counter() - start
 
 
 def final_metrics(trainer: GANTrainer, history: Any, vitals: list[dict], seed: int) -> dict:
     """Coverage of fresh samples (latents seeded apart from the epoch-end ones), last-epoch
     losses, whether D won outright, and the share of dead units in G and in D at the end."""
-    from gradlab.train.experiment import dead_share
+    from gradlab.train.epoch_vitals import dead_share
 
     scores = trainer.evaluate(FINAL_SAMPLES, seed=seed + 1)
     last = history[-1] if history else {}

@@ -23,33 +23,8 @@ from typing import Any
 from torch import nn
 
 from gradlab.errors import ConfigError
-from gradlab.train.validate import check_number
 
-KEYS = {"task": None, "objective": "supervised", "epochs": 10, "layers": 1, "freeze": False}
-OBJECTIVES = ("supervised", "autoencoder")
 _BLOCK = re.compile(r"^(fc|norm|act|drop)(\d+)$")
-
-
-def check_pretrain(value: Any) -> dict | None:
-    """Fill defaults and check a ``train.pretrain`` table (None: no pretraining)."""
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise ConfigError("train.pretrain must be a table such as {task = {name = 'images'}, layers = 2}, "
-                          f"got {value!r}")
-    unknown = set(value) - set(KEYS)
-    if unknown:
-        raise ConfigError(f"unknown key train.pretrain.{min(unknown)} (valid keys: {', '.join(KEYS)})")
-    out = {**KEYS, **value}
-    if not isinstance(out["task"], dict) or "name" not in out["task"]:
-        raise ConfigError(f"train.pretrain.task must be a task table with a name, got {out['task']!r}")
-    if out["objective"] not in OBJECTIVES:
-        raise ConfigError(f"train.pretrain.objective must be one of {', '.join(OBJECTIVES)}, got {out['objective']!r}")
-    check_number("train.pretrain.epochs", out["epochs"], minimum=1, inclusive=True, integer=True)
-    check_number("train.pretrain.layers", out["layers"], minimum=0, inclusive=True, integer=True)
-    if not isinstance(out["freeze"], bool):
-        raise ConfigError(f"train.pretrain.freeze must be true or false, got {out['freeze']!r}")
-    return out
 
 
 def block_modules(model: nn.Module, layers: int) -> list[tuple[str, nn.Module]]:
