@@ -39,7 +39,13 @@ def metric_grid(panels: Mapping[str, Mapping[tuple[str, str], Mapping]], *, rows
     hi = vmax if vmax is not None else (max(values) if values else 1.0)
     hi = hi if hi > lo else lo + 1.0
     n = max(len(panels), 1)
-    fig, axes = new_figure(n, width=1.1 * len(cols) + 1.6, height=0.6 * len(rows) + 1.4)
+    # size the cells by their notes and the margin by the row labels, so no text is cut off
+    lines = [line for cells in panels.values() for c in cells.values() for line in str(c.get("text", "")).split("\n")]
+    cell_w = max(1.1, 0.075 * max((len(line) for line in lines), default=0))
+    cell_h = max(0.6, 0.16 * max((len(str(c.get("text", "")).split("\n"))
+                                  for cells in panels.values() for c in cells.values()), default=1) + 0.15)
+    label_w = 0.075 * max((len(str(r)) for r in rows), default=0)
+    fig, axes = new_figure(n, width=cell_w * len(cols) + label_w + 1.8, height=cell_h * len(rows) + 1.4)
     cmap = "Greens" if higher_is_better else "Greens_r"
     image = None
     for ax, (title, cells) in zip(axes[0], panels.items()):
