@@ -8,8 +8,9 @@ Each built-in study must finish with its default seeds in at most 5 minutes on 2
 Results go to a temporary folder (deleted afterwards) unless --out is given.
 
 On a busy machine the wall time says little; each line also prints the CPU time the study used
-(every worker process included) and the 1-minute load average before and after, so the time on
-``--workers`` idle cores can be estimated as CPU time / workers.
+(the driver and every worker process, which the forkserver starts: sampled from the process
+tree every half second, needs psutil) and the 1-minute load average before and after, so the
+time on ``--workers`` idle cores can be estimated as CPU time / workers.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -41,15 +41,18 @@ def main() -> int:
     rows = []
     for name in names:
         load_before = os.getloadavg()[0]
-        cpu_before = _children_cpu()
         start = time.perf_counter()
-        result = subprocess.run(
-            [sys.executable, "-m", "gradlab", "run", name, "--out", str(root / name),
-             "--workers", str(args.workers), "--no-progress"],
-            env=env, capture_output=True, text=True,
-        )
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "gradlab", "run", name, "--out", str(root / name),
+                 "--workers", str(args.workers), "--no-progress"],
+                env=env, stdout=out, stderr=err, text=True,
+            )
+            cpu = _tree_cpu(proc)
+            out.seek(0)
+            err.seek(0)
+            result = subprocess.CompletedProcess(proc.args, proc.returncode, out.read(), err.read())
         wall = time.perf_counter() - start
-        cpu = _children_cpu() - cpu_before
         # `gradlab run` exits 1 when trials failed; the summary line says how many
         ran = re.search(r"ran \d+ trials \((\d+) done, (\d+) failed\)", result.stdout)
         ok = result.returncode == 0 and ran is not None and ran.group(2) == "0"
@@ -68,10 +71,28 @@ def main() -> int:
     return 0 if all(ok and wall <= BUDGET_S for _, wall, ok in rows) else 1
 
 
-def _children_cpu() -> float:
-    """User + system CPU seconds of every finished child process (and theirs) so far."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+def _tree_cpu(proc: subprocess.Popen) -> float:
+    """Wait for ``proc``; return the user + system CPU seconds of it and all its descendants.
+
+    Workers are children of the forkserver, not of ``proc``, so ``RUSAGE_CHILDREN`` misses them:
+    the tree is sampled every half second and each process's last reading kept.
+    """
+    import psutil
+
+    seen: dict[int, float] = {}
+    root = psutil.Process(proc.pid)
+    while proc.poll() is None:
+        try:
+            for p in [root, *root.children(recursive=True)]:
+                try:
+                    t = p.cpu_times()
+                    seen[p.pid] = t.user + t.system
+                except psutil.Error:  # it ended between listing and reading
+                    pass
+        except psutil.Error:
+            pass
+        time.sleep(0.5)
+    return sum(seen.values())
 
 
 if __name__ == "__main__":
