@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gradlab.report.article_figures import ARTICLE_FIGURES, article_figures, short_label
+from gradlab.report.article_figures import ARTICLE_FIGURES, article_figures
+from gradlab.report.article_helpers import short_label
 from gradlab.report.gan_figures import coverage_cells
 from gradlab.report.page_data import GroupInfo, ReportData
 

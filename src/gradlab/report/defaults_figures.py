@@ -10,8 +10,8 @@ across depths *depends on depth* when the two disagree.
 
 from __future__ import annotations
 
-from gradlab.report.article_figures import register, safe, setting, short_label
-from gradlab.report.figure_items import FigureItem, done
+from gradlab.report.article_helpers import setting, short_label
+from gradlab.report.figure_items import FigureItem, done, safe
 from gradlab.report.grid_figure import metric_grid
 from gradlab.report.page_data import GroupInfo, ReportData
 from gradlab.study.stats import paired_t_test, welch_t_test
@@ -90,7 +90,6 @@ def overall(cells: dict[str, dict]) -> str:
     return "depends on depth (" + "; ".join(f"{d}: {v}" for d, v in verdicts.items()) + ")"
 
 
-@register("defaults")
 def defaults_figures(data: ReportData) -> list[FigureItem]:
     """The verdict grid of ``defaults``."""
     def draw():

@@ -8,15 +8,13 @@ share of dead generator units.
 
 from __future__ import annotations
 
-from gradlab.report.article_figures import (
+from gradlab.report.article_helpers import (
     mean_of,
     ordered,
-    register,
-    safe,
     setting,
     short_label,
 )
-from gradlab.report.figure_items import FigureItem, done
+from gradlab.report.figure_items import FigureItem, done, safe
 from gradlab.report.grid_figure import metric_grid
 from gradlab.report.page_data import ReportData
 
@@ -43,7 +41,6 @@ def coverage_cells(data: ReportData) -> tuple[dict, list[str], list[str]]:
     return panels, rows, cols
 
 
-@register("gan-slope")
 def gan_slope_figures(data: ReportData) -> list[FigureItem]:
     """The coverage grid of ``gan-slope``."""
     def draw():

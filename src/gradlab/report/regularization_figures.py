@@ -8,8 +8,8 @@ variance on the test points and on points far from the data, with the AUROC that
 
 from __future__ import annotations
 
-from gradlab.report.article_figures import metric_values, register, safe
-from gradlab.report.figure_items import FigureItem
+from gradlab.report.article_helpers import metric_values
+from gradlab.report.figure_items import FigureItem, safe
 from gradlab.report.interval_figure import interval_panels
 from gradlab.report.page_data import ReportData
 from gradlab.study.stats import summarize
@@ -56,7 +56,6 @@ def regularization_panels(data: ReportData) -> tuple[dict, list[str]]:
     return {t: s for t, s in panels.items() if any(s.values())}, names
 
 
-@register("regularization")
 def regularization_figures(data: ReportData) -> list[FigureItem]:
     """The accuracy and uncertainty panels of ``regularization``."""
     def draw():

@@ -11,20 +11,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradlab.report.article_figures import (
+from gradlab.report.article_helpers import (
     mean_of,
     ordered,
-    register,
-    safe,
     setting,
     short_label,
 )
-from gradlab.report.figure_items import FigureItem, done
+from gradlab.report.figure_items import FigureItem, done, safe, series
 from gradlab.report.grid_figure import metric_grid
 from gradlab.report.page_data import ReportData
-from gradlab.train.epoch_vitals import dead_share
 
 ORDER = {"before": "BN → LeakyReLU", "after": "LeakyReLU → BN"}
+
+
+def _dead_at_end(data: ReportData, trial_id: str) -> float:
+    """Mean over activation layers of the share of dead units at the last recorded epoch."""
+    per_layer = series(data, [trial_id], "dead_frac")
+    last = [float(np.mean(per[max(per)])) for per in per_layer.values() if per]
+    return float(np.mean(last)) if last else 0.0
 
 
 def depth_cells(data: ReportData) -> tuple[dict, list[str], list[str]]:
@@ -40,7 +44,7 @@ def depth_cells(data: ReportData) -> tuple[dict, list[str], list[str]]:
         dev, train = mean_of(data, g, "dev_accuracy"), mean_of(data, g, "train_accuracy")
         if dev is None or train is None:
             continue
-        dead = float(np.mean([dead_share(data.vitals.get(t, [])) for t in done(data, g)]))
+        dead = float(np.mean([_dead_at_end(data, t) for t in done(data, g)]))
         text = f"{dev:.3f}\ngap {train - dev:+.3f}" + (f"\ndead {dead:.0%}" if dead > 0.005 else "")
         title = f"{setting(g, 'task.n_samples')} points · {ORDER.get(str(setting(g, 'model.norm_position')), '?')}"
         key = (short_label(setting(g, "model.depth")), short_label(setting(g, "model.act")))
@@ -48,7 +52,6 @@ def depth_cells(data: ReportData) -> tuple[dict, list[str], list[str]]:
     return {k: v for k, v in panels.items() if v}, rows, cols
 
 
-@register("slope-depth")
 def slope_depth_figures(data: ReportData) -> list[FigureItem]:
     """The depth x slope grids of ``slope-depth``."""
     def draw():

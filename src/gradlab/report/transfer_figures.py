@@ -8,8 +8,8 @@ as the row "0 layers".
 
 from __future__ import annotations
 
-from gradlab.report.article_figures import metric_values, register, safe, setting
-from gradlab.report.figure_items import FigureItem
+from gradlab.report.article_helpers import metric_values, setting
+from gradlab.report.figure_items import FigureItem, safe
 from gradlab.report.interval_figure import interval_panels
 from gradlab.report.page_data import ReportData
 from gradlab.study.stats import summarize
@@ -35,7 +35,6 @@ def transfer_series(data: ReportData) -> tuple[dict, list[str]]:
     return series, [f"{n} layers reused" for n in sorted(rows)]
 
 
-@register("transfer")
 def transfer_figures(data: ReportData) -> list[FigureItem]:
     """The reuse panel of ``transfer``."""
     def draw():

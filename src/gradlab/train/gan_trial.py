@@ -16,9 +16,9 @@ from typing import Any
 import torch
 
 from gradlab.errors import ConfigError
+from gradlab.monitor.watch import watch
 from gradlab.train.callbacks import Callback
 from gradlab.train.gan import GANTrainer
-from gradlab.monitor.watch import watch
 
 NETWORKS = (("G", "generator", "g_"), ("D", "discriminator", "d_"))
 D_WINS = 0.1        # the discriminator "wins outright" when its last-epoch loss is below this
