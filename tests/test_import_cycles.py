@@ -133,6 +133,9 @@ ALLOWED = {
     "study": {"train", "studies", "components", "watch", "diagnose"},
     "report": {"study", "components"},
     "integrations": {"watch", "diagnose", "monitor", "train", "components"},
+    # surgery (components, the watch's functional mode), the watch with diagnosis (monitor), the
+    # studies' statistics (study.stats), gradlab's own runs (train)
+    "repair": {"components", "watch", "diagnose", "monitor", "study", "train"},
 }
 
 
