@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import statistics
 import time
 from typing import Any, Callable, Iterable
 
@@ -162,7 +163,8 @@ def run_repair(run: Callable[[dict, int], Trial], block: Callable[[dict], str | 
             return RepairResult(False, {}, before, before, message="nothing to repair: no warning or error "
                                 "findings on any seed, so nothing was changed", seconds=time.perf_counter() - start,
                                 original_seconds=original_seconds, metric=metric)
-        s = Search(run, block, seeds, higher, start + budget * original_seconds, tick=bar.tick)
+        s = Search(run, block, seeds, higher, start + budget * original_seconds, tick=bar.tick,
+                   slowest=statistics.median(t.seconds for t in original))  # the first run may be a cold start
         found = search(s, before, pool, targets)
     seconds = time.perf_counter() - start
     if found.kept is None:

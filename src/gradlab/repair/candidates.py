@@ -1,7 +1,8 @@
 """Candidates: the findings' ranked recommendations, in the order worth trying.
 
-The original run's findings at warning or error (over every seed) are ordered errors first,
-then by how many seeds raised them, then by the finding's own order; each finding's
+The original run's findings at warning or error (over every seed) are ordered: layer-level
+causes before loss-level symptoms (:data:`SYMPTOMS`), errors first, then by how many seeds raised
+them, then by the finding's own order; each finding's
 recommendations keep their rank. Repeated settings are tried once. The run context that ranks
 the recommendations (optimizer, learning rate, activation) is read off the user's optimizer and
 the layers the watch saw, since a user's loop has no run config.
@@ -16,6 +17,10 @@ from typing import Any
 import torch
 
 from gradlab.diagnose.finding import Finding, severity_rank
+
+# codes that describe the loss, not a layer: symptoms whose fixes (a learning rate, an optimizer)
+# are tried after the fixes of the layer-level causes found in the same run
+SYMPTOMS = frozenset({"loss_not_decreasing", "oscillating_loss", "update_ratio"})
 
 # torch optimizer class -> gradlab's optimizer name (SGD with momentum is "momentum")
 _OPT_NAMES = {"SGD": "sgd", "Adam": "adam", "AdamW": "adamw", "RMSprop": "rmsprop", "Adagrad": "adagrad",
@@ -79,7 +84,8 @@ def candidates(findings_by_seed: dict[int, list[Finding]], limit: int = 12) -> l
             if f.code not in first or severity_rank(f.severity) > severity_rank(first[f.code][1].severity):
                 first[f.code] = (i, f)
     ordered = sorted(first.values(),
-                     key=lambda item: (-severity_rank(item[1].severity), -seen_in[item[1].code], item[0]))
+                     key=lambda item: (item[1].code in SYMPTOMS, -severity_rank(item[1].severity),
+                                       -seen_in[item[1].code], item[0]))
     out: list[Candidate] = []
     keys: set[tuple] = set()
     for _, f in ordered:

@@ -53,7 +53,7 @@ def add_clipping(opt: torch.optim.Optimizer, max_norm: float) -> torch.optim.Opt
 
 def add_schedule(opt: torch.optim.Optimizer, spec: Any, total_steps: int) -> torch.optim.Optimizer:
     """Drive ``opt``'s learning rate by gradlab's schedule ``spec`` over ``total_steps`` steps."""
-    from gradlab.components.schedule_base import create_schedule
+    from gradlab.components.schedules import create_schedule  # the face registers every schedule
 
     schedule = create_schedule(spec, opt, total_steps=max(int(total_steps), 1), steps_per_epoch=1)
 

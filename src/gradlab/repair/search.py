@@ -32,6 +32,8 @@ class Search:
         higher: whether a higher metric is better.
         deadline: ``time.perf_counter()`` value after which no trial starts.
         tick: called after every trial (progress).
+        slowest: the longest trial so far (seeded with a typical original trial), the estimate
+            of the next one's length.
     """
 
     run: Callable[[dict, int], Trial]
