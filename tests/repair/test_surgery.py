@@ -111,3 +111,18 @@ def test_code_is_plain_pytorch():
     assert "nn.LeakyReLU(negative_slope=0.1)" in code
     assert 'nn.init.kaiming_normal_(m.weight, a=0.1, nonlinearity="leaky_relu")' in code
     assert "torch.nn.utils.clip_grad_norm_(model.parameters(), 1)" in code
+
+
+def test_a_deep_copy_of_a_repaired_model_runs_its_own_weights():
+    # checkpointing code deep-copies models; the swap must follow the copy, not the original
+    import copy
+
+    torch.manual_seed(0)
+    m, opt = _pair(Functional())
+    operate(Patient(m, opt), {"model.act": "leaky_relu(0.1)"})
+    twin = copy.deepcopy(m)
+    with torch.no_grad():
+        twin.a.weight.mul_(2.0)
+    x = torch.randn(8, 2)
+    assert torch.allclose(twin(x), twin.b(F.leaky_relu(twin.a(x), 0.1)))
+    assert not torch.allclose(twin(x), m(x))

@@ -12,7 +12,7 @@ activation (a sigmoid producing probabilities), not a hidden one.
 
 from __future__ import annotations
 
-import functools
+import types
 from typing import Any
 
 from torch import nn
@@ -69,6 +69,12 @@ class _Swapper:
         return self.module(x)
 
 
+def _forward_with_swap(self: nn.Module, *args: Any, **kwargs: Any) -> Any:
+    # a module-level function bound to the model: deepcopy rebinds it to the copy, pickle finds it
+    with self.__dict__["_gradlab_activation_mode"]:
+        return type(self).forward(self, *args, **kwargs)
+
+
 def swap_functional(model: nn.Module, spec: Any) -> _Swapper:
     """Make every activation called as a function inside ``model.forward`` run ``spec`` instead.
 
@@ -79,19 +85,12 @@ def swap_functional(model: nn.Module, spec: Any) -> _Swapper:
         The swapper; its ``hits`` counts the calls it replaced.
     """
     swapper = _Swapper(spec)
-    mode = ActivationMode(swapper, swapper)
     for mod in model.modules():
         if _is_activation(mod):
             mod.register_forward_pre_hook(swapper.enter)
             mod.register_forward_hook(swapper.leave, always_call=True)
-    inner = model.forward
-
-    @functools.wraps(inner)
-    def forward(*args: Any, **kwargs: Any) -> Any:
-        with mode:
-            return inner(*args, **kwargs)
-
-    model.forward = forward
+    model.__dict__["_gradlab_activation_mode"] = ActivationMode(swapper, swapper)
+    model.forward = types.MethodType(_forward_with_swap, model)
     # the replacement's own parameters (PReLU) would otherwise be trained by no optimizer
     if list(swapper.module.parameters()):
         model.add_module("_gradlab_swapped_activation", swapper.module)
