@@ -18,9 +18,11 @@ import torch
 
 from gradlab.diagnose.finding import Finding, severity_rank
 
-# codes that describe the loss, not a layer: symptoms whose fixes (a learning rate, an optimizer)
-# are tried after the fixes of the layer-level causes found in the same run
-SYMPTOMS = frozenset({"loss_not_decreasing", "oscillating_loss", "update_ratio"})
+# codes that describe the loss or the step, not a layer: symptoms whose fixes (a learning rate, an
+# optimizer) are tried after the fixes of the layer-level causes found in the same run. Among them
+# the update ratio comes first: its learning rate is sized from the measured ratio, the others'
+# are blind tenfold steps.
+SYMPTOMS = ("update_ratio", "loss_not_decreasing", "oscillating_loss")
 
 # torch optimizer class -> gradlab's optimizer name (SGD with momentum is "momentum")
 _OPT_NAMES = {"SGD": "sgd", "Adam": "adam", "AdamW": "adamw", "RMSprop": "rmsprop", "Adagrad": "adagrad",
@@ -70,6 +72,10 @@ def run_context(opt: torch.optim.Optimizer, layers: list[Any]) -> dict:
     return ctx
 
 
+def _symptom_rank(code: str) -> int:
+    return SYMPTOMS.index(code) + 1 if code in SYMPTOMS else 0
+
+
 def serious(findings: list[Finding]) -> list[Finding]:
     """The findings worth repairing: warning or error."""
     return [f for f in findings if severity_rank(f.severity) >= 1]
@@ -84,7 +90,7 @@ def candidates(findings_by_seed: dict[int, list[Finding]], limit: int = 12) -> l
             if f.code not in first or severity_rank(f.severity) > severity_rank(first[f.code][1].severity):
                 first[f.code] = (i, f)
     ordered = sorted(first.values(),
-                     key=lambda item: (item[1].code in SYMPTOMS, -severity_rank(item[1].severity),
+                     key=lambda item: (_symptom_rank(item[1].code), -severity_rank(item[1].severity),
                                        -seen_in[item[1].code], item[0]))
     out: list[Candidate] = []
     keys: set[tuple] = set()
