@@ -25,9 +25,10 @@ Examples:
     gradlab repair --hidden 5 --act sigmoid --init zeros --bias-init zeros --lr 0.2 --optimizer sgd --batch-size 0 --write-config fixed.json
 """  # noqa: E501 - a paragraph or an example command is one line (see above)
 
-SeedsOpt = Annotated[int, typer.Option("--seeds", min=2, help="Seeds to judge on, from --seed on (default: 3).")]
+SeedsOpt = Annotated[int, typer.Option(
+    "--seeds", min=2, show_default=False, help="Seeds to judge on, from --seed on (default: 3).")]
 BudgetOpt = Annotated[float, typer.Option(
-    "--budget", help="The most wall time, as a multiple of the original runs' time (default: 3).")]
+    "--budget", show_default=False, help="The most wall time, as a multiple of the original runs' time (default: 3).")]
 WriteConfigOpt = Annotated[Optional[Path], typer.Option(
     "--write-config", metavar="PATH", help="Write the fixed run config here (JSON).")]
 EXTRA = {"seeds": (SeedsOpt, 3), "budget": (BudgetOpt, 3.0), "write_config": (WriteConfigOpt, None)}
