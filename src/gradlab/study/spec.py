@@ -42,6 +42,8 @@ TOP_KEYS = ("name", "description", "seeds", "executor", "sweep", "sweep_mode", "
             "sample_seed", "compare", *SECTIONS)
 COMPARE_KEYS = ("metric", "baseline", "higher_is_better", "alpha")
 SWEEP_OPTIONS = ("mode", "samples")
+# a study's name is also its default folder runs/<name>: no separators, no leading dot or dash
+_STUDY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _METRIC = re.compile(r"^(train|dev|test|best_dev|best_train)_(accuracy|loss|mse)$")
 KNOWN_METRICS = (
     "dev_accuracy", "test_accuracy", "train_accuracy", "dev_loss", "test_loss", "train_loss",
@@ -107,6 +109,7 @@ class Study:
     executor: str | None = None
 
     def __post_init__(self) -> None:
+        self.name = check_name(self.name)
         self.seeds = _check_seeds(self.seeds)
         self.executor = _check_executor(self.executor)
         if self.sweep_mode not in MODES:
@@ -166,6 +169,22 @@ class Study:
         out["compare"] = {"metric": self.compare.metric, "baseline": dict(self.compare.baseline),
                           "higher_is_better": self.compare.higher, "alpha": self.compare.alpha}
         return out
+
+
+def check_name(name: Any) -> str:
+    """A study name that is safe as a folder name under ``runs/`` (else ConfigError).
+
+    Allowed: 1 to 64 letters, digits, ``-``, ``_`` and ``.``, starting with a letter or a digit;
+    so ``runs/<name>`` can never leave ``runs/`` ("../x", "/tmp/x") nor be ``runs/`` itself ("").
+    """
+    if not isinstance(name, str) or not _STUDY_NAME.match(name):
+        shown = repr(name) if len(repr(name)) <= 80 else repr(name)[:77] + "..."
+        raise ConfigError(
+            f"study name {shown} is not valid: use 1 to 64 letters, digits, '-', '_' or '.', "
+            "starting with a letter or digit (it names the folder runs/<name>), e.g. "
+            "name = \"my-study\""
+        )
+    return name
 
 
 def _check_seeds(seeds: Any) -> list[int]:
