@@ -119,6 +119,9 @@ def register(app: typer.Typer) -> None:
             help="local | ensemble | ray (default: the study file's `executor`, else local)."),
         set_: List[str] = typer.Option([], "--set", help="Change a fixed key: --set train.epochs=50 (repeatable)."),
         no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar."),
+        force: bool = typer.Option(
+            False, "--force",
+            help="Run into a folder that holds another study (its trials are then hidden)."),
         tensorboard: bool = typer.Option(
             False, "--tensorboard",
             help="Also write TensorBoard runs (curves, vitals, HParams) to DIR/tb/<trial>/."),
@@ -139,7 +142,7 @@ def register(app: typer.Typer) -> None:
         _terminate_like_ctrl_c()
         try:
             summary = run_study(study, out, seeds=seeds, workers=workers, executor=executor,
-                                overrides=set_, progress=not no_progress,
+                                overrides=set_, progress=not no_progress, force=force,
                                 log=lambda msg: typer.echo(msg, err=True))
             typer.echo(f"{summary.name}: ran {summary.ran} trials ({summary.done} done, "
                        f"{summary.failed} failed) in {summary.wall_time:.1f} s -> {summary.out_dir}")
