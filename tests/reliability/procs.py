@@ -96,3 +96,31 @@ def wait_for(condition, timeout: float, proc: subprocess.Popen | None = None) ->
             return bool(condition())
         time.sleep(0.05)
     return bool(condition())
+
+
+def cli(*args: str):
+    """Run ``gradlab ARGS`` in this process (typer's runner): the result has exit_code, stdout
+    and stderr apart."""
+    from typer.testing import CliRunner
+
+    from gradlab.cli.app import app
+
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def one_error_line(result) -> str:
+    """The single ``error: ...`` line of a failed command (asserts there is exactly one line)."""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr + result.stdout
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return lines[0]
+
+
+def make_study(folder: Path, seeds: int = 2, epochs: int = 5) -> Path:
+    """A small finished study in ``folder/out``; returns the folder of the study."""
+    folder.mkdir(parents=True, exist_ok=True)
+    study = folder / "tiny.toml"
+    study.write_text(TINY_STUDY.format(seeds=seeds, epochs=epochs))
+    result = cli("run", study, "--out", folder / "out", "--workers", "1", "--no-progress")
+    assert result.exit_code == 0, result.output
+    return folder / "out"
