@@ -92,7 +92,8 @@ def check_gradlab_store(db: sqlite3.Connection, path: Path, *, allow_empty: bool
         return False
     missing = [t for t in REQUIRED_TABLES if t not in tables]
     if missing:
-        what = f"its tables are {', '.join(sorted(tables)[:5])}" if tables else "it holds no table"
+        # the count, not the names: a message never quotes what a user's file holds
+        what = f"none of its {len(tables)} tables is gradlab's" if tables else "it holds no table"
         raise StoreError(
             f"{path} is not a gradlab study store ({what}); gradlab leaves it as it is. Give a "
             "study folder made by `gradlab run`, or another --out for a new study"
