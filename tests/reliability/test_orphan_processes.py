@@ -43,14 +43,17 @@ DRIVER = """
 import multiprocessing as mp, sys, time
 from gradlab.study.executors.local import _init_worker
 
-def work():
+def work(ready):
     _init_worker()
+    ready.put(1)  # armed: the state a worker is in while it trains
     time.sleep(600)
 
 if __name__ == "__main__":
     ctx = mp.get_context(sys.argv[1])
+    ready = ctx.Queue()
     for _ in range(2):
-        ctx.Process(target=work).start()
+        ctx.Process(target=work, args=(ready,)).start()
+    ready.get(), ready.get()
     print("started", flush=True)
     time.sleep(600)
 """

@@ -13,6 +13,7 @@ from html import escape
 from importlib import resources
 from pathlib import Path
 
+from gradlab.atomic_write import atomic_write
 from gradlab.errors import ConfigError
 from gradlab.report._style import to_data_uri
 from gradlab.report.findings_view import findings_section
@@ -182,7 +183,7 @@ def write_report(study_dir: str | Path, out: str | Path | None = None, *,
     path = Path(out) if out is not None else study_dir / "report.html"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)  # --out into a folder not made yet
-        path.write_text(page, encoding="utf-8")
+        atomic_write(path, page)  # a full disk leaves the old report, never half of one
     except OSError as exc:
         raise ConfigError(f"cannot write the report to {str(path)!r}: {exc.strerror or exc}; "
                           "choose another --out") from None

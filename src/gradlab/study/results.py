@@ -79,7 +79,9 @@ class StudyResults:
         """One row per group: the summary and the comparison columns."""
         cols = ["label", "n", "mean", "std", "ci_low", "ci_high", "failed", "baseline", "diff",
                 "diff_low", "diff_high", "p", "p_holm", "test", "significant", "config_hash"]
-        with open(path, "w", newline="", encoding="utf-8") as fh:
+        from gradlab.atomic_write import atomic_open
+
+        with atomic_open(path, "w", newline="", encoding="utf-8") as fh:
             writer = csv.DictWriter(fh, fieldnames=cols)
             writer.writeheader()
             for g in self.groups:

@@ -197,27 +197,38 @@ class Store:
         except OSError as exc:
             raise not_writable(self.dir, exc.strerror or str(exc)) from None
         try:
-            if self.writable:
-                self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-                self.db.execute("PRAGMA busy_timeout = 30000")
-            else:
-                self.db = connect_read_only(self.path)
-            # checked before the first write: journal_mode = WAL itself rewrites the header
-            if check_gradlab_store(self.db, self.path, allow_empty=create):
-                check_integrity(self.db, self.path)
-                self._check_version()
-            if self.writable:
-                self.db.execute("PRAGMA journal_mode = WAL")
-                self.db.execute("PRAGMA synchronous = NORMAL")
-                self.db.executescript(SCHEMA)
-                self.db.execute(
-                    "INSERT OR IGNORE INTO study (key, value) VALUES ('schema_version', ?)",
-                    (str(SCHEMA_VERSION),),
-                )
+            try:
+                self._open(create)
+            except sqlite3.OperationalError:
+                if create or not self.writable:
+                    raise
+                # a reader on a full disk finds no room for the WAL index: read-only still reads
+                self.close()
+                self.writable = False
+                self._open(create)
         except (sqlite3.Error, StoreError) as exc:
             self.close()
             raise (exc if isinstance(exc, StoreError) else explain(exc, self.path)) from None
         self.db.row_factory = sqlite3.Row
+
+    def _open(self, create: bool) -> None:
+        if self.writable:
+            self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            self.db.execute("PRAGMA busy_timeout = 30000")
+        else:
+            self.db = connect_read_only(self.path)
+        # checked before the first write: journal_mode = WAL itself rewrites the header
+        if check_gradlab_store(self.db, self.path, allow_empty=create):
+            check_integrity(self.db, self.path)
+            self._check_version()
+        if self.writable:
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.db.executescript(SCHEMA)
+            self.db.execute(
+                "INSERT OR IGNORE INTO study (key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
 
     # -- plumbing ------------------------------------------------------------------------------
     def _check_version(self) -> None:
