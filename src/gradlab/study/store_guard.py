@@ -85,6 +85,8 @@ def check_gradlab_store(db: sqlite3.Connection, path: Path, *, allow_empty: bool
     """Refuse a database that is not a gradlab store; returns whether it holds any table.
 
     Args:
+        db: the open connection.
+        path: the file, for the message.
         allow_empty: an empty database (no table at all) is accepted (a new store is made in it).
     """
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}

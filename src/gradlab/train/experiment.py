@@ -23,6 +23,7 @@ from gradlab.train.config import validate_config
 from gradlab.train.metrics import get_loss
 from gradlab.train.plan import make_plan
 from gradlab.train.trainer import Trainer, resolve_device
+from gradlab.train.validate import check_seed
 
 
 @dataclass
@@ -72,6 +73,7 @@ def build(config: dict, seed: int, device: str | torch.device | None = None) -> 
     from gradlab.models import create_model
 
     cfg = validate_config(config)
+    check_seed(seed)
     torch.manual_seed(seed)
     task_kw = {k: v for k, v in cfg["task"].items() if k != "name"}
     task = create_task(cfg["task"]["name"], seed=seed, **task_kw)
