@@ -123,6 +123,13 @@ class Study:
         self.config = _check_config(self.config)
         self.sweep = _check_sweeps(self.sweep, self.sweep_mode, self.samples)
         _check_size(self.sweep)
+        if not isinstance(self.description, str):
+            raise ConfigError(f"description must be a string, got {type(self.description).__name__}")
+        if isinstance(self.sample_seed, bool) or not isinstance(self.sample_seed, int):
+            raise ConfigError(f"sample_seed must be an integer, got {self.sample_seed!r}"[:200])
+        if not isinstance(self.compare, (dict, Compare)):
+            raise ConfigError(f"[compare] must be a table such as {{ metric = \"dev_accuracy\" }}, "
+                              f"got {type(self.compare).__name__}")
         if isinstance(self.compare, dict):
             unknown = [k for k in self.compare if k not in COMPARE_KEYS]
             if unknown:
