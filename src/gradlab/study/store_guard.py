@@ -2,8 +2,8 @@
 disks.
 
 - **Damage.** Before anything is written into an existing store, and before a command reads one,
-  ``PRAGMA quick_check`` reads every page (about 0.1 s per 100 MB, see
-  ``benchmarks/bench_store_check.py``); a damaged store is refused with one line and nothing is
+  ``PRAGMA quick_check`` reads every page (0.28 s per 100 MB from the page cache on the
+  development machine, ``benchmarks/bench_store_check.py``; a built-in study's store is a few MB); a damaged store is refused with one line and nothing is
   written into it. An error SQLite raises later while reading (a page that went bad since) is
   turned into the same line by :func:`explain`.
 - **Foreign files.** A database without gradlab's ``study`` and ``trials`` tables is not a study
