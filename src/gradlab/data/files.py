@@ -80,7 +80,7 @@ def keep_finite_rows(name: str, arrays: dict[str, np.ndarray], non_finite: str,
     row = int(np.argmax(bad))
     for label, array in arrays.items():
         flat = array.reshape(n, -1)[row]
-        cols = np.flatnonzero(~np.isfinite(flat)) if _bad_rows(array)[row] else []
+        cols: Any = np.flatnonzero(~np.isfinite(flat)) if _bad_rows(array)[row] else []
         if len(cols):
             where = f"{label} column {int(cols[0]) + 1}" if label else f"column {int(cols[0]) + 1}"
             what = "NaN" if np.isnan(flat[cols[0]]) else "an infinity"

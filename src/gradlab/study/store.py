@@ -178,10 +178,11 @@ class Store:
         create: create the folder and the schema when missing (else a missing store is an error).
     """
 
+    db: sqlite3.Connection
+
     def __init__(self, out_dir: str | Path, *, create: bool = True):
         self.dir = Path(out_dir)
         self.path = self.dir / DB_NAME
-        self.db = None
         if self.dir.exists() and not self.dir.is_dir():
             raise _not_a_folder(self.dir)
         if not create and not self.path.is_file():

@@ -3,9 +3,10 @@ disks.
 
 - **Damage.** Before anything is written into an existing store, and before a command reads one,
   ``PRAGMA quick_check`` reads every page (0.28 s per 100 MB from the page cache on the
-  development machine, ``benchmarks/bench_store_check.py``; a built-in study's store is a few MB); a damaged store is refused with one line and nothing is
-  written into it. An error SQLite raises later while reading (a page that went bad since) is
-  turned into the same line by :func:`explain`.
+  development machine, ``benchmarks/bench_store_check.py``; a built-in study's store is a few
+  MB); a damaged store is refused with one line and nothing is written into it. An error
+  SQLite raises later while reading (a page that went bad since) is turned into the same line
+  by :func:`explain`.
 - **Foreign files.** A database without gradlab's ``study`` and ``trials`` tables is not a study
   store: it is refused, and no table is ever created in it.
 - **Read-only media.** A folder that cannot be written is opened read-only (``mode=ro``, then
@@ -78,6 +79,7 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
             return db
         except sqlite3.Error as exc:  # a WAL store on read-only media: no -shm can be made
             last = exc
+    assert last is not None
     raise explain(last, path)
 
 
