@@ -76,3 +76,13 @@ def test_bad_input_out_is_a_regular_file(tmp_path):
     assert result.exit_code == 2
     assert "is a file, not a study folder" in one_error_line(result)
     assert (tmp_path / "afile").read_text() == "mine"
+
+
+def test_bad_input_large_plan_is_announced_before_it_is_checked(tmp_path):
+    lrs = ", ".join(str(0.001 * (i + 1)) for i in range(599)) + ", -1.0"
+    study = _study(tmp_path, f'name = "big"\nseeds = 1\n[sweep]\n"train.lr" = [{lrs}]\n')
+    result = cli("run", study, "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    notice, error = result.stderr.strip().splitlines()
+    assert notice == "big: checking 600 configurations before anything runs"
+    assert error.startswith("error: ") and "train.lr" in error and "-1.0" in error

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import math
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,7 +98,9 @@ def parse_spec(text: str) -> Spec:
     if _NAME.match(src):
         return Spec(src)
     try:
-        tree = ast.parse(src, mode="eval")
+        with warnings.catch_warnings():  # "invalid decimal literal" is the SpecError's to say
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(src, mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:  # ValueError: NUL bytes
         why = exc.msg if isinstance(exc, SyntaxError) else "not a spec"
         raise SpecError(

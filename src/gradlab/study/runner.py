@@ -20,8 +20,11 @@ from gradlab.study.executors import create_executor
 from gradlab.study.executors.base import TrialTask
 from gradlab.study.plan import apply_overrides, canonical_json, plan_study
 from gradlab.study.progress import StudyProgress
-from gradlab.study.spec import Study, _check_seeds, load_study
+from gradlab.study.spec import Study, _check_seeds, load_study, planned_configs
 from gradlab.study.store import Store, now, run_lock, trial_id
+
+# a plan this large takes seconds to validate: a line says what is going on before it starts
+PLAN_NOTICE = 500
 
 
 @dataclass
@@ -92,9 +95,12 @@ def run_study(
     study = apply_overrides(load_study(study_or_path, validate=False), overrides)  # a copy
     if seeds is not None:
         study.seeds = _check_seeds(seeds)
-    points = plan_study(study)
     if log is None:
         log = (lambda msg: print(msg, file=sys.stderr)) if progress else (lambda msg: None)
+    planned = sum(planned_configs(block) for block in study.sweep)
+    if planned >= PLAN_NOTICE:  # each one is validated (its optimizer built): say so first
+        log(f"{study.name}: checking {planned:,} configurations before anything runs")
+    points = plan_study(study)
     if executor is None:
         executor = study.executor or "local"
     ex = create_executor(executor, workers) if isinstance(executor, str) else executor
