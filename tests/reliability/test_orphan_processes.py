@@ -41,7 +41,7 @@ def test_orphan_processes_exit_when_the_driver_is_killed(tmp_path):
 
 DRIVER = """
 import multiprocessing as mp, sys, time
-from gradlab.study.executors.local import _init_worker
+from gradlab.study.executors.pool import init_worker as _init_worker
 
 def work(ready):
     _init_worker()
