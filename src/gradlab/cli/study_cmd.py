@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -19,41 +18,11 @@ def _fail(exc: Exception) -> typer.Exit:
     return fail(str(exc))
 
 
-def _num(x: float | None, fmt: str = ".3g") -> str:
-    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, fmt)
-
-
 def print_results(results, console=None) -> None:
-    """The comparison table, the sentences and the findings per group."""
-    from rich.console import Console
-    from rich.table import Table
+    """The comparison table, the answer in sentences, and the findings (see results_table)."""
+    from gradlab.cli.results_table import print_results as _print
 
-    # piped or captured output: rich would squeeze the table into 80 columns
-    console = console or (Console() if sys.stdout.isatty() else Console(width=160))
-    table = Table(title=f"{results.name}: {results.metric} "
-                        f"({'higher' if results.higher_is_better else 'lower'} is better)")
-    for col in ("group", "n", "mean", "std", "95% CI", "vs baseline", "diff 95% CI", "p (Holm)", ""):
-        table.add_column(col, justify="left" if col in ("group", "") else "right")
-    for g in results.groups:
-        ci = f"{_num(g.ci_low)}..{_num(g.ci_high)}" if g.n > 1 else "—"
-        if g.diff is None:
-            diff = dci = p = verdict = ""
-            verdict = "baseline" if g.baseline is None else "too few trials"
-        else:
-            diff, dci = f"{g.diff:+.3g}", f"{g.diff_low:+.3g}..{g.diff_high:+.3g}"
-            p = f"{g.p:.2g} ({g.p_holm:.2g})"
-            verdict = "[green]significant[/]" if g.significant else "not significant"
-        extra = f" [red]{g.failed} failed[/]" if g.failed else ""
-        table.add_row(g.label + extra, str(g.n), _num(g.mean), _num(g.std), ci, diff, dci, p, verdict)
-    console.print(table)
-    for sentence in results.sentences():
-        console.print(f"  • {sentence}", highlight=False)
-    lines = [(g.label, g.findings, g.n + g.failed) for g in results.groups if g.findings]
-    if lines:
-        console.print("[bold]findings[/] (trials with each finding):")
-        for label, found, n in lines:
-            codes = ", ".join(f"{c} {k}/{n}" for c, k in sorted(found.items(), key=lambda x: -x[1]))
-            console.print(f"  {label}: {codes}", highlight=False)
+    _print(results, console)
 
 
 def _tensorboard_installed() -> bool:
