@@ -32,7 +32,7 @@ def _tensorboard_installed() -> bool:
 
 
 def _write_tensorboard(out_dir: Path, wanted: bool) -> None:
-    """TensorBoard runs in DIR/tb/<trial>/ when asked; otherwise one line saying how to get them.
+    """TensorBoard runs in DIR/tb/<group>/seed<N>/ when asked; otherwise one line saying how to get them.
 
     Not written by default: every vital of every epoch becomes a scalar event, which for the
     built-in studies (millions of points) takes longer than the study itself.
@@ -93,7 +93,7 @@ def register(app: typer.Typer) -> None:
             help="Run into a folder that holds another study (its trials are then hidden)."),
         tensorboard: bool = typer.Option(
             False, "--tensorboard",
-            help="Also write TensorBoard runs (curves, vitals, HParams) to DIR/tb/<trial>/."),
+            help="Also write TensorBoard runs (curves, vitals, HParams) to DIR/tb/<group>/seed<N>/."),
     ) -> None:
         """Run (or resume) a study and print its comparison table.
 
