@@ -55,9 +55,11 @@ def headline(results) -> list[str]:
                        f"{_listing([f'{g.label} ({V.num(g.diff, True)})' for g in better[1:]])}.")
     else:
         out.append(f"No configuration is clearly better than its baseline on {results.metric}.")
-    no_help = by_verdict[V.UNCLEAR] + by_verdict[V.IDENTICAL]
-    if no_help:
-        out.append(f"No clear difference: {_listing([g.label for g in no_help])}.")
+    if by_verdict[V.IDENTICAL]:
+        out.append(f"Change nothing (the same {results.metric} on every seed): "
+                   f"{_listing([g.label for g in by_verdict[V.IDENTICAL]])}.")
+    if by_verdict[V.UNCLEAR]:
+        out.append(f"No clear difference: {_listing([g.label for g in by_verdict[V.UNCLEAR]])}.")
     if by_verdict[V.WORSE]:
         out.append(f"Worse than their baseline: "
                    f"{_listing([f'{g.label} ({V.num(g.diff, True)})' for g in by_verdict[V.WORSE]])}.")

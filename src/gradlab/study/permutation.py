@@ -91,7 +91,9 @@ def sign_flip_test(diffs: list[float]) -> ShiftTest:
         stats = signs @ centred / n
         return _share_as_extreme(stats, float(centred.mean()), scale)
 
-    min_p = 2.0 / 2**n if exact else 1.0 / DRAWS
+    # a zero difference keeps its value whatever its sign: only the others can flip
+    nonzero = int(np.count_nonzero(d))
+    min_p = 1.0 if nonzero == 0 else 2.0 / 2**nonzero if exact else max(2.0 / 2**nonzero, 1.0 / DRAWS)
     return ShiftTest(float(math.fsum(d) / n), exact, len(signs), min_p,
                      (float(d.min()), float(d.max())), p_at)
 

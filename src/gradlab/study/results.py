@@ -55,6 +55,7 @@ class GroupRow:
     n_baseline: int = 0          # the baseline's seeds in the test
     too_few: bool = False        # no outcome of these seeds could reach p < alpha
     identical: bool = False      # every seed gave the same value on both sides
+    n_differ: int = 0            # paired seeds whose value differs from the baseline's
     setting: dict = field(default_factory=dict)  # every key that differs between groups -> value
 
     @property
@@ -140,12 +141,20 @@ def analyze(source: "Store | str | Path") -> StudyResults:
     for g in rows:
         s = stats.summarize(list(g.values.values()), bounds=bounds)
         g.n, g.mean, g.std, g.ci_low, g.ci_high = s.n, s.mean, s.std, s.ci_low, s.ci_high
-    swept = list(dict.fromkeys(k for g in rows for k in g.assignment))
+    swept = list(dict.fromkeys([*sweep_keys(meta.get("spec") or {}),
+                                *(k for g in rows for k in g.assignment)]))
     values = [effective_values(configs[g.config_hash], swept) for g in rows]
     keys = _relabel(rows, values, swept)
     _compare(rows, values, compare.get("baseline") or {}, metric, higher, alpha, bounds)
     return StudyResults(meta["name"], meta.get("description", ""), metric, higher, alpha,
                         rows, counts, keys)
+
+
+def sweep_keys(spec: dict) -> list[str]:
+    """The swept keys of a study definition, in the order its sweep blocks name them."""
+    blocks = spec.get("sweep") or []
+    blocks = [blocks] if isinstance(blocks, dict) else blocks
+    return list(dict.fromkeys(k for b in blocks for k, v in b.items() if isinstance(v, list)))
 
 
 def _relabel(rows: list[GroupRow], values: list[dict], swept: list[str]) -> list[str]:
@@ -157,7 +166,7 @@ def _relabel(rows: list[GroupRow], values: list[dict], swept: list[str]) -> list
     keys = [k for k in swept if len({canonical_json(v[k]) for v in values}) > 1]
     for g, vals in zip(rows, values):
         g.setting = {k: vals[k] for k in keys}
-        g.label = label_of({k: v for k, v in g.assignment.items() if k in keys})
+        g.label = label_of({k: g.assignment[k] for k in keys if k in g.assignment})
     return keys
 
 
@@ -186,10 +195,17 @@ def _compare(rows: list[GroupRow], values: list[dict], baseline: dict, metric: s
             g.diff, g.diff_low, g.diff_high = result.diff, result.ci_low, result.ci_high
             g.p, g.test, g.too_few = result.p, result.test, result.too_few
             g.identical = g.values == base.values
+            g.n_differ = (sum(g.values[s] != base.values[s] for s in g.values)
+                          if result.test == "sign-flip" else min(g.n, base.n))
             tested.append(g)
-    for g, adjusted in zip(tested, stats.holm([g.p for g in tested if g.p is not None])):
+    # Holm over the comparisons that could be significant at all (Tarone, 1990): a test whose
+    # smallest possible p-value is not below alpha (too few seeds, or identical on every seed)
+    # can reject nothing, and counting it would only weaken the others
+    family = [g for g in tested if not g.too_few and g.p is not None]
+    for g, adjusted in zip(family, stats.holm([float(g.p or 0.0) for g in family])):
         g.p_holm = adjusted
-        g.significant = adjusted < alpha
+    for g in tested:
+        g.significant = g.p_holm is not None and g.p_holm < alpha
     for g in rows:
         g.verdict = verdict.verdict_of(g, higher)
-        g.sentence = verdict.sentence(g, metric, higher, alpha, len(tested))
+        g.sentence = verdict.sentence(g, metric, higher, alpha, len(family))

@@ -79,9 +79,11 @@ def sentence(g, metric: str, higher: bool, alpha: float, comparisons: int) -> st
         return f"{head}: identical {metric} on every seed"
     ci = f"95% CI {interval(g.diff_low, g.diff_high, True)}"
     if v == TOO_FEW:
-        return (f"{head}: too few seeds to tell (difference {num(g.diff, True)} {metric}; with "
-                f"{min(g.n, g.n_baseline)} seeds no exact test reaches p<{alpha:g}, it needs "
-                f"{needed_pairs(alpha)} paired seeds)")
+        n = min(g.n, g.n_baseline)
+        seeds = f"{n} seeds" if g.n_differ >= n else f"only {g.n_differ} of {n} seeds differ, and"
+        return (f"{head}: too few seeds to tell (difference {num(g.diff, True)} {metric}; "
+                f"{seeds} no exact test reaches p<{alpha:g} with fewer than "
+                f"{needed_pairs(alpha)} differing paired seeds)")
     if v == UNCLEAR:
         return (f"{head}: no clear difference ({num(g.diff, True)} {metric}, {ci}, "
                 f"{p_text(g.p)}; {_holm(comparisons)}: {p_text(g.p_holm)})")
