@@ -73,6 +73,20 @@ def _terminate_like_ctrl_c() -> None:
         signal.signal(signal.SIGTERM, stop)
 
 
+def _resume_command(study: str, out, seeds, workers, executor, set_: list, tensorboard: bool) -> str:
+    """The ``gradlab run`` line that resumes an interrupted run: the same study, folder, options."""
+    import shlex
+
+    args = ["gradlab", "run", study]
+    for flag, value in (("--out", out), ("--seeds", seeds), ("--workers", workers),
+                        ("--executor", executor)):
+        if value is not None:
+            args += [flag, str(value)]
+    for item in set_:
+        args += ["--set", item]
+    return shlex.join(args + (["--tensorboard"] if tensorboard else []))
+
+
 def register(app: typer.Typer) -> None:
     """Add the study commands to the ``gradlab`` app."""
 
@@ -97,7 +111,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run (or resume) a study and print its comparison table.
 
-        Exits 1 when any trial failed (after the table and the report), 2 on a usage error.
+        Exits 1 when any trial failed (after the table and the report), 2 on a usage error, 130
+        when interrupted (Ctrl-C or SIGTERM): finished trials are kept, and the command that
+        resumes the run is printed.
 
         Examples:
           gradlab run dying-relu
@@ -118,6 +134,10 @@ def register(app: typer.Typer) -> None:
             print_results(analyze(summary.out_dir))
             _write_report(Path(summary.out_dir))
             _write_tensorboard(Path(summary.out_dir), tensorboard)
+        except KeyboardInterrupt:
+            resume = _resume_command(study, out, seeds, workers, executor, set_, tensorboard)
+            typer.echo(f"\ninterrupted: finished trials are kept; resume with\n  {resume}", err=True)
+            raise typer.Exit(130) from None  # 128 + SIGINT, as shells report Ctrl-C
         except GradlabError as exc:
             raise _fail(exc) from None
         if summary.failed:
