@@ -49,11 +49,15 @@ def _write_tensorboard(out_dir: Path, wanted: bool) -> None:
 
 
 def _write_report(out_dir: Path) -> None:
-    """The study's report, drawn from its store (the trials recorded what it shows: no training)."""
+    """Draw DIR/report.html from the store (no training), unless the one there was drawn from
+    the store as it is now."""
+    from gradlab.report.freshness import is_current
     from gradlab.report.html import write_report
 
-    path = write_report(out_dir)
-    typer.echo(f"report: {path}")
+    if is_current(out_dir):
+        typer.echo(f"report: {out_dir / 'report.html'} (up to date: nothing changed)")
+        return
+    typer.echo(f"report: {write_report(out_dir)}")
 
 
 def _terminate_like_ctrl_c() -> None:

@@ -17,6 +17,7 @@ from gradlab.atomic_write import atomic_write
 from gradlab.errors import ConfigError
 from gradlab.report._style import to_data_uri
 from gradlab.report.findings_view import findings_section
+from gradlab.report.freshness import meta_tag, study_digest
 from gradlab.report.page_data import ReportData
 from gradlab.report.study_figures import FigureItem
 from gradlab.study.results import GroupRow
@@ -126,8 +127,8 @@ def groups_section(data: ReportData) -> str:
     return "".join(parts)
 
 
-def render_html(data: ReportData, figures: list[FigureItem]) -> str:
-    """The whole page as a string."""
+def render_html(data: ReportData, figures: list[FigureItem], digest: str | None = None) -> str:
+    """The whole page as a string; ``digest`` (see :mod:`gradlab.report.freshness`) goes in its head."""
     n_done = sum(t.get("status") == "done" for t in data.trials)
     n_failed = sum(t.get("status") == "failed" for t in data.trials)
     axes = "; ".join(f"{_e(k)} ∈ {{{', '.join(_e(json.dumps(v, ensure_ascii=False)) for v in vals)}}}"
@@ -151,6 +152,7 @@ metric <code>{_e(data.metric)}</code> · swept: {axes}</p></header>
 </main>"""
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"{meta_tag(digest) if digest else ''}"
             f"<title>{_e(data.name)} — gradlab report</title><style>{_css()}</style></head>"
             f"<body>{body}</body></html>\n")
 
@@ -173,10 +175,12 @@ def write_report(study_dir: str | Path, out: str | Path | None = None, *,
     from gradlab.report.study_figures import build_figures
 
     study_dir = Path(study_dir)
+    # taken before reading: a trial that finishes meanwhile makes the next run redraw
+    digest = study_digest(study_dir)
     data = load_report_data(study_dir)
     figures = build_figures(data, activations=activations)
     try:
-        page = render_html(data, figures)
+        page = render_html(data, figures, digest)
     finally:
         for item in figures:
             item.close()
