@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from gradlab.components.suggest import closest
+from gradlab.components.suggest import did_you_mean
 from gradlab.errors import ConfigError
 
 
@@ -28,9 +28,6 @@ def parameters(target: Any) -> list[str] | None:
     return [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
 
 
-def _suggestion(name: str, valid: list[str]) -> str:
-    near = closest(name, valid) or next((v for v in valid if name in v or v in name), None)
-    return f" — did you mean {near!r}?" if near else ""
 
 
 def argument_error(kind: str, label: str, target: Any, args: tuple, kwargs: dict,
@@ -48,5 +45,5 @@ def argument_error(kind: str, label: str, target: Any, args: tuple, kwargs: dict
     if unknown:
         bad = unknown[0]
         return ConfigError(f"{kind} {label!r}: unknown argument {bad!r}"
-                           f"{_suggestion(bad, valid)} {listing}")
+                           f"{did_you_mean(bad, valid)} {listing}")
     return ConfigError(f"bad arguments for {kind} {label!r}: {exc} {listing}")

@@ -121,7 +121,8 @@ def compare(a: dict[int, float], b: dict[int, float], alpha: float = 0.05,
     """Compare two groups given as {seed: value}: sign-flip when their seeds match, else unpaired.
 
     Args:
-        a, b: the two groups' values by seed; the difference is ``a - b``.
+        a: one group's values by seed.
+        b: the other group's (the baseline's); the difference is ``a - b``.
         alpha: the level of the interval (``1 - alpha``) and of "too few seeds".
         bounds: the range the metric can take; the interval stays within the differences'.
 
