@@ -12,22 +12,19 @@ mean shift) live in :mod:`gradlab.report.activation_figures` and are re-exported
 
 from __future__ import annotations
 
-import warnings
 from typing import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from gradlab.report._style import (
-    SEED_DEV,
-    SEED_TRAIN,
     color,
     finite,
+    layer_order,
     legend,
-    natural_key,
     new_figure,
     placeholder,
-    short,
+    wrap,
 )
 from gradlab.report.activation_figures import (
     activation_histograms,
@@ -35,94 +32,35 @@ from gradlab.report.activation_figures import (
     colorful_dimension,
     output_mean_shift,
 )
+from gradlab.report.curves_figure import training_curves
+from gradlab.report.forest_figure import results_by_group
 from gradlab.report.sweep_figure import sweep_metric
 
 __all__ = [
-    "training_curves", "grad_norm_by_layer", "unit_health_heatmap", "row_symmetry",
+    "training_curves", "results_by_group", "grad_norm_by_layer", "unit_health_heatmap", "row_symmetry",
     "sweep_metric", "activation_histograms", "colorful_dimension", "activation_shapes",
     "output_mean_shift",
 ]
 
 
-def _stack(histories: Sequence[Sequence[Mapping]], key: str):
-    """Epochs and a (seeds × epochs) array of ``key``, NaN where a run stopped early."""
-    epochs = sorted({int(r["epoch"]) for h in histories for r in h if key in r})
-    if not epochs:
-        return np.array([]), np.empty((0, 0))
-    index = {e: i for i, e in enumerate(epochs)}
-    out = np.full((len(histories), len(epochs)), np.nan)
-    for s, hist in enumerate(histories):
-        for row in hist:
-            v = row.get(key)
-            if v is not None:
-                out[s, index[int(row["epoch"])]] = float(v)
-    return np.asarray(epochs), out
-
-
-def _mean_band(ax, x, ys, col, label, style="-"):
-    with warnings.catch_warnings():  # an epoch every seed skipped: "mean of empty slice"
-        warnings.simplefilter("ignore", RuntimeWarning)
-        mean = np.nanmean(ys, axis=0)
-        std = np.nanstd(ys, axis=0) if ys.shape[0] > 1 else np.zeros_like(mean)
-    ax.plot(x, mean, style, color=col, label=label, lw=1.6)
-    if ys.shape[0] > 1:
-        ax.fill_between(x, mean - std, mean + std, color=col, alpha=0.18, lw=0)
-
-
-def training_curves(groups: Mapping[str, Sequence[Sequence[Mapping]]], metric: str = "accuracy",
-                    title: str | None = None) -> Figure:
-    """Train and dev loss (left) and metric (right) per epoch, mean ± std over seeds per group.
-
-    Seed 002's two-panel plot, for many runs at once. With one group, train is magenta and dev
-    pink as in the seed; with several, each group has a colour, train solid and dev dashed.
-
-    Args:
-        groups: group label -> one history per seed; a history is a list of per-epoch dicts
-            with ``epoch``, ``train_loss``, ``dev_loss``, ``train_<metric>``, ``dev_<metric>``.
-        metric: the metric's name (``"accuracy"``, ``"mse"``).
-        title: optional figure title.
-    """
-    fig, axes = new_figure(2, width=4.6, height=3.3)
-    panels = [("loss", axes[0][0]), (metric, axes[0][1])]
-    drawn = 0
-    for g, (label, histories) in enumerate(groups.items()):
-        for stat, ax in panels:
-            for split, style in (("train", "-"), ("dev", "--")):
-                x, ys = _stack(histories, f"{split}_{stat}")
-                if x.size == 0:
-                    continue
-                col = (SEED_TRAIN if split == "train" else SEED_DEV) if len(groups) == 1 else color(g)
-                name = f"{split} {stat}" if len(groups) == 1 else f"{short(label, 28)} ({split})"
-                _mean_band(ax, x, ys, col, name, style)
-                drawn += 1
-    for stat, ax in panels:
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(stat)
-        ax.grid(alpha=0.3)
-        if ax.lines:
-            legend(ax, len(ax.lines))
-        else:
-            placeholder(ax, f"no {stat} curves recorded")
-    if title:
-        fig.suptitle(title)
-    return fig
-
-
 def grad_norm_by_layer(groups: Mapping[str, Mapping[str, float | Sequence[float]]],
-                       ylabel: str = "gradient L2 norm", title: str | None = None) -> Figure:
+                       ylabel: str = "gradient L2 norm", title: str | None = None,
+                       order: Sequence[str] | None = None) -> Figure:
     """Gradient L2 norm per layer on a log axis, one line per group (seed 002, sigmoid vs ReLU).
 
     Args:
         groups: group label -> {layer name -> norm, or one norm per seed}. Layers are drawn in
-            natural order (fc1, fc2, ..., fc10). With several seeds the line is their geometric
+            the model's ``order`` (input to output), else in natural order (fc1, fc2, ..., fc10).
+            With several seeds the line is their geometric
             mean and the whisker their range. Exact zeros (no gradient at all) cannot sit on a
             log axis: they are drawn as open triangles on the floor of the plot.
         ylabel: the y label.
         title: optional title.
+        order: layer names from input to output (a trial's ``layers``).
     """
-    fig, axes = new_figure(1, width=6.0, height=3.6)
+    fig, axes = new_figure(1, width=7.0, height=3.6)
     ax = axes[0][0]
-    layers = sorted({layer for per in groups.values() for layer in per}, key=natural_key)
+    layers = layer_order((layer for per in groups.values() for layer in per), order)
     positives = [v for per in groups.values() for vs in per.values()
                  for v in finite(np.atleast_1d(vs)) if v > 0]
     floor = min(positives) / 10 if positives else 1e-12
@@ -144,10 +82,10 @@ def grad_norm_by_layer(groups: Mapping[str, Mapping[str, float | Sequence[float]
         if xs:
             mid_a = np.asarray(mid)
             ax.errorbar(xs, mid_a, yerr=np.clip([mid_a - lo, np.asarray(hi) - mid_a], 0, None), color=col, marker="o",
-                        ms=4, capsize=2, lw=1.5, label=short(label, 32))
+                        ms=4, capsize=2, lw=1.5, label=wrap(label))
         if zeros:
             ax.plot(zeros, [floor] * len(zeros), "v", mfc="none", color=col,
-                    label=None if xs else f"{short(label, 32)} (= 0)")
+                    label=None if xs else f"{wrap(label)} (= 0)")
     if not layers:
         placeholder(ax, "no gradient norms recorded")
         return fig
@@ -162,8 +100,8 @@ def grad_norm_by_layer(groups: Mapping[str, Mapping[str, float | Sequence[float]
     return fig
 
 
-def _matrix(series: Mapping[str, Mapping[int, float]]):
-    layers = sorted(series, key=natural_key)
+def _matrix(series: Mapping[str, Mapping[int, float]], order: Sequence[str] | None = None):
+    layers = layer_order(series, order)
     epochs = sorted({int(e) for per in series.values() for e in per})
     m = np.full((len(layers), len(epochs)), np.nan)
     col = {e: j for j, e in enumerate(epochs)}
@@ -176,7 +114,7 @@ def _matrix(series: Mapping[str, Mapping[int, float]]):
 
 def unit_health_heatmap(dead: Mapping[str, Mapping[int, float]],
                         saturated: Mapping[str, Mapping[int, float]] | None = None,
-                        title: str | None = None) -> Figure:
+                        title: str | None = None, order: Sequence[str] | None = None) -> Figure:
     """Share of dead (and saturated) units per layer over training, as layer × epoch heatmaps.
 
     Args:
@@ -184,6 +122,7 @@ def unit_health_heatmap(dead: Mapping[str, Mapping[int, float]],
         saturated: the same for ``sat_frac`` (bounded activations only); a second panel is drawn
             when it holds any layer.
         title: optional title.
+        order: layer names from input to output (rows top to bottom).
     """
     panels = [("dead units (share)", dead)]
     if saturated:
@@ -193,7 +132,7 @@ def unit_health_heatmap(dead: Mapping[str, Mapping[int, float]],
         if not series:
             placeholder(ax, f"no {name} recorded")
             continue
-        layers, epochs, m = _matrix(series)
+        layers, epochs, m = _matrix(series, order)
         im = ax.imshow(m, aspect="auto", cmap="magma", vmin=0.0, vmax=1.0, interpolation="nearest",
                        origin="upper")
         ax.set_yticks(range(len(layers)), layers)
@@ -208,7 +147,7 @@ def unit_health_heatmap(dead: Mapping[str, Mapping[int, float]],
 
 
 def row_symmetry(groups: Mapping[str, Mapping[str, tuple[Sequence[float], Sequence[float]]]],
-                 title: str | None = None) -> Figure:
+                 title: str | None = None, order: Sequence[str] | None = None) -> Figure:
     """Weight-row symmetry over training: one panel per layer, one line per group (seed 002 §1).
 
     ``row_symmetry`` is 0 when every row of a layer's weight is the same (zero or constant
@@ -218,8 +157,9 @@ def row_symmetry(groups: Mapping[str, Mapping[str, tuple[Sequence[float], Sequen
     Args:
         groups: group label -> {layer -> (epochs, values)}.
         title: optional title.
+        order: layer names from input to output (the first four get a panel).
     """
-    layers = sorted({layer for per in groups.values() for layer in per}, key=natural_key)[:4]
+    layers = layer_order((layer for per in groups.values() for layer in per), order)[:4]
     fig, axes = new_figure(max(1, len(layers)), width=3.6, height=3.0)
     if not layers:
         placeholder(axes[0][0], "no row_symmetry recorded")
@@ -228,7 +168,7 @@ def row_symmetry(groups: Mapping[str, Mapping[str, tuple[Sequence[float], Sequen
         for g, (label, per) in enumerate(groups.items()):
             if layer in per:
                 x, y = per[layer]
-                ax.plot(list(x), list(y), color=color(g), lw=1.6, label=short(label, 28))
+                ax.plot(list(x), list(y), color=color(g), lw=1.6, label=wrap(label))
         ax.set_title(layer, fontsize="medium")
         ax.set_xlabel("epoch")
         ax.set_ylim(-0.05, max(1.1, ax.get_ylim()[1]))
