@@ -187,3 +187,14 @@ def test_results_by_group_draws_every_group_best_on_top():
     ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert len(ticks) == 20 and ticks[-1] == "act=a19" and ticks[0] == "act=a0"
     assert_responds(lambda r: F.results_by_group(r, "dev_accuracy"), rows, rows[:10])
+
+
+def test_unit_health_grid_has_one_titled_panel_per_group_rows_in_model_order():
+    dead = {"act2": {1: 1.0, 2: 1.0}, "act1": {1: 1.0, 2: 0.9}}
+    alive = {"act2": {1: 0.0, 2: 0.1}, "act1": {1: 0.0, 2: 0.0}}
+    title = "act=leaky_relu(0.1) optimizer=adam init=he_normal bias_init=zeros"
+    fig = F.unit_health_grid({"act=relu": dead, title: alive}, order=["act1", "act2"])
+    panels = [ax for ax in fig.axes if ax.get_visible() and ax.get_title()]
+    assert [ax.get_title().replace("\n", " ") for ax in panels] == ["act=relu", title]
+    assert [t.get_text() for t in panels[0].get_yticklabels()] == ["act1", "act2"]
+    assert_responds(lambda g: F.unit_health_grid(g), {"a": dead}, {"a": alive})

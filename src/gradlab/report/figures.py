@@ -37,7 +37,8 @@ from gradlab.report.forest_figure import results_by_group
 from gradlab.report.sweep_figure import sweep_metric
 
 __all__ = [
-    "training_curves", "results_by_group", "grad_norm_by_layer", "unit_health_heatmap", "row_symmetry",
+    "training_curves", "results_by_group", "grad_norm_by_layer", "unit_health_heatmap", "unit_health_grid",
+    "row_symmetry",
     "sweep_metric", "activation_histograms", "colorful_dimension", "activation_shapes",
     "output_mean_shift",
 ]
@@ -143,6 +144,40 @@ def unit_health_heatmap(dead: Mapping[str, Mapping[int, float]],
         fig.colorbar(im, ax=ax, shrink=0.85)
     if title:
         fig.suptitle(title)
+    return fig
+
+
+def unit_health_grid(groups: Mapping[str, Mapping[str, Mapping[int, float]]],
+                     what: str = "dead units (share)", order: Sequence[str] | None = None) -> Figure:
+    """Small multiples: one layer × epoch heatmap per group, on one shared 0-1 colour scale.
+
+    Args:
+        groups: group label -> {activation layer -> {epoch -> share in [0, 1]}}.
+        what: the colour bar's label.
+        order: layer names from input to output (rows top to bottom).
+    """
+    n = max(1, len(groups))
+    cols = min(n, 2)
+    fig, axes = new_figure(cols, (n + cols - 1) // cols, width=4.6, height=2.6)
+    flat = [ax for row in axes for ax in row]
+    im = None
+    for ax, (label, series) in zip(flat, groups.items()):
+        if not series:
+            placeholder(ax, "nothing recorded")
+            continue
+        layers, epochs, m = _matrix(series, order)
+        im = ax.imshow(m, aspect="auto", cmap="magma", vmin=0.0, vmax=1.0, interpolation="nearest")
+        ax.set_yticks(range(len(layers)), layers, fontsize="small")
+        ticks = np.unique(np.linspace(0, len(epochs) - 1, min(5, len(epochs))).round().astype(int))
+        ax.set_xticks(ticks, [str(epochs[t]) for t in ticks])
+        ax.set_xlabel("epoch")
+        ax.set_title(wrap(label, 56), fontsize="small")
+    for ax in flat[len(groups):]:
+        ax.set_visible(False)
+    if not groups:
+        placeholder(flat[0], f"no {what} recorded")
+    elif im is not None:
+        fig.colorbar(im, ax=flat[: len(groups)], shrink=0.8, label=what)
     return fig
 
 
