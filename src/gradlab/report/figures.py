@@ -44,27 +44,8 @@ __all__ = [
 ]
 
 
-def grad_norm_by_layer(groups: Mapping[str, Mapping[str, float | Sequence[float]]],
-                       ylabel: str = "gradient L2 norm", title: str | None = None,
-                       order: Sequence[str] | None = None) -> Figure:
-    """Gradient L2 norm per layer on a log axis, one line per group (seed 002, sigmoid vs ReLU).
-
-    Args:
-        groups: group label -> {layer name -> norm, or one norm per seed}. Layers are drawn in
-            the model's ``order`` (input to output), else in natural order (fc1, fc2, ..., fc10).
-            With several seeds the line is their geometric
-            mean and the whisker their range. Exact zeros (no gradient at all) cannot sit on a
-            log axis: they are drawn as open triangles on the floor of the plot.
-        ylabel: the y label.
-        title: optional title.
-        order: layer names from input to output (a trial's ``layers``).
-    """
-    fig, axes = new_figure(1, width=7.0, height=3.6)
-    ax = axes[0][0]
-    layers = layer_order((layer for per in groups.values() for layer in per), order)
-    positives = [v for per in groups.values() for vs in per.values()
-                 for v in finite(np.atleast_1d(vs)) if v > 0]
-    floor = min(positives) / 10 if positives else 1e-12
+def _grad_panel(ax, groups: Mapping[str, Mapping[str, float | Sequence[float]]],
+                layers: list[str], floor: float) -> None:
     for g, (label, per) in enumerate(groups.items()):
         xs, mid, lo, hi, zeros = [], [], [], [], []
         for i, layer in enumerate(layers):
@@ -82,22 +63,58 @@ def grad_norm_by_layer(groups: Mapping[str, Mapping[str, float | Sequence[float]
         col = color(g)
         if xs:
             mid_a = np.asarray(mid)
-            ax.errorbar(xs, mid_a, yerr=np.clip([mid_a - lo, np.asarray(hi) - mid_a], 0, None), color=col, marker="o",
-                        ms=4, capsize=2, lw=1.5, label=wrap(label))
+            ax.errorbar(xs, mid_a, yerr=np.clip([mid_a - lo, np.asarray(hi) - mid_a], 0, None), color=col,
+                        marker="o", ms=4, capsize=2, lw=1.5, label=wrap(label))
         if zeros:
             ax.plot(zeros, [floor] * len(zeros), "v", mfc="none", color=col,
                     label=None if xs else f"{wrap(label)} (= 0)")
-    if not layers:
-        placeholder(ax, "no gradient norms recorded")
-        return fig
     ax.set_yscale("log")
     ax.set_xticks(range(len(layers)), layers, rotation=30 if len(layers) > 6 else 0)
     ax.set_xlabel("layer (input → output)")
-    ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3, which="both")
-    legend(ax, len(groups))
+
+
+def grad_norm_by_layer(groups: Mapping[str, Mapping[str, float | Sequence[float]]],
+                       ylabel: str = "gradient L2 norm", title: str | None = None,
+                       order: Sequence[str] | None = None,
+                       later: Mapping[str, Mapping[str, float | Sequence[float]]] | None = None,
+                       titles: tuple[str, str] = ("first epoch", "last epoch")) -> Figure:
+    """Gradient L2 norm per layer on a log axis, one line per group (seed 002, sigmoid vs ReLU).
+
+    Args:
+        groups: group label -> {layer name -> norm, or one norm per seed}. Layers are drawn in
+            the model's ``order`` (input to output), else in natural order (fc1, fc2, ..., fc10).
+            With several seeds the line is their geometric mean and the whisker their range.
+            Exact zeros (no gradient at all) cannot sit on a log axis: they are drawn as open
+            triangles on the floor of the plot.
+        ylabel: the y label.
+        title: optional title.
+        order: layer names from input to output (a trial's ``layers``).
+        later: the same at a later time (e.g. the last epoch): drawn as a second panel beside
+            the first, on the same y scale.
+        titles: the two panels' titles when ``later`` is given.
+    """
+    panels = [groups] if later is None else [groups, later]
+    fig, axes = new_figure(len(panels), width=7.0 if later is None else 4.8, height=3.6)
+    layers = layer_order((layer for per in panels for g in per.values() for layer in g), order)
+    positives = [v for per in panels for g in per.values() for vs in g.values()
+                 for v in finite(np.atleast_1d(vs)) if v > 0]
+    floor = min(positives) / 10 if positives else 1e-12
+    if not layers:
+        placeholder(axes[0][0], "no gradient norms recorded")
+        return fig
+    for ax, per in zip(axes[0], panels):
+        _grad_panel(ax, per, layers, floor)
+    axes[0][0].set_ylabel(ylabel)
+    if later is not None:
+        for ax, name in zip(axes[0], titles):
+            ax.set_title(name, fontsize="medium")
+        top = max(ax.get_ylim()[1] for ax in axes[0])
+        for ax in axes[0]:
+            ax.set_ylim(floor / 2, top)
+    legend(axes[0][-1], len(groups))
     if title:
-        ax.set_title(title)
+        fig.suptitle(title)
     return fig
 
 

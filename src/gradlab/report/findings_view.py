@@ -70,7 +70,7 @@ def distinct_recommendations(data: ReportData) -> list[dict]:
 
 
 def _groups_cell(groups: dict[str, list[int]]) -> str:
-    return "<br>".join(f"{escape(label)} <span class=meta>{k}/{n}</span>"
+    return " · ".join(f"{escape(label)}&nbsp;<span class=meta>{k}/{n}</span>"
                        for label, (k, n) in groups.items())
 
 

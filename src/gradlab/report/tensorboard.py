@@ -123,5 +123,5 @@ def export_tensorboard(study_dir: str | Path) -> Path:
     from gradlab.report.data import load_report_data
 
     out = Path(study_dir) / "tb"
-    export_trials(load_report_data(study_dir), out)
+    export_trials(load_report_data(study_dir, all_vitals=True), out)
     return out

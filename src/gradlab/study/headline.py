@@ -29,6 +29,12 @@ def _effect(g) -> str:
             f"Holm-adjusted {V.p_text(g.p_holm)})")
 
 
+def winners(rows, higher: bool) -> list:
+    """The groups better than their baseline after Holm, best mean first (the first wins)."""
+    sign = 1 if higher else -1
+    return sorted((g for g in rows if g.verdict == V.BETTER), key=lambda g: -sign * g.mean)
+
+
 def headline(results) -> list[str]:
     """The study's answer as 2-5 plain sentences (an empty study gets one saying so)."""
     rows = results.groups
@@ -43,8 +49,7 @@ def headline(results) -> list[str]:
         out.append(_baseline_sentence(results, bases[used[0]]))
     by_verdict = {v: [g for g in compared if g.verdict == v] for v in
                   (V.BETTER, V.WORSE, V.UNCLEAR, V.TOO_FEW, V.IDENTICAL)}
-    sign = 1 if results.higher_is_better else -1
-    better = sorted(by_verdict[V.BETTER], key=lambda g: -sign * g.mean)
+    better = winners(compared, results.higher_is_better)
     if better:
         best = better[0]
         out.append(f"Best: {best.label}, {V.num(best.mean)} {results.metric} "
