@@ -118,7 +118,7 @@ def test_csv_without_header_target_by_index_and_regression(tmp_path):
 
 @pytest.mark.parametrize(
     "content,kwargs,needle",
-    [("a,b\n1,x\n", {}, "'x' is not a number"), ("a,b\n1,2,3\n", {}, "3 columns"),
+    [("a,b\n1,x\n", {}, "line 2, column 2: not a number"), ("a,b\n1,2,3\n", {}, "3 columns"),
      ("a,b\n1,2\n3,4\n", {"target": "c"}, "columns: a, b"), ("1,2\n3,4\n", {"target": "b"}, "no header"),
      ("1,2\n3,4\n", {"target": 5}, "got 5")],
     ids=["non-numeric", "ragged", "unknown-column", "name-without-header", "index-out-of-range"],

@@ -50,7 +50,8 @@ def test_show_json_and_csv(study_dir):
     assert [g["label"] for g in data["groups"]] == ["act=relu", "act=tanh"]
     assert [g["n"] for g in data["groups"]] == [2, 2]
     rows = list(csv.DictReader(open(root / "t.csv")))
-    assert rows[1]["baseline"] == "act=relu" and rows[1]["test"] == "paired"
+    assert rows[1]["baseline"] == "act=relu" and rows[1]["test"] == "sign-flip"
+    assert rows[1]["verdict"] in ("too few seeds", "identical")  # two seeds cannot show one
 
 
 def test_status_counts(study_dir):
@@ -124,7 +125,8 @@ def test_run_exits_1_and_says_so_when_trials_fail(tmp_path, monkeypatch):
     result = runner.invoke(app, ["run", str(tmp_path / "s.toml"), "--out", str(out),
                                  "--workers", "1", "--no-progress"])
     assert result.exit_code == 1, result.output
-    assert "act=relu" in result.output  # the table is still printed
+    assert "baseline" in result.output  # the table is still printed
+    assert "not tested (2 failed)" in result.output
     assert result.output.strip().splitlines()[-1] == (
         f"2 of 4 trials failed; see `gradlab status {out} --failed`")
     status = runner.invoke(app, ["status", str(out), "--failed"])

@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "gradlab.cli.list_cmd",
     "gradlab.cli.train_cmd",
     "gradlab.cli.checkup_cmd",
+    "gradlab.cli.repair_cmd",
     "gradlab.cli.study_cmd",
     "gradlab.cli.report_cmd",
 ]

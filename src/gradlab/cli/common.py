@@ -118,26 +118,35 @@ class RunArgs:
         return options_to_config({**self.options, "watch": watch})
 
 
-def run_command(body: Callable[[RunArgs], None]) -> Callable[..., None]:
+def run_command(body: Callable[..., None] | None = None, *,
+                extra: dict[str, tuple[Any, Any]] | None = None) -> Any:
     """Make ``body(args: RunArgs)`` a typer command taking the :data:`RUN_OPTIONS`.
 
     typer reads a command's options from its signature, so the returned function has one
     parameter per run option; it gathers them into a :class:`RunArgs` and calls ``body``.
+    ``extra`` (parameter -> (type, default)) adds a command's own options after the run options;
+    their values reach ``body`` as keyword arguments. Use as ``@run_command`` or
+    ``@run_command(extra={...})``.
     """
+    more = dict(extra or {})
 
-    def command(**given: Any) -> None:
-        how = {key: given.pop(key) for key in _HOW}
-        body(RunArgs(options=given, **how))
+    def wrap(body: Callable[..., None]) -> Callable[..., None]:
+        def command(**given: Any) -> None:
+            own = {key: given.pop(key) for key in more}
+            how = {key: given.pop(key) for key in _HOW}
+            body(RunArgs(options=given, **how), **own)
 
-    params = [
-        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=default)
-        for name, (kind, default) in RUN_OPTIONS.items()
-    ]
-    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    command.__annotations__ = {p.name: p.annotation for p in params}
-    for attr in ("__name__", "__qualname__", "__doc__", "__module__"):
-        setattr(command, attr, getattr(body, attr))
-    return command
+        params = [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=kind, default=default)
+            for name, (kind, default) in {**RUN_OPTIONS, **more}.items()
+        ]
+        command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in params}
+        for attr in ("__name__", "__qualname__", "__doc__", "__module__"):
+            setattr(command, attr, getattr(body, attr))
+        return command
+
+    return wrap(body) if body is not None else wrap
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

@@ -57,7 +57,7 @@ _reg("identity", nn.Identity, aliases=("linear", "none"), help="z (no nonlineari
 _reg(
     "scheduled_leaky_relu",
     ScheduledLeakyReLU,
-    help="leaky ReLU whose slope follows training progress: start, end, schedule (seed 000)",
+    help="leaky ReLU whose slope moves from start to end as training progresses (e.g. 0.3 -> 0.1)",
 )
 _reg("learnable_leaky_relu", LearnableLeakyReLU, help="leaky ReLU with one trainable slope: init")
 del _reg

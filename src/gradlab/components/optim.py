@@ -76,6 +76,25 @@ def nadam(params, lr: float, weight_decay: float = 0.0, **kw: Any):
     return torch.optim.NAdam(params, lr=lr, weight_decay=weight_decay, **kw)
 
 
+def _check_args(kwargs: dict, label: str) -> None:
+    """Refuse optimizer constants that train straight to NaN or that torch misreads."""
+    eps = kwargs.get("eps")
+    if eps is not None and (isinstance(eps, bool) or not isinstance(eps, (int, float)) or eps <= 0):
+        raise ConfigError(
+            f"optimizer {label!r}: eps must be a number > 0, got {eps!r} (eps keeps the step "
+            "finite where a gradient's running scale is 0; with eps=0 it is 0/0 = NaN)"
+        )
+    betas = kwargs.get("betas")
+    if betas is not None and not (
+        isinstance(betas, (list, tuple)) and len(betas) == 2
+        and all(isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1 for b in betas)
+    ):
+        raise ConfigError(
+            f"optimizer {label!r}: betas must be two numbers in [0, 1), e.g. betas=[0.9, 0.999]; "
+            f"got {betas!r}"
+        )
+
+
 def _tuples(value: Any) -> Any:
     # spec strings can only write lists; torch wants tuples for betas and friends
     return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
@@ -102,6 +121,7 @@ def create_optimizer(
         spec = Spec(parsed.name, tuple(_tuples(a) for a in parsed.args),
                     {k: _tuples(v) for k, v in parsed.kwargs.items()})
         label = format_spec(parsed.name, parsed.args, parsed.kwargs)
+        _check_args(parsed.kwargs, label)
     else:
         label = getattr(spec, "__name__", repr(spec))
     if isinstance(spec, Spec) and spec.args:  # positional spec args would land before params

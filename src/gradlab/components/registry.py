@@ -11,7 +11,8 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from gradlab.components.spec import Spec, format_spec, parse_spec
+from gradlab.components.arguments import argument_error
+from gradlab.components.spec import Spec, check_finite, format_spec, parse_spec, shown
 from gradlab.components.suggest import did_you_mean
 from gradlab.errors import ConfigError, UnknownComponentError
 
@@ -129,6 +130,7 @@ class Registry:
         if isinstance(spec, (str, Spec)):
             parsed = parse_spec(spec) if isinstance(spec, str) else spec
             target = self.entry(parsed.name).obj
+            check_finite(parsed, self.kind)
             clash = set(parsed.kwargs) & set(kwargs)
             if clash:
                 raise ConfigError(
@@ -145,7 +147,11 @@ class Registry:
         try:
             return target(*call_args, **call_kwargs)
         except TypeError as exc:
-            raise ConfigError(f"bad arguments for {self.kind} {label!r}: {exc}") from None
+            raise argument_error(self.kind, label, target, call_args, call_kwargs, exc) from None
+        except (IndexError, RuntimeError, OverflowError) as exc:
+            # torch's own complaint (a tuple index, an overflow) about the user's values; a
+            # ValueError goes to the caller, which knows the context (the optimizer's lr)
+            raise ConfigError(f"bad arguments for {self.kind} {shown(label)}: {exc}") from None
 
     def describe(self) -> list[dict]:
         """One dict per entry (name, aliases, summary, meta) for listings and ``--json``."""

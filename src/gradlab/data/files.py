@@ -6,12 +6,17 @@
 The kind is inferred from the targets unless given: labels {0, 1} are binary, a few non-negative
 integers are classes, anything else is regression. Rows are shuffled with the task's seed, then
 split train/dev/test (fractions or sizes).
+
+A NaN or an infinity in the data is refused with its row and column (it would train to NaN, and
+a NaN label would turn a 0/1 task into regression); ``non_finite="drop"`` drops such rows instead,
+with a warning that counts them. Error messages name places in a file, never its contents.
 """
 
 from __future__ import annotations
 
 import csv
 import os
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -23,6 +28,7 @@ from gradlab.data.task import TASKS, Task, finish_task, make_generator
 from gradlab.errors import ConfigError
 
 DEFAULT_SPLIT = (0.64, 0.16, 0.2)
+NON_FINITE = ("error", "drop")
 MAX_CLASSES = 100  # more distinct integer targets than this reads as regression
 
 
@@ -39,16 +45,70 @@ def infer_kind(y: np.ndarray) -> str:
     return "regression"
 
 
+def _bad_rows(array: np.ndarray) -> np.ndarray:
+    """Per row: whether it holds a NaN or an infinity (integer arrays never do)."""
+    if not np.issubdtype(array.dtype, np.floating) and not np.issubdtype(array.dtype, np.complexfloating):
+        return np.zeros(array.shape[0], dtype=bool)
+    return ~np.isfinite(array.reshape(array.shape[0], -1)).all(axis=1)
+
+
+def keep_finite_rows(name: str, arrays: dict[str, np.ndarray], non_finite: str,
+                     first_line: int = 1) -> np.ndarray:
+    """The rows to keep: all, or (``non_finite="drop"``) those without NaN or inf.
+
+    Args:
+        name: the source, for messages (``csv 'data.csv'``).
+        arrays: what a row is made of, by the name a message uses (``{"X": X, "y": y}``).
+        non_finite: "error" (the default: refuse, naming the first bad row and column) or "drop".
+        first_line: the number the first row is shown with (a CSV's header shifts it).
+
+    Raises:
+        ConfigError: a non-finite value with ``non_finite="error"``, or a bad ``non_finite``.
+    """
+    if non_finite not in NON_FINITE:
+        raise ConfigError(f"{name}: non_finite must be 'error' or 'drop', got {non_finite!r}")
+    n = next(iter(arrays.values())).shape[0]
+    bad = np.zeros(n, dtype=bool)
+    for array in arrays.values():
+        bad |= _bad_rows(array)
+    if not bad.any():
+        return np.ones(n, dtype=bool)
+    if non_finite == "drop":
+        warnings.warn(f"{name}: dropped {int(bad.sum()):,} of {n:,} rows holding NaN or inf",
+                      stacklevel=3)
+        return ~bad
+    row = int(np.argmax(bad))
+    for label, array in arrays.items():
+        flat = array.reshape(n, -1)[row]
+        cols: Any = np.flatnonzero(~np.isfinite(flat)) if _bad_rows(array)[row] else []
+        if len(cols):
+            where = f"{label} column {int(cols[0]) + 1}" if label else f"column {int(cols[0]) + 1}"
+            what = "NaN" if np.isnan(flat[cols[0]]) else "an infinity"
+            raise ConfigError(
+                f"{name} row {row + first_line}, {where}: {what} ({int(bad.sum()):,} rows hold NaN "
+                "or inf); clean the data, or drop those rows with non_finite='drop'"
+            )
+    raise AssertionError("unreachable: a bad row has a bad value")  # pragma: no cover
+
+
 def task_from_arrays(
     name: str, X: np.ndarray, y: np.ndarray, *, seed: int, kind: str = "auto",
     split: Sequence[float | int] = DEFAULT_SPLIT, shuffle: bool = True, normalize: bool = False,
+    non_finite: str = "error",
 ) -> Task:
-    """Wrap in-memory arrays as a :class:`Task` (the loaders all end here)."""
+    """Wrap in-memory arrays as a :class:`Task` (the loaders all end here).
+
+    Rows holding NaN or inf are refused (``non_finite="error"``) or dropped (``"drop"``) before
+    the kind is inferred, so a NaN label never turns a classification task into regression.
+    """
     X, y = np.asarray(X), np.asarray(y)
     if X.shape[0] != y.shape[0]:
         raise ConfigError(f"{name}: X has {X.shape[0]} rows but y has {y.shape[0]}")
     if X.ndim < 2:
         X = X.reshape(-1, 1)
+    keep = keep_finite_rows(name, {"X": X, "y": y}, non_finite)
+    if not keep.all():
+        X, y = X[keep], y[keep]
     kind = infer_kind(y) if kind == "auto" else kind
     if kind not in ("binary", "multiclass", "regression"):
         raise ConfigError(f"{name}: kind must be auto, binary, multiclass or regression, got {kind!r}")
@@ -124,9 +184,9 @@ def read_csv(path: Any, *, header: bool | None = None, delimiter: str = ",") -> 
         for j, cell in enumerate(row):
             try:
                 values[i, j] = float(cell)
-            except ValueError:
+            except ValueError:  # the cell itself is not quoted: it may be anything
                 raise ConfigError(
-                    f"csv {str(p)!r} line {i + 1 + bool(header)}, column {j + 1}: {cell!r} is not a number"
+                    f"csv {str(p)!r} line {i + 1 + bool(header)}, column {j + 1}: not a number"
                 ) from None
     if values.shape[0] == 0:
         raise ConfigError(f"csv {str(p)!r} has a header but no data rows")
@@ -137,10 +197,16 @@ def read_csv(path: Any, *, header: bool | None = None, delimiter: str = ",") -> 
 def csv_task(
     path: Any = None, *, seed: int = 0, target: int | str = -1, header: bool | None = None,
     delimiter: str = ",", kind: str = "auto", split: Sequence[float | int] = DEFAULT_SPLIT,
-    shuffle: bool = True, normalize: bool = False,
+    shuffle: bool = True, normalize: bool = False, non_finite: str = "error",
 ) -> Task:
-    """A task from a CSV file; ``target`` is a column index (negative counts from the end) or name."""
+    """A task from a CSV file; ``target`` is a column index (negative counts from the end) or name.
+
+    ``non_finite="drop"`` drops rows holding NaN or inf (default: refuse them, naming the line).
+    """
     names, values = read_csv(path, header=header, delimiter=delimiter)
+    # checked on the whole table, so the message gives the file's own line and column
+    values = values[keep_finite_rows(f"csv {str(path)!r}", {"": values}, non_finite,
+                                     first_line=1 + bool(names))]
     width = values.shape[1]
     if isinstance(target, str):
         if names is None:
@@ -163,17 +229,20 @@ def csv_task(
 def npy_task(
     x: Any = None, y: Any = None, *, seed: int = 0, kind: str = "auto",
     split: Sequence[float | int] = DEFAULT_SPLIT, shuffle: bool = True, normalize: bool = False,
+    non_finite: str = "error",
 ) -> Task:
-    """A task from ``X`` and ``y`` stored as two ``.npy`` files."""
+    """A task from ``X`` and ``y`` stored as two ``.npy`` files (``non_finite``: see csv)."""
     X = _load_numpy(x, "npy x", archive=False)
     Y = _load_numpy(y, "npy y", archive=False)
-    return task_from_arrays("npy", X, Y, seed=seed, kind=kind, split=split, shuffle=shuffle, normalize=normalize)
+    return task_from_arrays("npy", X, Y, seed=seed, kind=kind, split=split, shuffle=shuffle, normalize=normalize,
+                            non_finite=non_finite)
 
 
 @TASKS.register("npz", help="one .npz archive holding X and y: npz(path='data.npz', x_key='X', y_key='y')")
 def npz_task(
     path: Any = None, *, seed: int = 0, x_key: str = "X", y_key: str = "y", kind: str = "auto",
     split: Sequence[float | int] = DEFAULT_SPLIT, shuffle: bool = True, normalize: bool = False,
+    non_finite: str = "error",
 ) -> Task:
     """A task from an ``.npz`` archive (keys ``X``/``x`` and ``y`` by default)."""
     with _load_numpy(path, "npz", archive=True) as archive:
@@ -183,7 +252,8 @@ def npz_task(
             if key not in keys:
                 raise ConfigError(f"npz {str(path)!r} has no array {key!r} (arrays: {', '.join(keys)})")
         X, Y = archive[xk], archive[y_key]
-    return task_from_arrays("npz", X, Y, seed=seed, kind=kind, split=split, shuffle=shuffle, normalize=normalize)
+    return task_from_arrays("npz", X, Y, seed=seed, kind=kind, split=split, shuffle=shuffle, normalize=normalize,
+                            non_finite=non_finite)
 
 
 @TASKS.register("idx", help="MNIST-format IDX images + labels: idx(images=path, labels=path)")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gradlab.atomic_write import atomic_write
 from gradlab.errors import ConfigError
 
 # dtype code -> big-endian numpy dtype
@@ -99,5 +100,5 @@ def write_idx(path: str | os.PathLike, array: np.ndarray, *, compress: bool | No
     p = Path(path)
     if compress or (compress is None and p.suffix == ".gz"):
         payload = gzip.compress(payload, mtime=0)
-    p.write_bytes(payload)
+    atomic_write(p, payload)
     return p

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Any, Sequence
 
 import torch
 
@@ -41,6 +41,28 @@ def split_sizes(n: int, split: Sequence[float | int]) -> list[int]:
         if p > 0 and s == 0:
             raise ConfigError(f"split {parts!r} leaves an empty part with only {n} samples")
     return sizes
+
+
+def check_task_split(split: Any) -> None:
+    """A task's split: train, dev and test, each a positive size or fraction.
+
+    An empty dev or test set is refused: its accuracy and loss would read 0 and mean nothing,
+    and the dev set is what a study compares and early stopping watches.
+    """
+    parts = list(split) if isinstance(split, (list, tuple)) else None
+    if parts is None or len(parts) != 3:
+        raise ConfigError(f"a task's split has 3 parts (train, dev, test), e.g. (0.7, 0.15, 0.15); "
+                          f"got {split!r}"[:200])
+    if any(isinstance(p, bool) or not isinstance(p, (int, float)) or not math.isfinite(p)
+           for p in parts) or any(p < 0 for p in parts):
+        raise ConfigError(f"split parts must be non-negative finite numbers, got {parts!r}")
+    empty = [name for name, p in zip(("train", "dev", "test"), parts) if p <= 0]
+    if empty:
+        raise ConfigError(
+            f"split {parts!r} leaves the {' and '.join(empty)} set{'s' * (len(empty) > 1)} empty: "
+            "its accuracy and loss would mean nothing; give each part a share, e.g. "
+            "(0.7, 0.15, 0.15)"
+        )
 
 
 def split_data(

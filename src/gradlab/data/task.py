@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from gradlab.components.registry import Registry
-from gradlab.data.split import split_data
+from gradlab.data.split import check_task_split, split_data
 from gradlab.errors import ConfigError
 
 KINDS = {"binary": ("bce", "accuracy"), "multiclass": ("ce", "accuracy"), "regression": ("mse", "mse")}
@@ -90,6 +90,8 @@ def finish_task(
     elif kind != "generative":
         raise ConfigError(f"unknown task kind {kind!r} (choices: binary, multiclass, regression, generative)")
     default_loss, default_metric = KINDS.get(kind, ("bce", "mode_coverage"))
+    if kind != "generative":
+        check_task_split(split)
     train, dev, test = _three(split_data(X, y, split, shuffle=shuffle, generator=generator), split)
     task = Task(
         name=name,

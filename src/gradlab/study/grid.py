@@ -64,10 +64,9 @@ def expand_axes(
                 "use sweep_mode = 'grid' for every combination"
             )
         return [dict(zip(keys, values)) for values in zip(*axes.values())]
-    combos = [dict(zip(keys, values)) for values in itertools.product(*axes.values())]
     if mode == "grid":
-        return combos
-    total = len(combos)
+        return [dict(zip(keys, values)) for values in itertools.product(*axes.values())]
+    total = grid_size(axes)
     if samples is None or isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
         raise ConfigError(
             f"sweep_mode 'random' needs samples = a positive integer, got {samples!r}"
@@ -78,7 +77,17 @@ def expand_axes(
             f"use samples <= {total} or sweep_mode = 'grid'"
         )
     picked = sorted(random.Random(seed).sample(range(total), samples))
-    return [combos[i] for i in picked]
+    return [_combination(axes, i) for i in picked]
+
+
+def _combination(axes: dict[str, list], index: int) -> dict:
+    """The ``index``-th combination of the grid in ``itertools.product`` order, without building
+    the others (a random draw from a grid of 10^9 must not list it)."""
+    out = {}
+    for key, values in reversed(list(axes.items())):  # the last axis varies fastest
+        index, digit = divmod(index, len(values))
+        out[key] = values[digit]
+    return {key: out[key] for key in axes}
 
 
 def same_value(a: Any, b: Any) -> bool:

@@ -15,12 +15,16 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from gradlab.errors import StoreError
 from gradlab.study.executors import create_executor
 from gradlab.study.executors.base import TrialTask
 from gradlab.study.plan import apply_overrides, canonical_json, plan_study
 from gradlab.study.progress import StudyProgress
-from gradlab.study.spec import Study, _check_seeds, load_study
+from gradlab.study.spec import Study, _check_seeds, load_study, planned_configs
 from gradlab.study.store import Store, now, run_lock, trial_id
+
+# a plan this large takes seconds to validate: a line says what is going on before it starts
+PLAN_NOTICE = 500
 
 
 @dataclass
@@ -62,6 +66,7 @@ def run_study(
     overrides: Iterable[str | tuple[str, Any]] = (),
     progress: bool = True,
     log: Callable[[str], None] | None = None,
+    force: bool = False,
 ) -> StudySummary:
     """Run (or resume) a study.
 
@@ -75,21 +80,27 @@ def run_study(
         overrides: ``"train.epochs=50"`` strings (or (key, value) pairs) for fixed keys.
         progress: show a progress bar (and the plan line) on stderr.
         log: where the plan line goes (default: stderr when ``progress``).
+        force: run into a folder that holds another study (its trials stay in the store but
+            ``show``, ``status`` and ``report`` then read only this study's).
 
     Returns:
         a :class:`StudySummary`.
 
     Raises:
         ConfigError: an invalid study, override or executor, before anything runs.
-        StoreError: the folder is used by another run, or the store cannot be written.
+        StoreError: the folder is used by another run, holds another study (without
+            ``force``), or the store cannot be written.
     """
     start = time.perf_counter()
     study = apply_overrides(load_study(study_or_path, validate=False), overrides)  # a copy
     if seeds is not None:
         study.seeds = _check_seeds(seeds)
-    points = plan_study(study)
     if log is None:
         log = (lambda msg: print(msg, file=sys.stderr)) if progress else (lambda msg: None)
+    planned = sum(planned_configs(block) for block in study.sweep)
+    if planned >= PLAN_NOTICE:  # each one is validated (its optimizer built): say so first
+        log(f"{study.name}: checking {planned:,} configurations before anything runs")
+    points = plan_study(study)
     if executor is None:
         executor = study.executor or "local"
     ex = create_executor(executor, workers) if isinstance(executor, str) else executor
@@ -102,6 +113,7 @@ def run_study(
         for s in study.seeds for p in points
     ]
     with run_lock(out), Store(out) as store:
+        _refuse_other_study(store, study.name, out, force)
         store.reset_running()  # left 'running' by a run that died: run them again
         known = {t["trial_id"]: t["status"] for t in store.trials()}
         before_done = sum(known.get(r["trial_id"]) == "done" for r in rows)
@@ -137,6 +149,16 @@ def run_study(
         ex.close()
     return StudySummary(study.name, str(out), len(points), len(rows), new, before_done,
                         len(tasks), done, failed, time.perf_counter() - start, message)
+
+
+def _refuse_other_study(store: Store, name: str, out: Path, force: bool) -> None:
+    """Two studies in one folder would hide the first one's trials from show/status/report."""
+    previous = store.meta().get("name")
+    if previous is not None and previous != name and not force:
+        raise StoreError(
+            f"{out} holds the study {previous!r}, not {name!r}: choose another folder "
+            f"(--out runs/{name}) or mix them on purpose with --force"
+        )
 
 
 def _driver_versions() -> dict:

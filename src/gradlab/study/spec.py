@@ -42,6 +42,11 @@ TOP_KEYS = ("name", "description", "seeds", "executor", "sweep", "sweep_mode", "
             "sample_seed", "compare", *SECTIONS)
 COMPARE_KEYS = ("metric", "baseline", "higher_is_better", "alpha")
 SWEEP_OPTIONS = ("mode", "samples")
+# bounds on what is absurd: each configuration x seed is one trained network
+MAX_SEEDS = 10_000
+MAX_CONFIGS = 10_000
+# a study's name is also its default folder runs/<name>: no separators, no leading dot or dash
+_STUDY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _METRIC = re.compile(r"^(train|dev|test|best_dev|best_train)_(accuracy|loss|mse)$")
 KNOWN_METRICS = (
     "dev_accuracy", "test_accuracy", "train_accuracy", "dev_loss", "test_loss", "train_loss",
@@ -109,6 +114,7 @@ class Study:
     executor: str | None = None
 
     def __post_init__(self) -> None:
+        self.name = check_name(self.name)
         self.seeds = _check_seeds(self.seeds)
         self.executor = _check_executor(self.executor)
         if self.sweep_mode not in MODES:
@@ -118,6 +124,14 @@ class Study:
             )
         self.config = _check_config(self.config)
         self.sweep = _check_sweeps(self.sweep, self.sweep_mode, self.samples)
+        _check_size(self.sweep)
+        if not isinstance(self.description, str):
+            raise ConfigError(f"description must be a string, got {type(self.description).__name__}")
+        if isinstance(self.sample_seed, bool) or not isinstance(self.sample_seed, int):
+            raise ConfigError(f"sample_seed must be an integer, got {self.sample_seed!r}"[:200])
+        if not isinstance(self.compare, (dict, Compare)):
+            raise ConfigError(f"[compare] must be a table such as {{ metric = \"dev_accuracy\" }}, "
+                              f"got {type(self.compare).__name__}")
         if isinstance(self.compare, dict):
             unknown = [k for k in self.compare if k not in COMPARE_KEYS]
             if unknown:
@@ -170,21 +184,46 @@ class Study:
         return out
 
 
+def check_name(name: Any) -> str:
+    """A study name that is safe as a folder name under ``runs/`` (else ConfigError).
+
+    Allowed: 1 to 64 letters, digits, ``-``, ``_`` and ``.``, starting with a letter or a digit;
+    so ``runs/<name>`` can never leave ``runs/`` ("../x", "/tmp/x") nor be ``runs/`` itself ("").
+    """
+    if not isinstance(name, str) or not _STUDY_NAME.match(name):
+        shown = repr(name) if len(repr(name)) <= 80 else repr(name)[:77] + "..."
+        raise ConfigError(
+            f"study name {shown} is not valid: use 1 to 64 letters, digits, '-', '_' or '.', "
+            "starting with a letter or digit (it names the folder runs/<name>), e.g. "
+            "name = \"my-study\""
+        )
+    return name
+
+
 def _check_seeds(seeds: Any) -> list[int]:
+    from gradlab.train.validate import MAX_SEED
+
     if isinstance(seeds, bool):
         raise ConfigError(f"seeds = {seeds!r}: expected a count such as 5 or a list of seeds")
     if isinstance(seeds, int):
         if seeds < 1:
             raise ConfigError(f"seeds = {seeds}: need at least 1 seed")
+        if seeds > MAX_SEEDS:
+            raise ConfigError(f"seeds = {seeds:,} is more than the {MAX_SEEDS:,} seeds a study "
+                              "may run")
         return list(range(seeds))
     if isinstance(seeds, (list, tuple)) and seeds and all(
-        isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds
+        isinstance(s, int) and not isinstance(s, bool) and 0 <= s <= MAX_SEED for s in seeds
     ):
+        if len(seeds) > MAX_SEEDS:
+            raise ConfigError(f"seeds lists {len(seeds):,} seeds, more than the {MAX_SEEDS:,} a "
+                              "study may run")
         if len(set(seeds)) != len(seeds):
-            raise ConfigError(f"seeds = {list(seeds)} lists a seed twice")
+            raise ConfigError("seeds = [...] lists a seed twice")
         return list(seeds)
+    shown = repr(seeds) if len(repr(seeds)) <= 60 else repr(seeds)[:57] + "..."
     raise ConfigError(
-        f"seeds = {seeds!r}: expected a count such as 5 or a list of non-negative integers"
+        f"seeds = {shown}: expected a count such as 5 or a list of integers from 0 to {MAX_SEED}"
     )
 
 
@@ -257,6 +296,27 @@ def _check_sweeps(sweep: Any, default_mode: str, default_samples: int | None) ->
     return blocks
 
 
+def planned_configs(block: Sweep) -> int:
+    """How many configurations a sweep block expands to, counted without expanding it."""
+    from gradlab.study.grid import grid_size
+
+    if block.mode == "zip":
+        return max((len(v) for v in block.axes.values()), default=1)
+    if block.mode == "random" and isinstance(block.samples, int) and block.samples > 0:
+        return min(block.samples, grid_size(block.axes))
+    return grid_size(block.axes)
+
+
+def _check_size(sweeps: list[Sweep]) -> None:
+    # counted before planning: validating 10^6 configurations one by one takes many minutes
+    total = sum(planned_configs(b) for b in sweeps)
+    if total > MAX_CONFIGS:
+        raise ConfigError(
+            f"the sweep has {total:,} configurations, more than the {MAX_CONFIGS:,} a study may "
+            "run: sweep fewer values, or draw some with mode = \"random\" and samples = N"
+        )
+
+
 def _check_compare(compare: Compare, sweeps: list[Sweep], config: dict) -> None:
     if not (_METRIC.match(compare.metric) or compare.metric in KNOWN_METRICS):
         raise ConfigError(
@@ -310,6 +370,11 @@ def load_study(source: "str | Path | Study | dict", *, validate: bool = True) ->
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        except UnicodeDecodeError as exc:  # say where, never what: the bytes may be anything
+            raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start:,} cannot be decoded); "
+                              "save the study file as UTF-8") from None
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read the study file: {exc.strerror or exc}") from None
         try:
             study = Study.from_dict(data, source=str(path))
         except ConfigError as exc:

@@ -18,6 +18,15 @@ from typing import Collection, Iterator
 
 from gradlab.errors import StoreError
 from gradlab.study.series_codec import pack_history, pack_vitals, unpack_history, unpack_vitals
+from gradlab.study.store_guard import (
+    check_gradlab_store,
+    check_integrity,
+    connect_read_only,
+    damaged,
+    explain,
+    folder_writable,
+    not_writable,
+)
 from gradlab.study.vital_thinning import thin_vitals
 
 # 2: curves and vitals packed, one row per series (docs/store.md); 1 stored one row per value
@@ -114,8 +123,14 @@ def run_lock(out_dir: str | Path) -> Iterator[None]:
     import fcntl
 
     path = Path(out_dir) / ".gradlab.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as handle:
+    if path.parent.exists() and not path.parent.is_dir():
+        raise _not_a_folder(path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "w")  # noqa: SIM115 - closed below, after the lock is released
+    except OSError as exc:  # read-only media, no permission
+        raise not_writable(path.parent, exc.strerror or str(exc)) from None
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -134,9 +149,11 @@ def is_locked(out_dir: str | Path) -> bool:
     import fcntl
 
     path = Path(out_dir) / ".gradlab.lock"
-    if not path.exists():
+    try:
+        handle = open(path)  # noqa: SIM115 - read: a lock can be tested on read-only media too
+    except OSError:  # no lock file (or unreadable): no run holds the folder
         return False
-    with open(path, "a") as handle:
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -145,37 +162,74 @@ def is_locked(out_dir: str | Path) -> bool:
         return False
 
 
+def _not_a_folder(path: Path) -> StoreError:
+    return StoreError(f"{path} is a file, not a study folder: give a folder with --out")
+
+
 class Store:
     """Open (and with ``create``, make) the store of a study folder.
+
+    An existing store is checked first (:mod:`gradlab.study.store_guard`): a damaged file or a
+    database that is not a gradlab store is refused before anything is written. A folder that
+    cannot be written is opened read-only (``writable`` is then False).
 
     Args:
         out_dir: the study folder; the database is ``out_dir/gradlab.sqlite``.
         create: create the folder and the schema when missing (else a missing store is an error).
     """
 
+    db: sqlite3.Connection
+
     def __init__(self, out_dir: str | Path, *, create: bool = True):
         self.dir = Path(out_dir)
         self.path = self.dir / DB_NAME
+        if self.dir.exists() and not self.dir.is_dir():
+            raise _not_a_folder(self.dir)
         if not create and not self.path.is_file():
             raise StoreError(
                 f"no study store at {self.path}: run a study into it first "
                 f"(gradlab run STUDY --out {self.dir})"
             )
-        self.dir.mkdir(parents=True, exist_ok=True)
+        self.writable = folder_writable(self.dir, self.path)
+        if create and not self.writable:
+            raise not_writable(self.dir)
         try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise not_writable(self.dir, exc.strerror or str(exc)) from None
+        try:
+            try:
+                self._open(create)
+            except sqlite3.OperationalError:
+                if create or not self.writable:
+                    raise
+                # a reader on a full disk finds no room for the WAL index: read-only still reads
+                self.close()
+                self.writable = False
+                self._open(create)
+        except (sqlite3.Error, StoreError) as exc:
+            self.close()
+            raise (exc if isinstance(exc, StoreError) else explain(exc, self.path)) from None
+        self.db.row_factory = sqlite3.Row
+
+    def _open(self, create: bool) -> None:
+        if self.writable:
             self.db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
             self.db.execute("PRAGMA busy_timeout = 30000")
+        else:
+            self.db = connect_read_only(self.path)
+        # checked before the first write: journal_mode = WAL itself rewrites the header
+        if check_gradlab_store(self.db, self.path, allow_empty=create):
+            check_integrity(self.db, self.path)
+            self._check_version()
+        if self.writable:
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
-            self._check_version()
             self.db.executescript(SCHEMA)
             self.db.execute(
                 "INSERT OR IGNORE INTO study (key, value) VALUES ('schema_version', ?)",
                 (str(SCHEMA_VERSION),),
             )
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot open the study store {self.path}: {exc}") from None
-        self.db.row_factory = sqlite3.Row
 
     # -- plumbing ------------------------------------------------------------------------------
     def _check_version(self) -> None:
@@ -186,8 +240,6 @@ class Store:
             return
         row = self.db.execute("SELECT value FROM study WHERE key = 'schema_version'").fetchone()
         if row is not None and str(row[0]) != str(SCHEMA_VERSION):
-            self.db.close()
-            self.db = None  # type: ignore[assignment]  # closed: the store refuses to be used
             raise StoreError(
                 f"the study store {self.path} has schema version {row[0]}, this gradlab reads "
                 f"version {SCHEMA_VERSION}: run the study into a new folder (gradlab run STUDY "
@@ -208,18 +260,53 @@ class Store:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (``BEGIN IMMEDIATE``): all of it lands, or none."""
-        if self.db.in_transaction:
-            # a KeyboardInterrupt (Ctrl-C, SIGTERM) between BEGIN and ``try`` left one open
-            self.db.execute("ROLLBACK")
-        self.db.execute("BEGIN IMMEDIATE")
+        """One write transaction (``BEGIN IMMEDIATE``): all of it lands, or none.
+
+        Raises:
+            StoreError: the disk is full, the store is damaged or read-only (one line).
+        """
+        if not self.writable:
+            raise not_writable(self.dir)
         try:
-            yield self.db
-        except BaseException:
             if self.db.in_transaction:
+                # a KeyboardInterrupt (Ctrl-C, SIGTERM) between BEGIN and ``try`` left one open
                 self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self.db.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    self.db.execute("ROLLBACK")
+            if isinstance(exc, (sqlite3.IntegrityError, sqlite3.InterfaceError,
+                                sqlite3.ProgrammingError)):
+                raise  # gradlab's own bug, not the file's: keep the traceback
+            raise explain(exc, self.path) from None
+
+    def _rows(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        """Run a read query; a failure of the file becomes one StoreError line."""
+        try:
+            return self.db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise explain(exc, self.path) from None
+
+    def _unpacked(self, unpack, rows: list, tid: str) -> list[dict]:
+        try:
+            return unpack([tuple(r) for r in rows])
+        except (ValueError, TypeError) as exc:  # a blob of the wrong length or type
+            raise damaged(self.path, f"a series of trial {tid}: {exc}") from None
+
+    def _json(self, text: str, where: str):
+        """Decode a JSON cell; a cell that is not JSON means the store was damaged."""
+        try:
+            return json.loads(text)
+        except (ValueError, TypeError):  # never quote the cell: it may be anything
+            raise damaged(self.path, f"{where} is not valid JSON") from None
 
     # -- study meta ----------------------------------------------------------------------------
     def set_meta(self, **values) -> None:
@@ -233,7 +320,8 @@ class Store:
 
     def meta(self) -> dict:
         """Every key of the ``study`` table, decoded."""
-        return {r["key"]: json.loads(r["value"]) for r in self.db.execute("SELECT * FROM study")}
+        return {r["key"]: self._json(r["value"], f"study key {r['key']!r}")
+                for r in self._rows("SELECT * FROM study")}
 
     # -- trials --------------------------------------------------------------------------------
     def add_trials(self, rows: list[dict]) -> int:
@@ -333,47 +421,50 @@ class Store:
     # -- reading -------------------------------------------------------------------------------
     def trials(self, status: str | None = None, hashes: Collection[str] | None = None) -> list[dict]:
         """Trial rows as dicts (JSON columns decoded), in insertion order."""
-        rows = self.db.execute(
+        rows = self._rows(
             "SELECT * FROM trials" + (" WHERE status = ?" if status else "") + " ORDER BY rowid",
             (status,) if status else (),
-        ).fetchall()
+        )
         out = []
         for r in rows:
             if hashes is not None and r["config_hash"] not in hashes:
                 continue
             d = dict(r)
             for col in ("group_json", "config_json", "metrics_json", "layers_json"):
-                d[col[:-5]] = json.loads(d.pop(col)) if d[col] is not None else None
+                text = d.pop(col)
+                d[col[:-5]] = None if text is None else self._json(
+                    text, f"trial {d['trial_id']} column {col}")
             out.append(d)
         return out
 
     def counts(self, hashes: list[str] | None = None) -> dict:
         """Number of trials per status (every status present, zeros included)."""
         counts = dict.fromkeys(STATUSES, 0)
-        for r in self.db.execute("SELECT config_hash, status FROM trials"):
+        for r in self._rows("SELECT config_hash, status FROM trials"):
             if hashes is None or r["config_hash"] in hashes:
                 counts[r["status"]] += 1
         return counts
 
     def history(self, tid: str) -> list[dict]:
         """Per-epoch curves of one trial: [{"epoch": e, key: value, ...}], NaN as ``None``."""
-        return unpack_history([tuple(r) for r in self.db.execute(
-            "SELECT key, epochs, vals FROM history WHERE trial_id = ?", (tid,))])
+        rows = self._rows("SELECT key, epochs, vals FROM history WHERE trial_id = ?", (tid,))
+        return self._unpacked(unpack_history, rows, tid)
 
     def vitals(self, tid: str) -> list[dict]:
         """Per-epoch per-layer vital summaries of one trial: [{epoch, layer, stat, value}].
 
         Ordered by (epoch, layer, stat); a NaN value comes back as ``None``.
         """
-        return unpack_vitals([tuple(r) for r in self.db.execute(
-            "SELECT layer, stat, epochs, vals FROM vitals WHERE trial_id = ?", (tid,))])
+        rows = self._rows("SELECT layer, stat, epochs, vals FROM vitals WHERE trial_id = ?", (tid,))
+        return self._unpacked(unpack_vitals, rows, tid)
 
     def findings(self, tid: str | None = None) -> list[dict]:
         """Findings (as ``Finding.to_dict()``) of one trial, or of all with their trial_id."""
         query = "SELECT trial_id, data_json FROM findings"
-        rows = self.db.execute(query + (" WHERE trial_id = ?" if tid else "") +
-                               " ORDER BY trial_id, idx", (tid,) if tid else ())
-        return [{**json.loads(r["data_json"]), "trial_id": r["trial_id"]} for r in rows]
+        rows = self._rows(query + (" WHERE trial_id = ?" if tid else "") +
+                          " ORDER BY trial_id, idx", (tid,) if tid else ())
+        return [{**self._json(r["data_json"], f"a finding of trial {r['trial_id']}"),
+                 "trial_id": r["trial_id"]} for r in rows]
 
     def activations(self, tid: str) -> list[dict]:
         """Activation snapshots of one trial: ``[{"layer", "epoch", "values": float32 array}]``.
@@ -383,10 +474,9 @@ class Store:
         """
         from gradlab.train.activation_record import unpack_values
 
-        if not self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'activations'"
-                               ).fetchone():
+        if not self._rows("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'activations'"):
             return []
-        rows = self.db.execute("SELECT layer, epoch, vals FROM activations WHERE trial_id = ?"
-                               " ORDER BY layer, epoch", (tid,))
+        rows = self._rows("SELECT layer, epoch, vals FROM activations WHERE trial_id = ?"
+                          " ORDER BY layer, epoch", (tid,))
         return [{"layer": r["layer"], "epoch": r["epoch"],
                  "values": unpack_values(r["vals"])} for r in rows]

@@ -8,12 +8,12 @@ the middle of a save leaves the previous best checkpoint intact, never a half-wr
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import torch
 import torch.nn as nn
 
+from gradlab.atomic_write import atomic_open
 from gradlab.errors import ConfigError
 
 FILENAME = "best.pt"
@@ -56,14 +56,9 @@ class BestCheckpoint:
             self._state = state
         else:
             payload = {"epoch": epoch, "score": score, "state_dict": state}
-            fd, tmp = tempfile.mkstemp(prefix=".best-", suffix=".tmp", dir=self.directory)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    torch.save(payload, handle)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            # rewritten at every improvement: atomic, but no fsync each time
+            with atomic_open(path, "wb", fsync=False) as handle:
+                torch.save(payload, handle)
         self.epoch, self.score = epoch, score
 
     def restore(self, model: nn.Module) -> bool:

@@ -154,6 +154,10 @@ def _task_section(given: dict) -> dict:
     else:
         raise ConfigError(f"task.name must be a task name or a builder, got {name!r}")
     _check_keys("task", section, _accepted(builder, "task"), {"name"})
+    if section.get("split") is not None:
+        from gradlab.data.split import check_task_split
+
+        check_task_split(section["split"])
     return section
 
 

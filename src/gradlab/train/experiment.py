@@ -26,6 +26,7 @@ from gradlab.train.epoch_vitals import epoch_vitals  # noqa: F401  (re-exported:
 from gradlab.train.metrics import get_loss
 from gradlab.train.plan import make_plan
 from gradlab.train.trainer import Trainer, resolve_device
+from gradlab.train.validate import check_seed
 
 
 @dataclass
@@ -78,6 +79,7 @@ def build(config: dict, seed: int, device: str | torch.device | None = None) -> 
     if _is_gan(cfg):
         raise ConfigError("model.kind 'gan' trains two networks with two optimizers: train it with "
                           "run_trial or `gradlab train --model gan` (gradlab.train.gan_trial.build_gan builds it)")
+    check_seed(seed)
     torch.manual_seed(seed)
     task_kw = {k: v for k, v in cfg["task"].items() if k != "name"}
     task = create_task(cfg["task"]["name"], seed=seed, **task_kw)

@@ -55,6 +55,9 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
         resolved = torch.device(device)
     except (RuntimeError, TypeError):
         raise ConfigError(f"unknown device {device!r}: use 'cpu', 'cuda' or 'cuda:N'") from None
+    if resolved.type == "meta":  # shapes without storage: nothing could be trained or measured
+        raise ConfigError(f"device {device!r} holds no data, so nothing can train on it: use 'cpu', "
+                          "'cuda' or 'cuda:N'")
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError(f"device {device!r} requested but CUDA is not available; use 'cpu'")
     return resolved

@@ -10,6 +10,7 @@ catches unknown names *and* bad arguments (``leaky_relu(1, 2, 3)``) before any t
 from __future__ import annotations
 
 import math
+import os
 from typing import Any, Callable
 
 import torch
@@ -17,6 +18,12 @@ import torch
 from gradlab.errors import ConfigError, GradlabError
 from gradlab.models import NORM_POSITIONS, NORMS
 from gradlab.train.callbacks import EarlyStopping
+
+# bounds on what is absurd rather than impossible: a million epochs of the smallest task is days
+MAX_EPOCHS = 1_000_000
+MAX_STEPS = 100_000_000
+# seeds seed torch's generators and numpy's; 2^32 of them is what every library accepts
+MAX_SEED = 2**32 - 1
 
 
 def checked(thunk: Callable[[], Any], key: str) -> Any:
@@ -32,17 +39,37 @@ def checked(thunk: Callable[[], Any], key: str) -> Any:
 
 
 def check_number(key: str, value: Any, *, minimum: float = 0.0, inclusive: bool = False,
-                 optional: bool = False, integer: bool = False) -> None:
-    """Check a numeric config value; the message names the key, the bad value and the range."""
+                 optional: bool = False, integer: bool = False,
+                 maximum: float | None = None) -> None:
+    """Check a numeric config value; the message names the key, the bad value and the range.
+
+    ``maximum`` bounds what is absurd rather than impossible (a run of 10^20 epochs); the
+    message gives the bound.
+    """
     if value is None and optional:
         return
     kind = "an integer" if integer else "a number"
     ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
     if isinstance(value, bool) or not ok_type or (not integer and not math.isfinite(value)):
-        raise ConfigError(f"{key} must be {kind}{' or None' if optional else ''}, got {value!r}")
+        raise ConfigError(f"{key} must be {kind}{' or None' if optional else ''}, got {_short(value)}")
     if value < minimum or (value == minimum and not inclusive):
         bound = ">=" if inclusive else ">"
-        raise ConfigError(f"{key} must be {bound} {minimum:g}, got {value!r}")
+        raise ConfigError(f"{key} must be {bound} {minimum:g}, got {_short(value)}")
+    if maximum is not None and value > maximum:
+        shown = f"{int(maximum):,}" if float(maximum).is_integer() else f"{maximum:g}"
+        raise ConfigError(f"{key} = {_short(value)} is more than the {shown} gradlab allows")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def check_seed(seed: Any, key: str = "seed") -> int:
+    """A seed is an integer in [0, 2^32 - 1] (else ConfigError naming ``key`` and the range)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ConfigError(f"{key} must be an integer from 0 to {MAX_SEED}, got {_short(seed)}")
+    return seed
 
 
 def _is_spec(value: Any) -> bool:
@@ -84,14 +111,50 @@ def check_model(model: dict) -> None:
     for key in ("depth", "width"):
         if model.get(key) is not None:
             check_number(f"model.{key}", model[key], minimum=1, inclusive=True, integer=True)
+    _check_fits_in_memory(model)
+
+
+def _memory_bytes() -> int | None:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not POSIX: no check
+        return None
+
+
+def _check_fits_in_memory(model: dict) -> None:
+    """Say before allocating that the hidden layers' weights alone exceed this machine's memory.
+
+    The count is a lower bound (hidden-to-hidden weights only, float32): the input and output
+    layers depend on the task, gradients and optimizer state come on top.
+    """
+    hidden = model.get("hidden")
+    sizes = [hidden] if isinstance(hidden, int) else list(hidden or [])
+    if model.get("depth") and model.get("width"):
+        sizes = [model["width"]] * model["depth"]
+    weights = sum(a * b for a, b in zip(sizes, sizes[1:]))
+    memory = _memory_bytes()
+    if memory and 4 * weights > memory:
+        raise ConfigError(
+            f"model hidden sizes {_sizes(sizes)} need {weights:,} weights ({4 * weights / 1e9:,.0f} "
+            f"GB) between hidden layers alone, more than this machine's {memory / 1e9:,.0f} GB of "
+            "memory: choose smaller --hidden / model.hidden"
+        )
+
+
+def _sizes(sizes: list[int]) -> str:
+    text = ",".join(map(str, sizes))
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def check_train(train: dict) -> None:
     """Check numbers (lr > 0, epochs >= 1, ...), the optimizer, the schedule, early stopping."""
     check_number("train.lr", train["lr"])
-    check_number("train.epochs", train["epochs"], minimum=1, inclusive=True, integer=True)
-    for key in ("steps", "batch_size"):
-        check_number(f"train.{key}", train[key], minimum=1, inclusive=True, integer=True, optional=True)
+    check_number("train.epochs", train["epochs"], minimum=1, inclusive=True, integer=True,
+                 maximum=MAX_EPOCHS)
+    check_number("train.steps", train["steps"], minimum=1, inclusive=True, integer=True,
+                 optional=True, maximum=MAX_STEPS)
+    check_number("train.batch_size", train["batch_size"], minimum=1, inclusive=True, integer=True,
+                 optional=True)
     for key in ("clip_norm", "clip_value", "max_norm"):
         check_number(f"train.{key}", train[key], optional=True)
     check_number("train.weight_decay", train["weight_decay"], inclusive=True)

@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from gradlab.errors import ConfigError, StatisticError
+from gradlab.watch import active
 from gradlab.watch.engine import WatchEngine
 from gradlab.watch.layers import LayerInfo
 from gradlab.watch.listeners import check_listeners
@@ -67,10 +68,12 @@ class Watch(WatchEngine):
         for listener in self.listeners:
             getattr(listener, "on_attach", _skip)(self)
         self.attach()
+        active.push(self)  # gradlab.log() writes into every active watch
         return self
 
     def __exit__(self, exc_type, exc, tb) -> Literal[False]:
         failed: Exception | None = None
+        active.pop(self)
         try:
             if exc_type is None:
                 self.flush()

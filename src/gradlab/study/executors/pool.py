@@ -35,6 +35,11 @@ def init_worker() -> None:
     """Set up a worker process: one torch thread, so n workers use n cores."""
     import torch
 
+    from gradlab.study.executors.parent_watch import exit_with_parent
+
+    # a driver killed with SIGKILL must not leave workers (nor, through them, the forkserver and
+    # the resource tracker) alive: each worker exits when the driver does
+    exit_with_parent()
     torch.set_num_threads(1)
 
 

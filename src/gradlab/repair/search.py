@@ -1,0 +1,147 @@
+"""The search: screen candidates on one seed, verify the first that passes on every seed.
+
+Within a time budget counted in units of the original run: the original trains on every seed
+(``n`` trials); a candidate is *screened* on the first seed (one trial: are the serious findings
+gone, is the metric better there?) and a candidate that passes is *verified* on the other seeds
+(``n - 1`` more trials, judged by :func:`gradlab.repair.verify.judge` on all seeds). When budget
+is left after a verified fix, the fix combined with the next candidate from another finding is
+tried too, and kept only when it beats the fix on every seed. A trial is started only when the
+slowest trial so far still fits in the budget.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from gradlab.errors import GradlabError
+from gradlab.repair.candidates import Candidate
+from gradlab.repair.verify import Judgement, Outcome, Trial, judge, outcome, seed_better
+
+
+@dataclass
+class Search:
+    """What the search needs: how to run a trial and when it must stop.
+
+    Attributes:
+        run: ``run(changes, seed) -> Trial``; may raise (the candidate is then rejected).
+        blocker: ``blocker(changes) -> reason or None``: a candidate this run cannot take.
+        seeds: the seeds, the first one screens.
+        higher: whether a higher metric is better.
+        deadline: ``time.perf_counter()`` value after which no trial starts.
+        tick: called after every trial (progress).
+        slowest: the longest trial so far (seeded with a typical original trial), the estimate
+            of the next one's length.
+    """
+
+    run: Callable[[dict, int], Trial]
+    blocker: Callable[[dict], str | None]
+    seeds: list[int]
+    higher: bool
+    deadline: float
+    tick: Callable[[], None] = lambda: None
+    slowest: float = 0.0
+    trained: list[float] = field(default_factory=list)
+
+    def fits(self, trials: int) -> bool:
+        return time.perf_counter() + trials * self.slowest <= self.deadline
+
+    def trial(self, changes: dict, seed: int) -> Trial:
+        start = time.perf_counter()
+        try:
+            return self.run(changes, seed)
+        finally:
+            self.slowest = max(self.slowest, time.perf_counter() - start)
+            self.tick()
+
+
+@dataclass
+class Found:
+    """The search's answer: the kept candidate (None when none), its trials and judgement."""
+
+    kept: Candidate | None
+    trials: list[Trial]
+    judgement: Judgement | None
+    out_of_time: bool = False
+
+
+def _try(s: Search, c: Candidate, original: Outcome, targets: set[str],
+         screen_only: bool = False) -> list[Trial] | None:
+    """Screen then verify ``c``; its trials when it is a fix, else None (its status says why)."""
+    first = s.seeds[0]
+    try:
+        t0 = s.trial(c.changes, first)
+    except Exception as exc:  # the change broke the user's model or loop: not a fix
+        c.status, c.reason = "rejected", f"training failed: {type(exc).__name__}: {exc}"
+        return None
+    c.screen = t0.metric
+    s.trained.append(t0.metric)
+    verdict = judge(original, [t0], targets, s.higher)
+    if not verdict.fixed:
+        c.status, c.reason = "screened out", verdict.reason
+        return None
+    if screen_only:
+        return [t0]
+    rest = s.seeds[1:]
+    if not s.fits(len(rest)):
+        c.status, c.reason = "screened out", "passed screening, but verifying it would exceed the time budget"
+        return None
+    trials = [t0]
+    for seed in rest:
+        try:
+            trials.append(s.trial(c.changes, seed))
+        except Exception as exc:
+            c.status, c.reason = "rejected", f"training failed on seed {seed}: {type(exc).__name__}: {exc}"
+            return None
+    verdict = judge(original, trials, targets, s.higher)
+    c.status, c.reason = ("kept" if verdict.fixed else "rejected"), verdict.reason
+    return trials if verdict.fixed else None
+
+
+def _combine(a: Candidate, b: Candidate) -> Candidate | None:
+    if set(a.changes) & set(b.changes) or a.source == b.source:
+        return None
+    return Candidate({**a.changes, **b.changes}, f"{a.why} {b.why}", f"{a.source}+{b.source}")
+
+
+def search(s: Search, original: Outcome, pool: list[Candidate], targets: set[str]) -> Found:
+    """Try the candidates in order; see the module docstring.
+
+    Raises:
+        GradlabError: every candidate that trained returned a non-finite metric.
+    """
+    found: Found = Found(None, [], None)
+    for i, c in enumerate(pool):
+        reason = s.blocker(c.changes)
+        if reason:
+            c.status, c.reason = "skipped", reason
+            continue
+        if not s.fits(len(s.seeds)):  # its screening and its verification
+            found.out_of_time = True
+            c.reason = "time budget spent"
+            break
+        trials = _try(s, c, original, targets)
+        if trials is None:
+            continue
+        found = Found(c, trials, judge(original, trials, targets, s.higher))
+        combo = next((x for x in (_combine(c, d) for d in pool[i + 1:] if not s.blocker(d.changes)) if x), None)
+        if combo is not None and s.fits(len(s.seeds)):
+            pool.append(combo)
+            best = outcome(trials)
+            combo_trials = _try(s, combo, original, targets)
+            if combo_trials and all(seed_better(t.metric, best.values[t.seed], s.higher) for t in combo_trials):
+                c.status, c.reason = "rejected", "the combination with the next fix beats it on every seed"
+                found = Found(combo, combo_trials, judge(original, combo_trials, targets, s.higher))
+            elif combo_trials:
+                combo.status, combo.reason = "rejected", "a fix, but not better than the single change on every seed"
+        break
+    if found.kept is None and s.trained and not any(math.isfinite(v) for v in s.trained):
+        raise GradlabError(
+            f"no candidate trains: all {len(s.trained)} candidates tried gave a non-finite metric; "
+            "check that train() returns a finite number for a healthy model")
+    return found
+
+
+__all__ = ["Found", "Search", "search"]
