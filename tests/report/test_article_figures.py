@@ -121,7 +121,7 @@ def test_defaults_verdicts_pair_each_alternative_with_its_depths_default():
         return {"model": {"depth": depth, "init": init, "act": act}, "train": {"optimizer": opt}}
 
     rows = []
-    for seed, noise in enumerate([0.0, 0.01, -0.01]):
+    for seed, noise in enumerate([0.0, 0.01, -0.01, 0.005, -0.005, 0.002]):  # 6 seeds: an exact test can decide
         rows += [(cfg(2), seed, 0.80 + noise), (cfg(2, init="xavier_normal"), seed, 0.70 + noise),  # holds
                  (cfg(2, act="silu"), seed, 0.80 + noise + 0.001 * seed),                           # ties
                  (cfg(12, act="silu"), seed, 0.60 + noise), (cfg(12, init="xavier_normal", act="silu"), seed, 0.60 + noise),

@@ -14,7 +14,7 @@ from gradlab.report.article_helpers import setting, short_label
 from gradlab.report.figure_items import FigureItem, done, safe
 from gradlab.report.grid_figure import metric_grid
 from gradlab.report.page_data import GroupInfo, ReportData
-from gradlab.study.stats import paired_t_test, welch_t_test
+from gradlab.study.stats import compare, metric_bounds
 
 # the article's rows and the config keys each one sets
 ROWS = {"initialisation": ("model.init",), "activation": ("model.act",), "normalisation": ("model.norm",),
@@ -41,13 +41,8 @@ def _by_seed(data: ReportData, g: GroupInfo) -> dict[int, float]:
 
 
 def _versus(data: ReportData, default: GroupInfo, alt: GroupInfo):
-    a, b = _by_seed(data, default), _by_seed(data, alt)
-    seeds = sorted(set(a) & set(b))
-    if len(seeds) >= 2 and len(seeds) == len(a) == len(b):
-        return paired_t_test([a[s] for s in seeds], [b[s] for s in seeds])
-    if len(a) >= 2 and len(b) >= 2:
-        return welch_t_test(list(a.values()), list(b.values()))
-    return None
+    # the studies' one comparison (paired by seed when the seeds match): default minus alternative
+    return compare(_by_seed(data, default), _by_seed(data, alt), bounds=metric_bounds(data.metric))
 
 
 def row_verdicts(data: ReportData) -> dict[str, dict[str, dict]]:
