@@ -16,10 +16,12 @@ import torch
 from torch import nn
 
 from gradlab.errors import ConfigError, StatisticError
+from gradlab.watch.finiteness import StepFlags, first_float
 from gradlab.watch.forward import ForwardHooks
 from gradlab.watch.functional import ActivationMode
 from gradlab.watch.hooks import HookSet
 from gradlab.watch.layers import LayerInfo, has_own_params, module_activation_info, param_layer_name
+from gradlab.watch.optimizers import closure_of, with_closure
 from gradlab.watch.params import ParamLayers
 from gradlab.watch.readout import Reporting
 
@@ -75,6 +77,7 @@ class WatchEngine(ForwardHooks, Reporting):
         self._param_hooks = HookSet()
         self._param_fns: list[tuple[nn.Module, Any]] = []
         self._mode = ActivationMode(self._on_functional, self) if self.functional else None
+        self._flags = StepFlags()
 
     # -- attach / detach --------------------------------------------------------------------
     def attach(self) -> None:
@@ -163,6 +166,8 @@ class WatchEngine(ForwardHooks, Reporting):
         self._fcount.clear()
         self._stack = [""]
         self._sampled = self.step_index % self.every == 0
+        if not self._sampled and not self._flags.done:
+            self._flags.forward(0, first_float(args))
         if self._sampled and self.optimizer is None and not self._step_seen:
             self._guarded("(params)", "update_ratio", self.params.snapshot)
         self._step_seen = True
@@ -181,6 +186,8 @@ class WatchEngine(ForwardHooks, Reporting):
     _step_seen = False
 
     def _root_post(self, module, args, output) -> None:
+        if self._active and not self._sampled and not self._flags.done:
+            self._flags.forward(1, first_float(output))
         if self._mode_on:
             self._mode_on = False
             self._mode.__exit__(None, None, None)
@@ -217,9 +224,30 @@ class WatchEngine(ForwardHooks, Reporting):
         if block and block[1] is not None:
             self._pending.append(block)
 
-    def _opt_pre(self, optimizer, args, kwargs) -> None:
+    def _before_update(self) -> None:
+        """The weights and gradients of this step, before the optimizer changes the weights."""
         if self.step_index % self.every == 0:
             self._collect_params(before_update=True)
+        elif not self._flags.done:
+            self._guarded("(params)", "finiteness flags", lambda: self._flags.end_step(self.step_index, self.params))
+
+    def _opt_pre(self, optimizer, args, kwargs):
+        closure, positional = closure_of(args, kwargs)
+        if closure is None:
+            self._before_update()
+            return None
+        # A closure step (LBFGS) computes its gradients inside step(): the step's gradients are
+        # those of the closure's first call, at the weights the step starts from.
+        first = [True]
+
+        def watched_closure(*c_args, **c_kwargs):
+            out = closure(*c_args, **c_kwargs)
+            if first[0]:
+                first[0] = False
+                self._before_update()
+            return out
+
+        return with_closure(args, kwargs, watched_closure, positional)
 
     def _opt_post(self, optimizer, args, kwargs) -> None:
         if self.step_index % self.every == 0:
@@ -227,6 +255,7 @@ class WatchEngine(ForwardHooks, Reporting):
         self._end_step()
 
     def _end_step(self) -> None:
+        self._flags.drop_forward()
         step = self.step_index
         if step % self.every == 0:
             self._report(step)

@@ -219,7 +219,10 @@ class ForwardHooks(EngineState):
             if out.requires_grad:
                 def grad_hook(g, _acc=acc):
                     # one op per layer; squared and summed on the host after the report's transfer
-                    _acc.add(0, torch.linalg.vector_norm(g.detach(), dtype=torch.float32), square=True)
+                    # float32 for half/bf16 (accuracy); a float64 gradient keeps its own precision
+                    g = g.detach()
+                    _acc.add(0, torch.linalg.vector_norm(g, dtype=None if g.dtype == torch.float64 else torch.float32),
+                             square=True)
 
                 out.register_hook(grad_hook)
                 self._grad_armed.add(li)

@@ -54,11 +54,14 @@ def module_activation_info(module: nn.Module) -> ActivationInfo | None:
             the watch reports it and leaves that module unwatched.
     """
     try:
-        return activation_info(module)
+        info = activation_info(module)
     except ConfigError:
         raise
     except (TypeError, ValueError, AttributeError) as exc:
         raise ConfigError(f"cannot read the parameters of activation {type(module).__name__}: {exc}") from exc
+    # nn.Identity passes z through unchanged: nothing can die or saturate there, and counting it
+    # as a site would make a "linear" slot look like an activation layer
+    return None if info is None or info.name == "identity" else info
 
 
 def param_layer_name(path: str) -> str:
