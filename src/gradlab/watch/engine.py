@@ -20,7 +20,7 @@ from gradlab.watch.finiteness import StepFlags, first_float
 from gradlab.watch.forward import ForwardHooks
 from gradlab.watch.functional import ActivationMode
 from gradlab.watch.hooks import HookSet
-from gradlab.watch.layers import LayerInfo, has_own_params, module_activation_info, param_layer_name
+from gradlab.watch.layers import LayerInfo, generic_candidate, has_own_params, module_activation_info, param_layer_name
 from gradlab.watch.optimizers import closure_of, with_closure
 from gradlab.watch.params import ParamLayers
 from gradlab.watch.readout import Reporting
@@ -106,7 +106,12 @@ class WatchEngine(ForwardHooks, Reporting):
                 param_entries.append((name, mod))
                 self._layers[(name, "param")] = LayerInfo(name, "param", type(mod).__name__)
             info = None if self.compiled else self._activation_info(path, mod)
-            if info is not None:
+            if info is None and not self.compiled and mod is not self.root and generic_candidate(mod):
+                # maybe an activation nobody declared: its first training call decides
+                self._act_modules[id(mod)] = (path, None, [])
+                self._hooks.forward_pre(mod, self._candidate_pre)
+                self._hooks.forward(mod, self._candidate_hook)
+            elif info is not None:
                 self._act_modules[id(mod)] = (path or "(root)", info, [])  # sites by call index
                 if getattr(mod, "inplace", False):
                     self._hooks.forward_pre(mod, self._act_pre_hook)
