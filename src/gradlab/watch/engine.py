@@ -125,14 +125,15 @@ class WatchEngine(ForwardHooks, Reporting):
             # activations need their channel layout): an unhooked module keeps PyTorch's
             # fast call path, which matters on small models.
             self._param_fns = [(mod, self._make_param_hook(li)) for li, (_, mod) in enumerate(param_entries)]
-            self._hooks.forward_pre(self.root, self._root_pre)
-            self._hooks.forward(self.root, self._root_post, always=True)
+            self._hooks.forward_pre(self.root, self._root_pre_hook)
+            self._hooks.forward(self.root, self._root_post_hook, always=True)
         if self.optimizer is not None:
             self._hooks.add(self.optimizer.register_step_pre_hook(self._opt_pre))
             self._hooks.add(self.optimizer.register_step_post_hook(self._opt_post))
 
     def detach(self) -> None:
         """Remove every hook and mode; idempotent."""
+        self._scoped = False
         if self._mode_on:
             self._mode_on = False
             self._mode.__exit__(None, None, None)
@@ -163,6 +164,33 @@ class WatchEngine(ForwardHooks, Reporting):
             )
 
     # -- forward hooks ----------------------------------------------------------------------
+    def begin_forward(self, inputs: Any = ()) -> None:
+        """Open a training forward by hand, for frameworks that never call the model's ``forward``.
+
+        Lightning calls ``training_step``, which may use submodules directly: the root module's
+        hooks never fire and no layer would be seen. A framework callback calls this before the
+        step's computation and :meth:`end_forward` before its backward pass; calls of the root
+        ``forward`` in between are then part of the same forward.
+        """
+        self._root_pre(self.root, inputs if isinstance(inputs, tuple) else (inputs,))
+        self._scoped = True
+
+    def end_forward(self, output: Any = None) -> None:
+        """Close the forward opened by :meth:`begin_forward` (``output``: the loss or prediction)."""
+        if self._scoped:
+            self._scoped = False
+            self._root_post(self.root, (), output)
+
+    _scoped = False
+
+    def _root_pre_hook(self, module, args) -> None:
+        if not self._scoped:
+            self._root_pre(module, args)
+
+    def _root_post_hook(self, module, args, output) -> None:
+        if not self._scoped:
+            self._root_post(module, args, output)
+
     def _root_pre(self, module, args) -> None:
         self._active = torch.is_grad_enabled() and self.root.training
         if not self._active:

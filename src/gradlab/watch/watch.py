@@ -46,6 +46,7 @@ class Watch(WatchEngine):
         max_points: int = 512,
         histogram_bins: int = 64,
         update_budget: float = 0.05,
+        scheduler: Any = None,
     ):
         if not isinstance(model, nn.Module):
             raise ConfigError(f"watch needs an nn.Module, got {type(model).__name__}")
@@ -55,6 +56,7 @@ class Watch(WatchEngine):
         from gradlab.watch.sinks import make_sinks
 
         self.user_optimizer = optimizer
+        self.scheduler = scheduler  # read into the run context of the findings, never stepped
         if optimizer is not None:
             optimizer = unwrap_optimizer(optimizer)
 
@@ -223,6 +225,7 @@ def watch(model: nn.Module, optimizer: torch.optim.Optimizer | None = None, **kw
             once, naming layer and statistic, and switch it off).
         functional: watch activations called as functions (``F.relu``) too.
         max_points: the most points each (layer, stat) series keeps (older ones are thinned).
+        scheduler: the learning-rate scheduler, if any (read for the findings' advice only).
 
     Returns:
         a :class:`Watch`; use it as a context manager.
