@@ -85,7 +85,28 @@ def _structure(model: nn.Module, layers: Any) -> dict:
     }
     if attention and layers is not None:
         out["model.pre_norm"] = _pre_norm(attention[0], layers)
+    n_out = _n_outputs(model, layers)
+    if n_out is not None:
+        out["model.n_outputs"] = n_out
     return out
+
+
+def _n_outputs(model: nn.Module, layers: Any) -> int | None:
+    """Width of the last Linear layer to run (the number of classes of a classifier)."""
+    if layers is not None:
+        ran = sorted((l for l in layers if getattr(l, "kind", None) == "param" and getattr(l, "order", None) is not None),
+                     key=lambda l: l.order)
+        paths = [l.path for l in ran]
+    else:
+        paths = [p for p, _ in model.named_modules()]
+    for path in reversed(paths):
+        try:
+            mod = model.get_submodule(path) if path not in ("", "(root)") else model
+        except AttributeError:
+            continue
+        if isinstance(mod, nn.Linear):
+            return int(mod.out_features)
+    return None
 
 
 def _pre_norm(attention_path: str, layers: Any) -> bool | None:
