@@ -179,3 +179,18 @@ def test_stall_at_ln_k_is_found_and_a_learning_run_is_not():
     # without the number of outputs there is no verdict
     vitals, layers = _curve(stalled)
     assert not [f for f in diagnose(vitals, layers) if f.code == "constant_prediction"]
+
+
+def test_attention_query_key_gradients_are_not_a_vanishing_gradient():
+    """Regression: q and k of a freshly initialised BERT get tiny gradients (q·k is bilinear in
+    two small matrices) while v beside them gets a healthy one: not a depth effect."""
+    transformers = pytest.importorskip("transformers")
+    torch.manual_seed(0)
+    model = transformers.BertForMaskedLM(transformers.BertConfig(
+        num_hidden_layers=2, hidden_size=32, num_attention_heads=2, intermediate_size=64, vocab_size=64,
+        max_position_embeddings=32))
+    ids = (torch.randint(0, 16, (8, 1)) + torch.arange(16)) % 16
+    findings = gradlab.checkup(model, {"input_ids": ids, "labels": ids})
+    assert not [f for f in findings if f.code == "vanishing_gradient"]
+    q = "bert.encoder.layer.0.attention.self.query"
+    assert q.endswith("query")  # the layers the old rule flagged
