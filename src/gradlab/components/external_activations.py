@@ -94,20 +94,25 @@ def register_activation(
         from gradlab.components.activations import activation_info
 
         base = activation_info(like)  # raises with a did-you-mean on a typo
-        label = name or base.name
-
-        def build(_instance: Any, _base=base, _label=label) -> ActivationInfo:
-            return _renamed(_base, _label)
+        if base is None:
+            raise ConfigError(f"like={like!r} is not an activation")
+        info = _renamed(base, name or base.name)
     else:
         if not callable(derivative):
             raise ConfigError(f"derivative must be a function of the pre-activation, got {derivative!r}")
         info = info_from_derivative(name or _label(obj).lower(), derivative)
-
-        def build(_instance: Any, _info=info) -> ActivationInfo:
-            return _info
-
-    _REGISTERED[obj] = build
+    _REGISTERED[obj] = _Fixed(info)
     return obj
+
+
+class _Fixed:
+    """The builder of a declared activation: the same info for every instance."""
+
+    def __init__(self, info: ActivationInfo):
+        self.info = info
+
+    def __call__(self, _instance: Any) -> ActivationInfo:
+        return self.info
 
 
 def unregister_activation(obj: Any) -> None:

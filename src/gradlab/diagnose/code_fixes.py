@@ -67,15 +67,16 @@ def _one(key: str, value: Any, settings: dict) -> tuple[str | None, dict | None]
     if key == "model.init":
         call = _INIT_CODE.get(_spec(value)[0], f"gradlab.apply_init(m, {value!r})")
         bias = settings.get("model.bias_init")
-        lines = ["for m in model.modules():", "    if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d)):", f"        {call}"]
+        lines = ["for m in model.modules():", "    if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d)):",
+                 f"        {call}"]
         if bias == "zeros":
             lines += ["        if m.bias is not None:", "            nn.init.zeros_(m.bias)"]
         return "\n".join(lines), {"op": "init", "scheme": value, "bias": bias}
     if key == "model.bias_init":
         if "model.init" in settings:
             return None, None
-        return ("for m in model.modules():\n    if getattr(m, 'bias', None) is not None:\n        nn.init.zeros_(m.bias)",
-                {"op": "init_bias", "scheme": value})
+        code = "for m in model.modules():\n    if getattr(m, 'bias', None) is not None:\n        nn.init.zeros_(m.bias)"
+        return code, {"op": "init_bias", "scheme": value}
     if key == "model.norm":
         kind = {"batch": "nn.BatchNorm1d(features)", "layer": "nn.LayerNorm(features)"}.get(value, repr(value))
         return f"# insert {kind} between each Linear and its activation", {"op": "insert_norm", "kind": value}

@@ -71,7 +71,8 @@ def _structure(model: nn.Module, layers: Any) -> dict:
     modules = list(model.named_modules())
     names = [type(m).__name__ for _, m in modules]
     attention = [p for (p, m), n in zip(modules, names) if "Attention" in n or isinstance(m, nn.MultiheadAttention)]
-    layer_norm = any(isinstance(m, nn.LayerNorm) or "LayerNorm" in n or "RMSNorm" in n for (_, m), n in zip(modules, names))
+    layer_norm = any(isinstance(m, nn.LayerNorm) or "LayerNorm" in n or "RMSNorm" in n
+                     for (_, m), n in zip(modules, names))
     batch_norm = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for _, m in modules)
     residual_words = ("residual", "resblock", "basicblock", "bottleneck", "shortcut")
     residual = bool(attention) or any(w in (p + n).lower() for (p, _), n in zip(modules, names) for w in residual_words)
@@ -94,9 +95,9 @@ def _structure(model: nn.Module, layers: Any) -> dict:
 def _n_outputs(model: nn.Module, layers: Any) -> int | None:
     """Width of the last Linear layer to run (the number of classes of a classifier)."""
     if layers is not None:
-        ran = sorted((l for l in layers if getattr(l, "kind", None) == "param" and getattr(l, "order", None) is not None),
-                     key=lambda l: l.order)
-        paths = [l.path for l in ran]
+        ran = sorted((x for x in layers if getattr(x, "kind", None) == "param"
+                      and getattr(x, "order", None) is not None), key=lambda x: x.order)
+        paths = [x.path for x in ran]
     else:
         paths = [p for p, _ in model.named_modules()]
     for path in reversed(paths):
@@ -113,11 +114,11 @@ def _pre_norm(attention_path: str, layers: Any) -> bool | None:
     """Whether the first Transformer block normalises before its attention (pre-LN, Xiong et al. 2020)."""
     block = attention_path.rsplit(".", 1)[0] if "." in attention_path else ""
     prefix = block + "." if block else ""
-    inside = [l for l in layers if getattr(l, "kind", None) == "param" and getattr(l, "order", None) is not None
-              and l.path.startswith(prefix)]
+    inside = [x for x in layers if getattr(x, "kind", None) == "param" and getattr(x, "order", None) is not None
+              and x.path.startswith(prefix)]
     if not inside:
         return None
-    first = min(inside, key=lambda l: l.order)
+    first = min(inside, key=lambda x: x.order)
     return "Norm" in first.module_type
 
 

@@ -20,6 +20,7 @@ def check_stop_on(stop_on: str | None) -> None:
 
 def loss_tensor(outputs: Any) -> torch.Tensor | None:
     """The loss in a step's outputs: a tensor, ``{"loss": ...}`` or an object with ``.loss``."""
+    loss: Any
     if isinstance(outputs, torch.Tensor):
         loss = outputs
     elif isinstance(outputs, Mapping):

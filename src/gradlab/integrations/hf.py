@@ -7,10 +7,11 @@
 The callback watches the model with the Trainer's own (Accelerate-wrapped) optimizer, so the
 step clock counts real updates: gradient accumulation micro-batches are one step, and a step an
 fp16 overflow skipped is none. The loss is the model's own ``output.loss`` over the micro-batches
-of a step (their mean, or their sum when the Trainer normalises by the whole batch's token count). Vitals go where ``report_to`` sends the Trainer's logs (TensorBoard
-under ``logging_dir``, the active W&B run). Gradient norms are those of the gradient the
-optimizer applies, i.e. after the Trainer's clipping (``max_grad_norm``); the Trainer logs the
-norm before clipping itself.
+of a step (their mean, or their sum when the Trainer normalises by the whole batch's token
+count). Vitals go where ``report_to`` sends the Trainer's logs (TensorBoard under its log
+directory, the active W&B run). Gradient norms are those of the gradient the optimizer applies,
+i.e. after the Trainer's clipping (``max_grad_norm``); the Trainer logs the norm before clipping
+itself. A run that raises skips ``on_train_end``: call ``cb.watch.detach()`` to unhook the model.
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ class WatchCallback(TrainerCallback, RunFindings):
     def on_step_end(self, args, state, control, **kwargs):
         if self.watch is not None and self._losses:
             losses, self._losses = self._losses, []
-            stacked = torch.stack([l.float() for l in losses])
+            stacked = torch.stack([x.float() for x in losses])
             self.watch.log(loss=stacked.sum() if self._summed else stacked.mean())
         if self._stop:
             control.should_training_stop = True

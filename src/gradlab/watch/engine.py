@@ -106,7 +106,8 @@ class WatchEngine(ForwardHooks, Reporting):
                 param_entries.append((name, mod))
                 self._layers[(name, "param")] = LayerInfo(name, "param", type(mod).__name__)
             info = None if self.compiled else self._activation_info(path, mod)
-            if info is None and not self.compiled and mod is not self.root and generic_candidate(mod):
+            described = (path or "(root)", "activation vitals") not in self._failed  # else reported
+            if info is None and described and not self.compiled and mod is not self.root and generic_candidate(mod):
                 # maybe an activation nobody declared: its first training call decides
                 self._act_modules[id(mod)] = (path, None, [])
                 self._hooks.forward_pre(mod, self._candidate_pre)

@@ -33,6 +33,7 @@ def first_float(obj: Any, depth: int = 0) -> Tensor | None:
         return obj if obj.is_floating_point() else None
     if depth > 2:
         return None
+    items: Any
     if isinstance(obj, dict):
         items = obj.values()
     elif isinstance(obj, (list, tuple)):
@@ -73,8 +74,9 @@ class StepFlags:
         parts: list[Tensor] = []
         keys: list[tuple[str, str]] = []
         for which, stat in ((0, "nonfinite_in"), (1, "nonfinite_out")):
-            if self._fwd[which] is not None:
-                parts.append(self._fwd[which].reshape(1))
+            flag = self._fwd[which]
+            if flag is not None:
+                parts.append(flag.reshape(1))
                 keys.append(("", stat))
         self._fwd = [None, None]
         if params is not None and len(params.params):

@@ -79,7 +79,7 @@ def rule(vitals, layers, config: dict) -> list[Finding]:
         origin, source = (info(params[0], "path") if params else None), "input"
     elif origin is None and bad(model_out.get(step)):
         source = "activation"  # a step between samples: the forward overflowed, layer not traced
-    if origin is None and source is None:
+    if origin is None and not source:
         grads = [info(layer, "path") for layer in view.layers
                  if bad(table[(info(layer, "path"), "nonfinite_grad")].get(step))]
         if grads:

@@ -46,14 +46,17 @@ def rule(vitals, layers, config: dict) -> list[Finding]:
             continue
         lo, hi = RANGES[act]
         width = hi - lo
-        pinned = []
+        pinned: list[float | None] = []
         for m, s in zip(means[:n], stds[:n]):
             bound = lo if abs(m - lo) <= abs(m - hi) else hi
-            pinned.append(bound if abs(m - bound) <= config["margin"] * width and s <= config["max_spread"] * width else None)
+            near = abs(m - bound) <= config["margin"] * width and s <= config["max_spread"] * width
+            pinned.append(bound if near else None)
         held = [p is not None for p in pinned]
         if not held[-1] or sum(held) / n < (1.0 if checkup else config["persist_frac"]):
             continue
-        bound = pinned[-1]
+        last = pinned[-1]
+        assert last is not None  # held[-1]
+        bound = last
         evidence = {"act": act, "out_mean": means[n - 1], "out_std": stds[n - 1], "bound": bound,
                     "persist": sum(held) / n}
         message = (f"The outputs of {path} ({act}) sit at {means[n - 1]:.3g}, next to its bound {bound:g}, "

@@ -140,7 +140,7 @@ def _parallel(view: View, layer) -> list[str]:
     if "." not in path:
         return []
     parent = path.rsplit(".", 1)[0]
-    ordered = [l for l in view.layers if info(l, "order") is not None]
+    ordered = [x for x in view.layers if info(x, "order") is not None]
     if layer not in ordered:
         return []
     i = ordered.index(layer)
