@@ -9,7 +9,7 @@ from torch import nn
 
 import gradlab
 from gradlab.components.activations import activation_info
-from gradlab.components.external_activations import unregister_activation
+from gradlab.components.activation_registration import unregister_activation
 from gradlab.errors import ConfigError
 
 

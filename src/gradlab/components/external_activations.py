@@ -6,7 +6,7 @@ derivative:
 * **known classes of popular libraries**, matched by their qualified class name so that the
   library is never imported here (``transformers.activations.NewGELUActivation`` is GELU's tanh
   approximation, ``QuickGELUActivation`` is ``z·σ(1.702 z)``);
-* **declared** with :func:`register_activation` — like a built-in (``like="silu"``) or with the
+* **declared** with ``gradlab.register_activation`` — like a built-in (``like="silu"``) or with the
   derivative given (``derivative=``);
 * **derived**: a parameter-free module that computes an elementwise function (the watch checks
   that on its first call) gets its derivative from autograd (:func:`autograd_info`).
@@ -45,67 +45,14 @@ LIBRARY_CLASSES: dict[str, tuple[str, dict] | None] = {
 LIBRARY_AUTOGRAD = {"transformers.activations.XIELUActivation"}
 
 # class or function -> a builder of its ActivationInfo from the instance (None for a function)
-_REGISTERED: dict[Any, Callable[[Any], ActivationInfo]] = {}
+_REGISTERED: dict[Any, Callable[[Any], ActivationInfo]] = {}  # filled by activation_registration
 
 
 def _qualname(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def register_activation(
-    obj: Any,
-    like: str | None = None,
-    derivative: Callable[[Tensor], Tensor] | None = None,
-    name: str | None = None,
-) -> Any:
-    """Declare a custom activation (a module class or a function) for the watch and diagnoses.
-
-    Example:
-        >>> class MySwish(nn.Module):                       # doctest: +SKIP
-        ...     def forward(self, x): return x * torch.sigmoid(1.5 * x)
-        >>> gradlab.register_activation(MySwish, like="silu")            # doctest: +SKIP
-        >>> gradlab.register_activation(MySwish, derivative=lambda z: ...)  # doctest: +SKIP
-
-    Args:
-        obj: an ``nn.Module`` subclass (its instances are one site each; calls inside them are
-            not separate sites) or a function used through ``gradlab.create_activation(fn)``.
-        like: a built-in activation spec whose derivative it shares (``"silu"``,
-            ``"leaky_relu(0.1)"``).
-        derivative: ``f'(z)`` elementwise from the pre-activation; gradient floor, maximum and
-            saturation are read from it on a float64 grid.
-        name: the name shown in vitals and findings (default: ``like``'s name, else the lowercased
-            class or function name).
-
-    Returns:
-        ``obj`` (so it works as a class decorator with ``functools.partial``).
-
-    Raises:
-        ConfigError: neither or both of ``like`` and ``derivative``; ``obj`` not a module class or
-            callable; an unknown ``like``.
-    """
-    if (like is None) == (derivative is None):
-        raise ConfigError(
-            f"register_activation({_label(obj)}) needs exactly one of like='silu' (a built-in it "
-            "behaves like) or derivative=f' (a function of the pre-activation)"
-        )
-    if not (isinstance(obj, type) and issubclass(obj, nn.Module)) and not callable(obj):
-        raise ConfigError(f"register_activation needs an nn.Module class or a function, got {obj!r}")
-    if like is not None:
-        from gradlab.components.activations import activation_info
-
-        base = activation_info(like)  # raises with a did-you-mean on a typo
-        if base is None:
-            raise ConfigError(f"like={like!r} is not an activation")
-        info = _renamed(base, name or base.name)
-    else:
-        if not callable(derivative):
-            raise ConfigError(f"derivative must be a function of the pre-activation, got {derivative!r}")
-        info = info_from_derivative(name or _label(obj).lower(), derivative)
-    _REGISTERED[obj] = _Fixed(info)
-    return obj
-
-
-class _Fixed:
+class Fixed:
     """The builder of a declared activation: the same info for every instance."""
 
     def __init__(self, info: ActivationInfo):
@@ -120,11 +67,11 @@ def unregister_activation(obj: Any) -> None:
     _REGISTERED.pop(obj, None)
 
 
-def _label(obj: Any) -> str:
+def label_of(obj: Any) -> str:
     return getattr(obj, "__name__", type(obj).__name__)
 
 
-def _renamed(info: ActivationInfo, name: str) -> ActivationInfo:
+def renamed(info: ActivationInfo, name: str) -> ActivationInfo:
     if info.name == name:
         return info
     from dataclasses import replace
@@ -253,6 +200,5 @@ __all__ = [
     "external_info",
     "info_from_derivative",
     "is_elementwise",
-    "register_activation",
     "unregister_activation",
 ]

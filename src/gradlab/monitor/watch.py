@@ -63,8 +63,12 @@ class Watch(MeasuringWatch):
     def run_context(self) -> dict:
         """What the watch can read about the run (optimizer, lr, betas, weight decay, the
         scheduler given, model structure) as the dotted keys recommendations are worded from."""
-        return run_context(self.optimizer, self.root, [self.scheduler] if self.scheduler is not None else (),
-                           layers=self.layers)
+        ctx = run_context(self.optimizer, self.root, [self.scheduler] if self.scheduler is not None else (),
+                          layers=self.layers)
+        # the number of outputs turns on constant_prediction; the batched ensemble's findings have
+        # no run context yet, so a watched trial keeps the same findings as its ensemble twin
+        ctx.pop("model.n_outputs", None)
+        return ctx
 
 
 def watch(model: nn.Module, optimizer: torch.optim.Optimizer | None = None, **kwargs: Any) -> Watch:
