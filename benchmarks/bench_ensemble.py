@@ -6,7 +6,7 @@
    constraint (the Trainer's ``clip_gradients`` and ``MaxNorm``), 640 points, 200 steps.
 
 M models are trained sequentially with a plain PyTorch loop, then the same M models (same initial
-weights) as one :class:`gradlab.study.batched.BatchedMLP` stepped by the members' own stock
+weights) as one MLP with a member axis (:func:`gradlab.models.members.stack_members`) stepped by the members' own stock
 optimizer (:class:`gradlab.study.batched.MemberOptimizer`). Prints the wall time of each, the
 speed-up, and the largest absolute difference between the final parameters.
 
@@ -26,7 +26,8 @@ import torch
 from torch import nn
 
 from gradlab.components.regularizers import MaxNorm, clip_gradients
-from gradlab.study.batched import BatchedMLP, MemberOptimizer
+from gradlab.models.members import member_linears, member_state, stack_members
+from gradlab.study.batched import MemberOptimizer
 
 
 def moons(n: int, noise: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -79,10 +80,11 @@ def sequential(models, x, y, steps: int, lr: float, make=_sgd, clip=None, max_no
 
 
 def ensemble(models, x, y, steps: int, lr: float, make=_sgd, clip=None,
-             max_norm=None) -> tuple[float, BatchedMLP]:
+             max_norm=None) -> tuple[float, nn.Module]:
     start = time.perf_counter()
-    net = BatchedMLP(models)
-    opt = MemberOptimizer(net.parameters(), [make(m.parameters(), lr) for m in models])
+    net = stack_members(models)
+    params = list(net.parameters())
+    opt = MemberOptimizer(params, [make(m.parameters(), lr) for m in models])
     constraint = MaxNorm(max_norm) if max_norm else None
     target = y.unsqueeze(0).expand(len(models), *y.shape)
     for _ in range(steps):
@@ -92,11 +94,11 @@ def ensemble(models, x, y, steps: int, lr: float, make=_sgd, clip=None,
         per_member = nn.functional.binary_cross_entropy_with_logits(logits, target, reduction="none")
         per_member.mean(dim=(1, 2)).sum().backward()
         if clip:
-            clip_gradients(net.parameters(), by="norm", max=clip, members=True)
+            clip_gradients(params, by="norm", max=clip, members=True)
         opt.step()
         if constraint:
-            for w in net.weights:
-                constraint.project_(w, members=True)
+            for _, layer in member_linears(net):
+                constraint.project_(layer.weight, members=True)
     return time.perf_counter() - start, net
 
 
@@ -108,7 +110,7 @@ def compare(m: int, n_seq: int, x, y, steps: int, sizes=(2, 3, 3, 3, 3, 1), **kw
     t_ens, net = ensemble(twins, x, y, steps, **kw)
     diff = 0.0
     for i, model in enumerate(base):
-        state = net.member_state(i)
+        state = member_state(net, i)
         for name, p in model.named_parameters():
             diff = max(diff, (state[name] - p.detach()).abs().max().item())
     mark = "*" if n_seq < m else " "

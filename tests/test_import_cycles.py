@@ -130,7 +130,7 @@ ALLOWED = {
     "monitor": {"watch", "diagnose"},
     "train": {"components", "models", "data", "monitor"},
     "studies": {"components"},  # the one did-you-mean helper (components/suggest.py)
-    "study": {"train", "studies", "components", "watch", "diagnose"},
+    "study": {"train", "studies", "components", "models", "watch", "diagnose"},  # models: the member axis
     "report": {"study", "components"},
     "integrations": {"watch", "diagnose", "monitor", "train", "components"},
     # surgery (components, the watch's functional mode), the watch with diagnosis (monitor), the

@@ -7,7 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from gradlab.study.batched import BatchedMLP, MemberOptimizer, NotBatchable
+from gradlab.models.members import member_state, stack_members
+from gradlab.study.batched import MemberOptimizer, NotBatchable
 from gradlab.study.batched.data import stack_split
 from gradlab.study.batched.member import per_member
 from gradlab.train.metrics import get_loss
@@ -62,8 +63,8 @@ def test_batched_optimizer_matches_torch_optim(kind, lrs):
     y = (x[:, :1] * x[:, 1:] > 0).float()
     plain = [_mlp(s, nn.Tanh()) for s in range(len(lrs))]
     twins = [_mlp(s, nn.Tanh()) for s in range(len(lrs))]
-    net = BatchedMLP(twins)
-    opt = MemberOptimizer(net.parameters(), [OPTIMIZERS[kind](m.parameters(), lr) for m, lr in zip(twins, lrs)])
+    net = stack_members(twins)
+    opt = MemberOptimizer(list(net.parameters()), [OPTIMIZERS[kind](m.parameters(), lr) for m, lr in zip(twins, lrs)])
     loss = member_loss("bce")
     for _ in range(25):
         opt.zero_grad()
@@ -75,7 +76,7 @@ def test_batched_optimizer_matches_torch_optim(kind, lrs):
             ref.zero_grad()
             nn.functional.binary_cross_entropy_with_logits(model(x), y).backward()
             ref.step()
-        state = net.member_state(i)
+        state = member_state(net, i)
         for name, p in model.named_parameters():
             torch.testing.assert_close(state[name], p.detach(), **DRIFT.get(kind, TIGHT), msg=f"{kind} {name}")
 
@@ -93,7 +94,7 @@ def test_batched_optimizer_matches_torch_optim(kind, lrs):
 )
 def test_batched_forward_and_gradients_match_each_member(acts):
     models = [_mlp(s, a) for s, a in enumerate(acts)]
-    net = BatchedMLP(models)
+    net = stack_members(models)
     x = torch.randn(16, 2) * 3
     y = torch.randint(0, 2, (16, 1)).float()
     out = net(x)
@@ -101,8 +102,8 @@ def test_batched_forward_and_gradients_match_each_member(acts):
     for i, model in enumerate(models):
         torch.testing.assert_close(out[i], model(x), rtol=1e-5, atol=1e-6)
         nn.functional.binary_cross_entropy_with_logits(model(x), y).backward()
-        for (layer, param, t), (name, p) in zip(net.named_parameters(), model.named_parameters()):
-            assert f"{layer}.{param}" == name
+        for (own, t), (name, p) in zip(net.named_parameters(), model.named_parameters()):
+            assert own == name
             torch.testing.assert_close(t.grad[i], p.grad, rtol=1e-5, atol=1e-7)
 
 
@@ -133,7 +134,7 @@ def test_per_member_data_is_stacked_and_shared_data_kept_once():
 )
 def test_what_cannot_be_batched_says_so(models):
     with pytest.raises(NotBatchable):
-        BatchedMLP(models())
+        stack_members(models())
 
 
 @pytest.mark.parametrize(
@@ -147,6 +148,6 @@ def test_what_cannot_be_batched_says_so(models):
 )
 def test_optimizers_that_cannot_share_one_step_say_so(make):
     models = [_mlp(s, nn.ReLU()) for s in range(2)]
-    net = BatchedMLP(models)
+    net = stack_members(models)
     with pytest.raises(NotBatchable):
-        MemberOptimizer(net.parameters(), [make(m.parameters(), i) for i, m in enumerate(models)])
+        MemberOptimizer(list(net.parameters()), [make(m.parameters(), i) for i, m in enumerate(models)])

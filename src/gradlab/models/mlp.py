@@ -23,33 +23,14 @@ from gradlab.models._blocks import (
     check_positive_int,
     check_shape,
     check_sizes,
-    describe_act,
     flat_size,
     init_model,
     make_activation,
     make_dropout,
     make_norm,
 )
-
-
-class MLP(nn.Sequential):
-    """An ``nn.Sequential`` that flattens its input: ``(N, *input_shape) -> (N, n_outputs)``.
-
-    Attributes:
-        input_shape: the shape of one sample.
-        hidden: the hidden layer widths.
-        act_spec: the activation the hidden layers were built from (a spec string or a name).
-    """
-
-    def __init__(self, layers: "OrderedDict[str, nn.Module]", input_shape: tuple, hidden: list, act: Any):
-        super().__init__(layers)
-        self.input_shape = tuple(input_shape)
-        self.hidden = list(hidden)
-        # kept as a description: an nn.Module stored here would become a layer of the Sequential
-        self.act_spec = describe_act(act)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
-        return super().forward(x.flatten(1) if x.dim() > 2 else x)
+from gradlab.models.members import NotBatchable, stack_members
+from gradlab.models.mlp_net import MLP
 
 
 def resolve_hidden(hidden: Sequence[int] | None, depth: int | None, width: int | None) -> list[int]:
@@ -83,6 +64,7 @@ def mlp(
     dropout: Any = 0.0,
     init: Any = "default",
     bias_init: Any = "default",
+    members: int | Sequence[int] | None = None,
 ) -> MLP:
     """Build an MLP.
 
@@ -99,6 +81,10 @@ def mlp(
         dropout: a probability or a spec such as ``"alpha_dropout(0.1)"``; after each hidden block.
         init: weight initializer spec (``"default"`` keeps PyTorch's); gain follows ``act``.
         bias_init: bias initializer spec, e.g. ``"constant(-8)"``.
+        members: build an ensemble on a member axis (:func:`gradlab.models.members.stack_members`):
+            an int M draws M members one after another from the global RNG, a list of seeds
+            builds each member after ``torch.manual_seed(seed)``; each member is initialised
+            exactly as this builder initialises one network. Vector inputs, no norm or dropout.
 
     Returns:
         An :class:`MLP` with layers ``fc1..fcN``, ``norm1..``, ``act1..``, ``drop1..``.
@@ -109,6 +95,22 @@ def mlp(
     Example:
         >>> mlp((2,), 1, hidden=[3, 3], act="leaky_relu(0.2)")  # doctest: +SKIP
     """
+    if members is not None:
+        seeds = None if isinstance(members, int) else list(members)
+        count = check_positive_int("members", members) if seeds is None else len(seeds)
+        one = dict(input_shape=input_shape, n_outputs=n_outputs, in_features=in_features, hidden=hidden,
+                   depth=depth, width=width, act=act, norm=norm, norm_position=norm_position,
+                   dropout=dropout, init=init, bias_init=bias_init)
+        nets = []
+        for i in range(count):
+            if seeds is not None:
+                torch.manual_seed(seeds[i])
+            nets.append(mlp(**one))
+        try:
+            return stack_members(nets)
+        except NotBatchable as exc:
+            raise ConfigError(f"mlp(members={members!r}) cannot put these layers on a member axis: {exc}; "
+                              "build the members one by one") from None
     if in_features is not None:
         if input_shape is not None and flat_size(check_shape(input_shape)) != in_features:
             raise ConfigError(f"in_features={in_features!r} contradicts input_shape={input_shape!r}")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from gradlab.study.batched.errors import NotBatchable
+from gradlab.models.members import NotBatchable
 
 
 @dataclass

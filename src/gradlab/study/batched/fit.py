@@ -15,9 +15,11 @@ from typing import Any, Callable
 import torch
 from torch import Tensor
 
+from gradlab.models.members import member_linears
+from gradlab.models.mlp import MLP
 from gradlab.study.batched.data import Part
-from gradlab.study.batched.mlp import BatchedMLP, Trace
 from gradlab.study.batched.optim import MemberOptimizer
+from gradlab.study.batched.trace import Trace, traced_forward
 from gradlab.train.plan import better, make_plan
 from gradlab.train.trainer import History
 
@@ -56,7 +58,7 @@ class Observer:
 
 
 @torch.no_grad()
-def evaluate(net: BatchedMLP, part: Part, loss_fn, metric_fn) -> tuple[list[float], list[float]]:
+def evaluate(net: MLP, part: Part, loss_fn, metric_fn) -> tuple[list[float], list[float]]:
     """Per-member ``(losses, metrics)`` on a whole split, as ``Trainer.evaluate`` reads them."""
     x, y = part.take(None)
     out = net(x)
@@ -68,7 +70,7 @@ def evaluate(net: BatchedMLP, part: Part, loss_fn, metric_fn) -> tuple[list[floa
 
 
 def fit(
-    net: BatchedMLP,
+    net: MLP,
     opt: MemberOptimizer,
     train: Part,
     dev: Part,
@@ -88,7 +90,7 @@ def fit(
         epochs' ends.
 
     Args:
-        net: the members' networks, stacked.
+        net: the members' networks, on a member axis.
         opt: their optimizer (:class:`~gradlab.study.batched.optim.MemberOptimizer`).
         train: the training part.
         dev: the part the best epoch is chosen on.
@@ -107,7 +109,9 @@ def fit(
     limits = thresholds or {}
     clip = [(by, limits[f"clip_{by}"]) for by in ("norm", "value") if f"clip_{by}" in limits]
     max_norm = MaxNorm(1.0) if "max_norm" in limits else None
-    m, n = net.size, len(train)
+    m, n = net.members, len(train)
+    params = list(net.parameters())
+    weights = [layer.weight for _, layer in member_linears(net)]
     plan = make_plan(n, spec.epochs, spec.steps, spec.batch_size)
     total, bs = plan.total_steps, plan.batch_size
     gens = {s: torch.Generator().manual_seed(s) for s in dict.fromkeys(spec.seeds)}
@@ -131,18 +135,18 @@ def fit(
             if step >= total:
                 break
             xb, yb = train.take(None if bs >= n else order[:, start : start + bs])
-            trace = Trace({}, {}, {}, x=xb) if observer.wants_trace(step) else None
-            out = net(xb, trace)
+            trace = Trace() if observer.wants_trace(step) else None
+            out = traced_forward(net, xb, trace)
             losses = loss_fn(out, yb)
             opt.zero_grad()
             losses.sum().backward()
             for by, limit in clip:  # the Trainer clips before the step (and before the watch reads)
-                clip_gradients(net.parameters(), by=by, max=limit, members=True)
+                clip_gradients(params, by=by, max=limit, members=True)
             observer.after_backward(step, trace, losses.detach())
             opt.step()
             observer.after_step(step)  # the watch's step-end hook runs before max-norm
             if max_norm is not None:
-                for w in net.weights:
+                for w in weights:
                     max_norm.project_(w, members=True, max_norm=limits["max_norm"])
             if on_step is not None:
                 on_step()
@@ -178,9 +182,9 @@ def fit(
                         observer.member_stopped(i, step)
         if improved.any():
             if best_state is None:
-                best_state = net.snapshot()
+                best_state = [p.detach().clone() for p in params]
             else:
-                for saved, p in zip(best_state, net.parameters()):
+                for saved, p in zip(best_state, params):
                     saved[improved] = p.detach()[improved]
         if on_epoch is not None:
             on_epoch(dev_metric)
@@ -188,5 +192,8 @@ def fit(
             break
     observer.finish(step)
     if best_state is not None:
-        net.restore(best_state, torch.tensor([h.best_epoch is not None for h in hist]))
+        kept = torch.tensor([h.best_epoch is not None for h in hist])
+        with torch.no_grad():
+            for p, saved in zip(params, best_state):
+                p[kept] = saved[kept]
     return hist, ends

@@ -7,7 +7,7 @@ the activation and initializer specs (``leaky_relu(0.01)`` vs ``leaky_relu(0.2)`
 ``normal(0, 0.01)`` vs ``normal(0, 1)``, ``constant(-8)`` vs ``constant(1)``). Everything else —
 shapes, the optimizer and its options, epochs, batch size, the task, the watch settings — must be
 equal. Whether a group really batches is decided when its members are
-built (:class:`~gradlab.study.batched.errors.NotBatchable`); this key only gathers candidates.
+built (:class:`~gradlab.models.members.NotBatchable`); this key only gathers candidates.
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 
 Each member is built by :func:`gradlab.train.experiment.build` with its own configuration and
 seed, so the global RNG, the task's generator, the initializers and the optimizer see exactly
-what they see in a local trial. Their parameters are then stacked into one
-:class:`BatchedMLP`; a forward pass of every member's own module is compared with the batched one
-before anything trains, so a layout this package misreads is caught, not trained.
+what they see in a local trial. Their models are then stacked into the ordinary MLP with a member
+axis (:func:`gradlab.models.members.stack_members`); a forward pass of every member's own module
+is compared with the batched one before anything trains, so a misread layout is caught, not trained.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 
 import torch
 
+from gradlab.models.members import NotBatchable, stack_members
+from gradlab.models.mlp import MLP
 from gradlab.study.batched.data import Part, stack_split
-from gradlab.study.batched.errors import NotBatchable
-from gradlab.study.batched.mlp import BatchedMLP
 from gradlab.study.batched.optim import MemberOptimizer
 
 # per-member thresholds of the trainer: all members set one, or none does
@@ -29,7 +29,7 @@ class Ensemble:
 
     builts: list[Any]
     seeds: list[int]
-    net: BatchedMLP
+    net: MLP  # with a member axis
     opt: MemberOptimizer
     train: Part
     dev: Part
@@ -64,7 +64,7 @@ def _same(values: list[Any], what: str) -> Any:
 
 
 @torch.no_grad()
-def _check_forward(net: BatchedMLP, builts: list[Any], x: torch.Tensor, shared: bool) -> None:
+def _check_forward(net: MLP, builts: list[Any], x: torch.Tensor, shared: bool) -> None:
     probe = x[..., :64, :] if shared else x[:, :64]
     batched = net(probe)
     for i, b in enumerate(builts):
@@ -95,8 +95,8 @@ def assemble(tasks: list[tuple[dict, int]], device=None) -> Ensemble:
         raise NotBatchable("a custom metric function is not batched")
     for b in builts:
         b.model.train()
-    net = BatchedMLP([b.model for b in builts], device)
-    opt = MemberOptimizer(net.parameters(), [b.optimizer for b in builts])
+    net = stack_members([b.model for b in builts]).to(device)
+    opt = MemberOptimizer(list(net.parameters()), [b.optimizer for b in builts])
     train = stack_split([b.task.train for b in builts], "train", device)
     dev = stack_split([b.task.dev for b in builts], "dev", device)
     test = stack_split([b.task.test for b in builts], "test", device)

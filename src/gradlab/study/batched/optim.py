@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from gradlab.study.batched.errors import NotBatchable
+from gradlab.models.members import NotBatchable
 
 # optimizers whose update is elementwise and linear in the learning rate (Rprop and L-BFGS are not)
 LINEAR_IN_LR = (torch.optim.SGD, torch.optim.Adagrad, torch.optim.RMSprop, torch.optim.Adam,

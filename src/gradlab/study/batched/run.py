@@ -97,7 +97,7 @@ def run_ensemble(ens: Ensemble) -> list[Any]:
     hist, ends = fit(ens.net, ens.opt, ens.train, ens.dev, spec, ens.loss_fn, ens.metric_fn,
                      thresholds=ens.thresholds, on_step=on_step, on_epoch=on_epoch, observer=observer)
     metrics = _metrics(ens, hist)
-    wall = (time.perf_counter() - start) / ens.net.size
+    wall = (time.perf_counter() - start) / ens.net.members
     results = []
     for i, h in enumerate(hist):
         vitals, findings, layers = [], [], []

@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 
 from gradlab.study.batched import member_stats as MS
-from gradlab.study.batched.mlp import Trace
+from gradlab.study.batched.trace import Trace
 
 F64 = torch.float64
 

@@ -17,11 +17,12 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from gradlab.models.members import activation_groups, member_linears
 from gradlab.study.batched import member_stats as MS
 from gradlab.study.batched.fit import Observer
 from gradlab.study.batched.member import Ensemble
-from gradlab.study.batched.mlp import Trace
 from gradlab.study.batched.sites import ForwardStats, Site
+from gradlab.study.batched.trace import Trace
 from gradlab.watch import stats as S
 
 F64 = torch.float64
@@ -39,8 +40,8 @@ class _Params:
         self.before: list[Tensor] | None = None
 
     def _layers(self):
-        for name, w, b in zip(self.net.linear_names, self.net.weights, self.net.biases):
-            yield name, [("weight", w)] + ([("bias", b)] if b is not None else [])
+        for name, layer in member_linears(self.net):
+            yield name, [(p, t) for p, t in layer.named_parameters()]
 
     def grad_stats(self) -> dict[tuple[str, str], Tensor]:
         """Norms, ratios, non-finite counts and row symmetry, before the optimizer step."""
@@ -94,11 +95,12 @@ class EnsembleWatcher(Observer):
 
         self.ens = ens
         self.every = every
-        size = ens.net.size
+        size = ens.net.members
         self.vitals = [Vitals() for _ in range(size)]
-        self.sites = [Site(name, self._groups(act), size)
-                      for name, act in zip(ens.net.act_names, ens.net.acts)]
-        self.forward = ForwardStats(ens.net.linear_names, size)
+        linears = dict(member_linears(ens.net))
+        self.sites = [Site(name, self._groups(act, size), size)
+                      for name, act in ens.net.named_children() if name not in linears]
+        self.forward = ForwardStats(list(linears), size)
         self.params = _Params(ens)
         self.pending: dict[tuple[str, str], Tensor] = {}
         self.losses: list[tuple[int, Tensor]] = []  # logged, not yet pulled
@@ -107,10 +109,10 @@ class EnsembleWatcher(Observer):
         self._layers: list | None = None
 
     @staticmethod
-    def _groups(act) -> list[tuple[list[int], Any]]:
+    def _groups(act, size: int) -> list[tuple[list[int], Any]]:
         from gradlab.components.activations import activation_info
 
-        return [(idx, activation_info(module)) for idx, module in act.member_groups()]
+        return [(idx, activation_info(module)) for idx, module in activation_groups(act, size)]
 
     def sampled(self, step: int) -> bool:
         return step % self.every == 0
@@ -144,7 +146,7 @@ class EnsembleWatcher(Observer):
             values.update({(site.name, stat): v for stat, v in site_values.items()})
             skips.update({(site.name, stat): m for stat, m in site_skip.items()})
         values.update(self.forward.report(reset))
-        members = [only] if only is not None else [i for i in range(self.ens.net.size) if i not in self.stopped]
+        members = [only] if only is not None else [i for i in range(self.ens.net.members) if i not in self.stopped]
         keys = list(values)
         table = torch.stack([values[k].to(F64) for k in keys], 1)[members].tolist() if keys else [[]] * len(members)
         loss_table = torch.stack([v for _, v in self.losses], 1)[members].tolist() if self.losses else None

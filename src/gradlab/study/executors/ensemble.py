@@ -2,7 +2,7 @@
 
 Trials whose configurations differ only in numbers the batched model holds per member (seed,
 learning rate, weight decay, an activation slope, an init scale, a bias constant) are grouped and
-trained as one :class:`gradlab.study.batched.BatchedMLP`, each member initialised exactly as
+trained as one MLP with a member axis (:mod:`gradlab.models.members`), each member initialised as
 ``run_trial`` would and keeping its own history, vitals and findings. Trials that cannot be
 batched (other model kinds, BatchNorm, dropout, clipping, a lone configuration) run one by one
 through ``run_trial``, so the executor returns a correct outcome for any list of trials.

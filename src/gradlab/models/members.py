@@ -1,0 +1,167 @@
+"""A member axis for the ordinary MLP: M same-shaped networks as one, weights ``[M, out, in]``.
+
+:func:`stack_members` turns M models built by the ordinary builder (each under its own seed,
+exactly as a single run builds it) into one :class:`~gradlab.models.mlp.MLP` with the same layer
+names (``fc1``.., ``act1``..): each Linear becomes a :class:`MemberLinear` holding the members'
+stacked weights, each activation stays the registry's own module — one module when the members
+agree, else :class:`MemberGroups`, the members grouped by identical modules (a slope sweep of k
+values costs k elementwise calls per layer). Because each member's loss depends only on its own
+slice, the gradient of the *sum* of the member losses is, slice by slice, each member's own.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Iterator, Sequence, cast
+
+import torch
+from torch import Tensor, nn
+
+from gradlab.models.mlp_net import MLP
+
+
+class NotBatchable(Exception):
+    """These members cannot share one member-axis model; the ensemble executor runs them alone.
+
+    Internal signal, not a user-facing error: the ensemble executor catches it and falls back to
+    ``run_trial``, so it deliberately does not derive from ``GradlabError``.
+    """
+
+
+class MemberLinear(nn.Module):
+    """M Linear layers of one shape: ``[N, in]`` (shared) or ``[M, N, in]`` in, ``[M, N, out]`` out."""
+
+    def __init__(self, weight: Tensor, bias: Tensor | None):
+        super().__init__()
+        self.weight = nn.Parameter(weight)
+        self.bias = nn.Parameter(bias) if bias is not None else None
+        self.members, self.out_features, self.in_features = weight.shape
+
+    @classmethod
+    def stack(cls, layers: list[nn.Linear]) -> "MemberLinear":
+        """The members' own Linear layers, weights copied and stacked."""
+        if len({tuple(layer.weight.shape) for layer in layers}) != 1:
+            raise NotBatchable("a Linear layer has different shapes across members")
+        biases = {layer.bias is not None for layer in layers}
+        if len(biases) != 1:
+            raise NotBatchable("a Linear layer has a bias in some members only")
+        w = torch.stack([layer.weight.detach() for layer in layers]).clone()
+        b = torch.stack([layer.bias.detach() for layer in layers]).clone() if biases == {True} else None
+        return cls(w, b)
+
+    def forward(self, x: Tensor) -> Tensor:  # noqa: D102
+        h = x if x.dim() == 3 else x.unsqueeze(0).expand(self.members, *x.shape)
+        # feature-major product [M, out, in] @ [M, in, N], handed back as an [M, N, out] view:
+        # with the long sample dimension last, MKL's batched GEMM runs ~10x faster on these
+        # tiny layers than with it first (benchmarks/bench_ensemble.py)
+        ht = h.transpose(1, 2)
+        w, b = self.weight, self.bias
+        return (torch.baddbmm(b.unsqueeze(2), w, ht) if b is not None else torch.bmm(w, ht)).transpose(1, 2)
+
+    def extra_repr(self) -> str:  # noqa: D102
+        return f"members={self.members}, in_features={self.in_features}, out_features={self.out_features}"
+
+
+class MemberGroups(nn.Module):
+    """One activation layer whose members differ in its numbers: each group's own module on its slice."""
+
+    def __init__(self, groups: list[tuple[list[int], nn.Module]]):
+        super().__init__()
+        self.index = [idx for idx, _ in groups]
+        self.mods = nn.ModuleList([module for _, module in groups])
+        flat = torch.tensor([i for idx in self.index for i in idx])
+        self.order: Tensor
+        self.register_buffer("order", torch.argsort(flat), persistent=False)
+
+    def groups(self) -> list[tuple[list[int], nn.Module]]:
+        """``(member indices, module)`` for each set of identical member modules."""
+        return list(zip(self.index, self.mods))
+
+    def forward(self, z: Tensor) -> Tensor:  # noqa: D102
+        return torch.cat([module(z[idx]) for idx, module in zip(self.index, self.mods)])[self.order]
+
+
+def activation_groups(module: nn.Module, members: int) -> list[tuple[list[int], nn.Module]]:
+    """The member groups of an activation layer of a member-axis model (one group if they agree)."""
+    return module.groups() if isinstance(module, MemberGroups) else [(list(range(members)), module)]
+
+
+def _stack_activations(modules: list[nn.Module]) -> nn.Module:
+    if len({type(m) for m in modules}) != 1:
+        raise NotBatchable("members use different activation types")
+    first = modules[0]
+    if isinstance(first, nn.RReLU) or callable(getattr(first, "set_progress", None)):
+        raise NotBatchable(f"activation {type(first).__name__} draws or schedules its numbers")
+    if any(True for _ in first.parameters()):
+        raise NotBatchable(f"activation {type(first).__name__} learns its own parameters")
+    by_repr: dict[str, list[int]] = {}
+    for i, module in enumerate(modules):
+        by_repr.setdefault(repr(module), []).append(i)
+    groups = []
+    for idx in by_repr.values():
+        module = copy.deepcopy(modules[idx[0]])
+        if getattr(module, "inplace", False):  # a traced pre-activation must survive the call
+            setattr(module, "inplace", False)
+        groups.append((idx, module))
+    return groups[0][1] if len(groups) == 1 else MemberGroups(groups)
+
+
+def _layout(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """The leaf modules of ``model`` in order, checked to alternate Linear / activation."""
+    kept: list[tuple[str, nn.Module]] = []
+    for name, m in model.named_modules():
+        if list(m.children()) or isinstance(m, nn.Flatten) or (isinstance(m, nn.Dropout) and m.p == 0.0):
+            continue
+        if isinstance(m, nn.Identity) and not (kept and isinstance(kept[-1][1], nn.Linear)):
+            continue  # an identity "norm" slot after an activation; an identity activation stays
+        if any(True for _ in m.buffers()):
+            raise NotBatchable(f"module {name!r} ({type(m).__name__}) keeps buffers")
+        kept.append((name, m))
+    if sum(p.numel() for _, m in kept for p in m.parameters()) != sum(p.numel() for p in model.parameters()):
+        raise NotBatchable("model has parameters outside its Linear layers")
+    kinds = [isinstance(m, nn.Linear) for _, m in kept]
+    if not kept or kinds != [i % 2 == 0 for i in range(len(kept))] or not kinds[-1]:
+        raise NotBatchable("model is not an alternating Linear/activation stack")
+    return kept
+
+
+def stack_members(models: Sequence[nn.Module]) -> MLP:
+    """One :class:`~gradlab.models.mlp.MLP` with a member axis from M same-shaped MLPs.
+
+    Args:
+        models: the members, each built as a single run builds it (an ``MLP`` or any
+            ``nn.Sequential`` of alternating Linear and activation layers).
+
+    Returns:
+        An ``MLP`` whose ``members`` is M, with the members' layer names and weights.
+
+    Raises:
+        NotBatchable: shapes, names or activation types differ, or a layer keeps state or
+            parameters the member axis does not hold (norms, PReLU, scheduled activations).
+    """
+    from collections import OrderedDict
+
+    layouts = [_layout(m) for m in models]
+    names = [n for n, _ in layouts[0]]
+    if any([n for n, _ in lay] != names for lay in layouts) or any("." in n for n in names):
+        raise NotBatchable("members have different or nested layer names")
+    layers: OrderedDict[str, nn.Module] = OrderedDict()
+    for pos, name in enumerate(names):
+        own = [lay[pos][1] for lay in layouts]
+        layers[name] = MemberLinear.stack(cast(list[nn.Linear], own)) if pos % 2 == 0 else _stack_activations(own)
+    linears = [cast(nn.Linear, layouts[0][pos][1]) for pos in range(0, len(names), 2)]
+    first = models[0]
+    shape = getattr(first, "input_shape", (linears[0].in_features,))
+    hidden = [layer.out_features for layer in linears[:-1]]
+    net = MLP(layers, shape, hidden, getattr(first, "act_spec", None), members=len(models))
+    return net.to(linears[0].weight.device)
+
+
+def member_linears(net: nn.Module) -> Iterator[tuple[str, MemberLinear]]:
+    """``(name, layer)`` of every member-grouped Linear layer of ``net``, in order."""
+    return ((name, m) for name, m in net.named_children() if isinstance(m, MemberLinear))
+
+
+def member_state(net: nn.Module, i: int) -> dict[str, Tensor]:
+    """Member ``i``'s parameters under its own ``nn.Module`` names (``fc1.weight`` ...), copied."""
+    return {name: p[i].detach().clone() for name, p in net.named_parameters()}
