@@ -222,3 +222,34 @@ def test_every_optimizer_and_option_batches_and_equals_local(configs):
         assert outcome.status == "done", outcome.error
         assert outcome.extra["ensemble_size"] == len(tasks)
         _assert_member_equals_local(outcome.result, run_trial(task.config, task.seed).to_dict())
+
+
+@pytest.mark.parametrize(
+    "configs",
+    [
+        [_config("relu", 0.1, epochs=45), _config("relu", 0.3, epochs=45)],
+        [_config("leaky_relu(0.01)", 0.1, epochs=12, early_stopping=3),
+         _config("leaky_relu(0.3)", 0.1, epochs=12, early_stopping=3)],
+    ],
+    ids=["relu-lr-sweep", "slope-sweep-early-stop"],
+)
+def test_activation_snapshots_of_each_configurations_lowest_seed_equal_run_trial(configs):
+    import numpy as np
+
+    from gradlab.train.activation_record import unpack_values
+    from gradlab.train.experiment import run_trial
+
+    tasks = _tasks(configs, seeds=[4, 2, 7])
+    _, outcomes = _run(tasks)
+    for task in tasks:
+        got = outcomes[task.trial_id].result["activations"]
+        if task.seed != 2:  # the store keeps the lowest seed's only: the others send none
+            assert got == []
+            continue
+        want = run_trial(task.config, task.seed).activations
+        assert [(r["layer"], r["epoch"]) for r in got] == [(r["layer"], r["epoch"]) for r in want]
+        assert {r["epoch"] for r in want} >= {0, -1} and len(want) > 3
+        for a, b in zip(got, want):
+            # float16 values: equal up to one float16 rounding step of the batched forward
+            np.testing.assert_allclose(unpack_values(a["values"]), unpack_values(b["values"]),
+                                       rtol=2e-3, atol=1e-4, err_msg=f"{a['layer']} epoch {a['epoch']}")

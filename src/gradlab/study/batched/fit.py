@@ -82,6 +82,7 @@ def fit(
     on_step: Callable[[], None] | None = None,
     on_epoch: Callable[[list[float]], None] | None = None,
     observer: Observer | None = None,
+    recorder: Any = None,
 ) -> tuple[list[History], list[list[int]]]:
     """Train every member; restore each one's best-dev weights.
 
@@ -102,6 +103,8 @@ def fit(
         on_step: schedule hook after each step.
         on_epoch: schedule hook after each epoch (with the scores).
         observer: vitals hooks.
+        recorder: an :class:`~gradlab.train.activation_record.ActivationRecorder` with
+            ``members``, called where the Trainer calls its callbacks.
     """
     from gradlab.components.regularizers import MaxNorm, clip_gradients
 
@@ -124,6 +127,8 @@ def fit(
     since = [0] * m
     step = 0
     name = spec.metric_name
+    if recorder is not None:
+        recorder.start()
     for epoch in range(1, plan.epochs + 1):
         if bs < n:
             perms = {s: torch.randperm(n, generator=g) for s, g in gens.items()}
@@ -161,6 +166,7 @@ def fit(
         dev_loss, dev_metric = evaluate(net, dev, loss_fn, metric_fn)
         lrs = opt.lrs()
         improved = torch.zeros(m, dtype=torch.bool)
+        was_active = list(active)
         for i, h in enumerate(hist):
             if not active[i]:
                 continue
@@ -188,6 +194,8 @@ def fit(
                     saved[improved] = p.detach()[improved]
         if on_epoch is not None:
             on_epoch(dev_metric)
+        if recorder is not None:
+            recorder.epoch_end(epoch, [a and not b for a, b in zip(was_active, active)], was_active)
         if step >= total or not any(active):
             break
     observer.finish(step)
@@ -196,4 +204,6 @@ def fit(
         with torch.no_grad():
             for p, saved in zip(params, best_state):
                 p[kept] = saved[kept]
+    if recorder is not None:
+        recorder.end()
     return hist, ends

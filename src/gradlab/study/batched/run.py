@@ -55,6 +55,28 @@ def _is_constant(schedule: Any) -> bool:
     return type(schedule).__name__.lower().startswith("constant")
 
 
+def _recorder(ens: Ensemble) -> Any:
+    """``run_trial``'s activation recorder with a member axis, for the lowest seed of each configuration.
+
+    The store keeps the snapshots of a configuration's lowest seed only, so only those members
+    (lowest within this ensemble) are recorded and sent back.
+    """
+    import json
+
+    from gradlab.train.activation_record import ActivationRecorder, activation_layers
+    from gradlab.train.plan import make_plan
+
+    lowest: dict[str, int] = {}
+    keys = [json.dumps(b.config, sort_keys=True, default=repr) for b in ens.builts]
+    for key, seed in zip(keys, ens.seeds):
+        lowest[key] = min(seed, lowest.get(key, seed))
+    tr = ens.builts[0].config["train"]
+    planned = make_plan(len(ens.train), tr["epochs"], tr["steps"], tr["batch_size"]).epochs
+    return ActivationRecorder(ens.net, ens.dev.x, planned, members=ens.net.members,
+                              keep=[lowest[k] == s for k, s in zip(keys, ens.seeds)],
+                              layers=activation_layers(ens.builts[0].model))
+
+
 def _metrics(ens: Ensemble, hist) -> list[dict]:
     name = ens.metric_name
     scores = {part: evaluate(ens.net, getattr(ens, part), ens.loss_fn, ens.metric_fn)
@@ -94,8 +116,10 @@ def run_ensemble(ens: Ensemble) -> list[Any]:
         from gradlab.study.batched.watcher import EnsembleWatcher
 
         observer = EnsembleWatcher(ens, every=cfg["watch"]["every"])
+    recorder = _recorder(ens)
     hist, ends = fit(ens.net, ens.opt, ens.train, ens.dev, spec, ens.loss_fn, ens.metric_fn,
-                     thresholds=ens.thresholds, on_step=on_step, on_epoch=on_epoch, observer=observer)
+                     thresholds=ens.thresholds, on_step=on_step, on_epoch=on_epoch, observer=observer,
+                     recorder=recorder)
     metrics = _metrics(ens, hist)
     wall = (time.perf_counter() - start) / ens.net.members
     results = []
@@ -104,5 +128,5 @@ def run_ensemble(ens: Ensemble) -> list[Any]:
         if observer is not None:
             vitals, findings, layers = observer.member_report(i, h, ends[i], cfg["watch"]["rules"] or None,
                                                               ens.builts[i].config)
-        results.append(TrialResult(metrics[i], list(h), vitals, findings, layers, wall))
+        results.append(TrialResult(metrics[i], list(h), vitals, findings, layers, wall, recorder.member_rows[i]))
     return results
