@@ -157,6 +157,14 @@ def stack_members(models: Sequence[nn.Module]) -> MLP:
     return net.to(linears[0].weight.device)
 
 
+def member_count(net: nn.Module) -> int:
+    """M of a member-axis model (built by :func:`stack_members`)."""
+    members = getattr(net, "members", None)
+    if not isinstance(members, int):
+        raise TypeError(f"{type(net).__name__} has no member axis (build it with stack_members)")
+    return members
+
+
 def member_linears(net: nn.Module) -> Iterator[tuple[str, MemberLinear]]:
     """``(name, layer)`` of every member-grouped Linear layer of ``net``, in order."""
     return ((name, m) for name, m in net.named_children() if isinstance(m, MemberLinear))

@@ -15,7 +15,7 @@ from typing import Any, Callable
 import torch
 from torch import Tensor
 
-from gradlab.models.members import member_linears
+from gradlab.models.members import member_count, member_linears
 from gradlab.models.mlp import MLP
 from gradlab.study.batched.data import Part
 from gradlab.study.batched.optim import MemberOptimizer
@@ -112,7 +112,7 @@ def fit(
     limits = thresholds or {}
     clip = [(by, limits[f"clip_{by}"]) for by in ("norm", "value") if f"clip_{by}" in limits]
     max_norm = MaxNorm(1.0) if "max_norm" in limits else None
-    m, n = net.members, len(train)
+    m, n = member_count(net), len(train)
     params = list(net.parameters())
     weights = [layer.weight for _, layer in member_linears(net)]
     plan = make_plan(n, spec.epochs, spec.steps, spec.batch_size)
@@ -123,7 +123,7 @@ def fit(
     active = [True] * m
     best_state: list[Tensor] | None = None
     stop = spec.early_stopping
-    reference: list[float | None] = [None] * m
+    reference: list[float | None] = [None for _ in range(m)]
     since = [0] * m
     step = 0
     name = spec.metric_name

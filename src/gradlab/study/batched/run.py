@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from gradlab.models.members import member_count
 from gradlab.study.batched.fit import FitSpec, evaluate, fit
 from gradlab.study.batched.member import Ensemble
 
@@ -72,7 +73,7 @@ def _recorder(ens: Ensemble) -> Any:
         lowest[key] = min(seed, lowest.get(key, seed))
     tr = ens.builts[0].config["train"]
     planned = make_plan(len(ens.train), tr["epochs"], tr["steps"], tr["batch_size"]).epochs
-    return ActivationRecorder(ens.net, ens.dev.x, planned, members=ens.net.members,
+    return ActivationRecorder(ens.net, ens.dev.x, planned, members=member_count(ens.net),
                               keep=[lowest[k] == s for k, s in zip(keys, ens.seeds)],
                               layers=activation_layers(ens.builts[0].model))
 
@@ -121,10 +122,12 @@ def run_ensemble(ens: Ensemble) -> list[Any]:
                      thresholds=ens.thresholds, on_step=on_step, on_epoch=on_epoch, observer=observer,
                      recorder=recorder)
     metrics = _metrics(ens, hist)
-    wall = (time.perf_counter() - start) / ens.net.members
+    wall = (time.perf_counter() - start) / member_count(ens.net)
     results = []
     for i, h in enumerate(hist):
-        vitals, findings, layers = [], [], []
+        vitals: list[Any] = []
+        findings: list[Any] = []
+        layers: list[Any] = []
         if observer is not None:
             vitals, findings, layers = observer.member_report(i, h, ends[i], cfg["watch"]["rules"] or None,
                                                               ens.builts[i].config)

@@ -79,6 +79,7 @@ class Site:
         self.n_out += y[0].numel()
 
     def _thresholds(self) -> Tensor:
+        assert self.runmax is not None
         thr = torch.empty(self.size, 1, dtype=self.runmax.dtype)
         for idx, info in self.groups:
             thr[idx] = info.dead_threshold

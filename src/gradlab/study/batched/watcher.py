@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from gradlab.models.members import activation_groups, member_linears
+from gradlab.models.members import activation_groups, member_count, member_linears
 from gradlab.study.batched import member_stats as MS
 from gradlab.study.batched.fit import Observer
 from gradlab.study.batched.member import Ensemble
@@ -26,6 +26,11 @@ from gradlab.study.batched.trace import Trace
 from gradlab.watch import stats as S
 
 F64 = torch.float64
+
+
+def _sum_sq(norms) -> Tensor:
+    """``Σ n²`` of per-member norms, in float64 (as the watch sums its float32 squares)."""
+    return torch.stack([(n * n).to(F64) for n in norms]).sum(0)
 
 
 class _Params:
@@ -48,17 +53,17 @@ class _Params:
         out: dict[tuple[str, str], Tensor] = {}
         for name, params in self._layers():
             wn = {p: MS.norms(t) for p, t in params}
-            wsq = sum((n * n).to(F64) for n in wn.values())
+            wsq = _sum_sq(wn.values())
             if all(t.grad is not None for _, t in params):
                 gn = {p: MS.norms(t.grad) for p, t in params}
                 for p, n in gn.items():
                     out[(name, f"grad_norm/{p}")] = n.to(F64)
-                gnorm = sum((n * n).to(F64) for n in gn.values()).sqrt()
+                gnorm = _sum_sq(gn.values()).sqrt()
                 out[(name, "grad_norm")] = gnorm
                 out[(name, "grad_weight_ratio")] = gnorm / wsq.sqrt().clamp_min(1e-30)
-                out[(name, "nonfinite_grad")] = sum(MS.nonfinite(t.grad) for _, t in params)
+                out[(name, "nonfinite_grad")] = torch.stack([MS.nonfinite(t.grad) for _, t in params]).sum(0)
             out[(name, "weight_norm")] = wsq.sqrt()
-            out[(name, "nonfinite_weight")] = sum(MS.nonfinite(t) for _, t in params)
+            out[(name, "nonfinite_weight")] = torch.stack([MS.nonfinite(t) for _, t in params]).sum(0)
             w = params[0][1]
             if w.shape[1] > 1:
                 out[(name, "row_symmetry")] = S.row_symmetry(w, wn["weight"] * wn["weight"], members=True)
@@ -75,8 +80,7 @@ class _Params:
             pairs = [(t, next(old)) for _, t in params]
             dn = [MS.norms(before - t) for t, before in pairs]
             on = [MS.norms(before) for _, before in pairs]
-            dsq = sum((n * n).to(F64) for n in dn)
-            osq = sum((n * n).to(F64) for n in on)
+            dsq, osq = _sum_sq(dn), _sum_sq(on)
             out[(name, "update_ratio")] = dsq.sqrt() / osq.sqrt().clamp_min(1e-30)
         self.before = None
         return out
@@ -95,7 +99,7 @@ class EnsembleWatcher(Observer):
 
         self.ens = ens
         self.every = every
-        size = ens.net.members
+        size = member_count(ens.net)
         self.vitals = [Vitals() for _ in range(size)]
         linears = dict(member_linears(ens.net))
         self.sites = [Site(name, self._groups(act, size), size)
@@ -122,9 +126,11 @@ class EnsembleWatcher(Observer):
 
     def after_backward(self, step: int, trace: Trace | None, loss: Tensor) -> None:
         sampled = self.sampled(step)
+        assert trace is not None  # wants_trace: every step is traced
         for site in self.sites:
             site.observe(trace.pre[site.name], trace.out[site.name], sampled)
         if sampled:
+            assert trace.x is not None
             self.forward.observe(trace, trace.x)
             self.pending = self.params.grad_stats()
         self._loss = loss.float()
@@ -146,7 +152,7 @@ class EnsembleWatcher(Observer):
             values.update({(site.name, stat): v for stat, v in site_values.items()})
             skips.update({(site.name, stat): m for stat, m in site_skip.items()})
         values.update(self.forward.report(reset))
-        members = [only] if only is not None else [i for i in range(self.ens.net.members) if i not in self.stopped]
+        members = [only] if only is not None else [i for i in range(len(self.vitals)) if i not in self.stopped]
         keys = list(values)
         table = torch.stack([values[k].to(F64) for k in keys], 1)[members].tolist() if keys else [[]] * len(members)
         loss_table = torch.stack([v for _, v in self.losses], 1)[members].tolist() if self.losses else None
