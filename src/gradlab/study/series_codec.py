@@ -9,6 +9,8 @@ the array and is read back as ``None``, as the long format returned it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 EPOCH_DTYPE = np.dtype("<i4")
@@ -80,3 +82,41 @@ def unpack_history(series: list[tuple[str, bytes, bytes]]) -> list[dict]:
         for e, v in _unpack(key, eb, vb):
             epochs.setdefault(e, {"epoch": e})[key] = v
     return [epochs[e] for e in sorted(epochs)]
+
+
+class PackedVitals(Sequence):
+    """A trial's vital rows, packed in the worker that made them (:func:`pack_vitals`).
+
+    A watched study sends ~10,000 vital rows per trial from its workers; as dicts they cost a
+    pickle, an unpickle and a pack in the driver, which stores them one trial after another. Packed
+    in the worker they cross the process boundary as a few byte strings, and the store writes
+    :attr:`series` as they are. Read as a sequence, they are the rows :func:`unpack_vitals` gives
+    (ordered by epoch, layer and stat; NaN as ``None``), unpacked once on first access.
+    """
+
+    def __init__(self, series: list[tuple[str, str, bytes, bytes]]):
+        self.series = series
+        self._rows: list[dict] | None = None
+
+    @classmethod
+    def from_rows(cls, rows: list[dict]) -> "PackedVitals":
+        """Pack ``rows`` ({epoch, layer, stat, value})."""
+        return cls(pack_vitals(rows))
+
+    def rows(self) -> list[dict]:
+        """The unpacked rows (cached)."""
+        if self._rows is None:
+            self._rows = unpack_vitals(self.series)
+        return self._rows
+
+    def __getitem__(self, index):  # noqa: D105
+        return self.rows()[index]
+
+    def __len__(self) -> int:  # noqa: D105
+        return len(self.rows())
+
+    def __getstate__(self) -> dict:  # the packed bytes only cross a process boundary
+        return {"series": self.series, "_rows": None}
+
+    def __eq__(self, other) -> bool:  # noqa: D105
+        return list(self) == list(other) if isinstance(other, (list, PackedVitals)) else NotImplemented

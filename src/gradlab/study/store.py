@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Collection, Iterator
 
 from gradlab.errors import StoreError
-from gradlab.study.series_codec import pack_history, pack_vitals, unpack_history, unpack_vitals
+from gradlab.study.series_codec import PackedVitals, pack_history, pack_vitals, unpack_history, unpack_vitals
 from gradlab.study.store_guard import (
     check_gradlab_store,
     check_integrity,
@@ -102,6 +102,13 @@ CREATE TABLE IF NOT EXISTS activations (
     PRIMARY KEY (trial_id, layer, epoch)
 );
 """
+
+
+def _vital_series(vitals) -> list[tuple[str, str, bytes, bytes]]:
+    """A result's vitals as stored series: packed in the worker already, or thinned and packed here."""
+    if isinstance(vitals, PackedVitals):
+        return vitals.series
+    return pack_vitals(thin_vitals(list(vitals)))
 
 
 def now() -> str:
@@ -391,7 +398,7 @@ class Store:
             )
             db.executemany(
                 "INSERT INTO vitals (trial_id, layer, stat, epochs, vals) VALUES (?, ?, ?, ?, ?)",
-                [(tid, *series) for series in pack_vitals(thin_vitals(result.get("vitals", [])))],
+                [(tid, *series) for series in _vital_series(result.get("vitals") or [])],
             )
             db.executemany(
                 "INSERT INTO findings (trial_id, idx, code, severity, layer, step, message,"

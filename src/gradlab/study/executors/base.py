@@ -57,7 +57,7 @@ class Executor(Protocol):
         ...
 
 
-def result_dict(result) -> dict:
+def result_dict(result, pack: bool = False) -> dict:
     """``TrialResult`` fields as a dict, without ``dataclasses.asdict``'s deep copy.
 
     A long watched trial holds ~100 vital rows per epoch; ``asdict`` copies each of them
@@ -65,8 +65,11 @@ def result_dict(result) -> dict:
     trials). The rows are plain dicts of numbers and strings, so a shallow view is enough: the
     executor only passes them on to the store (or pickles them across a process boundary).
     The vitals are thinned here (:mod:`gradlab.study.vital_thinning`), before they cross a process
-    boundary: the store would thin them anyway.
+    boundary: the store would thin them anyway. With ``pack`` (the executors' workers) they are
+    also packed there (:class:`~gradlab.study.series_codec.PackedVitals`), for the store to write
+    as they are.
     """
+    from gradlab.study.series_codec import PackedVitals
     from gradlab.study.vital_thinning import thin_vitals
 
     # ``TrialResult.to_dict`` (shallow) is the one way a result becomes a dict; a custom
@@ -79,4 +82,6 @@ def result_dict(result) -> dict:
         data = dict(result)
     if isinstance(data.get("vitals"), list):
         data["vitals"] = thin_vitals(data["vitals"])
+        if pack:
+            data["vitals"] = PackedVitals.from_rows(data["vitals"])
     return data

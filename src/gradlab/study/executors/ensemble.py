@@ -164,7 +164,7 @@ def _run_ensemble(chunk: list[TrialTask], device) -> list[TrialOutcome] | None:
 
     extra = {"executor": "ensemble", "ensemble_size": len(chunk), "ensemble_wall_time": wall,
              "versions": versions()}
-    return [TrialOutcome(task.trial_id, "done", result_dict(result), None, result.wall_time,
+    return [TrialOutcome(task.trial_id, "done", result_dict(result, pack=True), None, result.wall_time,
                          extra=dict(extra))
             for task, result in zip(chunk, results)]
 

@@ -45,7 +45,7 @@ def run_one(task: TrialTask, trial_fn: str | Callable = DEFAULT_TRIAL_FN) -> Tri
     start = time.perf_counter()
     try:
         result = _resolve(trial_fn)(task.config, task.seed)
-        data = result_dict(result)
+        data = result_dict(result, pack=True)
         return TrialOutcome(task.trial_id, "done", result=data,
                             wall_time=time.perf_counter() - start,
                             extra={"versions": versions(), "pid": os.getpid()})
