@@ -119,6 +119,28 @@ def _clip_members(params: list[Tensor], by: str, limit: float | Tensor) -> Tenso
     return total
 
 
+def clip_angle(raw: Iterable[Tensor], clipped: Iterable[Tensor]) -> Tensor:
+    """The angle in degrees between two gradients given as lists of tensors (e.g. the raw and
+    the clipped gradient of every parameter), as a 0-d tensor on their device (no host sync).
+
+    Clipping by norm keeps the direction (0°); clipping by value turns it (seed 004's
+    [0.9, 100] -> [0.9, 1.0] turns by 41.5°). Computed as 2·atan2(|â - b̂|, |â + b̂|) with â, b̂
+    the unit vectors, which stays accurate for tiny angles where acos of a cosine near 1 does not.
+    A zero gradient on either side gives 0°.
+    """
+    raw, clipped = list(raw), list(clipped)
+    if not raw:
+        return torch.zeros(())
+    norm_a = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(a.double()) for a in raw]))
+    norm_b = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(b.double()) for b in clipped]))
+    scale_a, scale_b = 1.0 / norm_a.clamp_min(1e-300), 1.0 / norm_b.clamp_min(1e-300)
+    diff = torch.stack([((a.double() * scale_a - b.double() * scale_b) ** 2).sum() for a, b in zip(raw, clipped)])
+    total = torch.stack([((a.double() * scale_a + b.double() * scale_b) ** 2).sum() for a, b in zip(raw, clipped)])
+    angle = torch.rad2deg(2.0 * torch.atan2(diff.sum().sqrt(), total.sum().sqrt()))
+    zero = (norm_a == 0) | (norm_b == 0)
+    return torch.where(zero, torch.zeros_like(angle), angle).float()
+
+
 class MaxNorm:
     """Max-norm constraint (Srebro & Shraibman 2005; Srivastava et al. 2014; seed 004): after each
     optimizer step, rescale every unit's weight vector whose L2 norm exceeds ``max_norm`` so
@@ -171,4 +193,4 @@ class MaxNorm:
         return f"MaxNorm(max_norm={self.max_norm:g}, dim={self.dim})"
 
 
-__all__ = ["CLIP_MODES", "DROPOUTS", "MaxNorm", "clip_gradients", "create_dropout"]
+__all__ = ["CLIP_MODES", "DROPOUTS", "MaxNorm", "clip_angle", "clip_gradients", "create_dropout"]

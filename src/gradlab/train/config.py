@@ -22,7 +22,7 @@ DEFAULT_CONFIG: dict = {
               "bias_init": "default", "norm": "none", "norm_position": "before", "dropout": 0.0},
     "train": {"optimizer": "sgd", "lr": 0.01, "epochs": 200, "steps": None, "batch_size": None,
               "schedule": "constant", "clip_norm": None, "clip_value": None, "max_norm": None,
-              "weight_decay": 0.0, "early_stopping": None},
+              "weight_decay": 0.0, "early_stopping": None, "time_against": None},
     "watch": {"enabled": True, "every": 10, "rules": {}},
 }
 
@@ -119,6 +119,9 @@ def validate_config(config: dict | None) -> dict:
     check_model(out["model"])
     check_train(out["train"])
     check_watch(out["watch"])
+    from gradlab.train.timing import check_time_against
+
+    check_time_against(out["train"]["time_against"], out)
     return out
 
 

@@ -130,6 +130,10 @@ def run_trial(
         findings = [f.to_dict() for f in w.findings(context={"config": cfg})]
         layers = [_as_dict(layer) for layer in w.layers]
     metrics = _final_metrics(trainer, task, history)
+    if tr["time_against"]:
+        from gradlab.train.timing import time_against
+
+        metrics.update(time_against(cfg, seed, tr["time_against"], device=device))
     return TrialResult(metrics, list(history), vitals, findings, layers, time.perf_counter() - start,
                        recorder.rows)
 
@@ -153,7 +157,8 @@ class _WatchClock(Callback):
         self.epoch_steps: list[tuple[int, int]] = []
 
     def on_step_end(self, trainer: Any, step: int, loss: Any) -> None:
-        self.watch.log(loss=loss)
+        # with clipping on, the turn clipping gave the gradient is a model-wide vital
+        self.watch.log(loss=loss, clip_angle=getattr(trainer, "clip_angle", None))
 
     def on_epoch_end(self, trainer: Any, epoch: int, logs: dict) -> None:
         self.epoch_steps.append((epoch, trainer.step))

@@ -1,0 +1,116 @@
+"""What a configuration costs in time, relative to a twin that differs in a few keys.
+
+Seed 001 says GELU "costs more" than ReLU and seed 004 that BatchNorm adds a cost at prediction
+time. Wall times of trials run in different processes (or at different moments of a busy
+machine) cannot show a 10 % difference; :func:`time_against` measures the configuration and its
+twin *interleaved in one process* — one epoch of one, one epoch of the other, alternating which
+goes first — and reports the ratio of the medians. The run config asks for it with
+``train.time_against``, a table of dotted keys to change for the twin::
+
+    [train]
+    time_against = { "model.act" = "relu" }      # this activation's cost relative to ReLU
+
+Both models are built fresh from the same seed and trained for the rounds on the run's own
+data and batch size (the trial's trained weights are not touched).
+"""
+
+from __future__ import annotations
+
+import copy
+import statistics
+import time
+from typing import Any
+
+import torch
+
+from gradlab.errors import ConfigError
+
+ROUNDS = 5
+EVAL_ROWS = 8192  # inference is timed on the train inputs tiled to at least this many rows
+
+
+def twin_config(config: dict, overrides: dict) -> dict:
+    """``config`` with the dotted ``overrides`` applied (and ``time_against`` removed)."""
+    from gradlab.train.config import set_dotted
+
+    twin = copy.deepcopy(config)
+    for key, value in overrides.items():
+        set_dotted(twin, key, value)
+    twin.setdefault("train", {})["time_against"] = None
+    return twin
+
+
+def check_time_against(value: Any, config: dict) -> None:
+    """``train.time_against`` is None or a non-empty table of dotted keys giving a valid twin."""
+    if value is None:
+        return
+    if not isinstance(value, dict) or not value or not all(isinstance(k, str) and "." in k for k in value):
+        raise ConfigError(
+            f"train.time_against must be a table of dotted keys to change for the twin, "
+            f"e.g. {{ \"model.act\" = \"relu\" }}; got {value!r}")
+    if any(k.startswith("task.") for k in value):
+        raise ConfigError("train.time_against: the twin must train on the same task; "
+                          f"drop the task keys from {value!r}")
+    from gradlab.train.config import validate_config
+
+    try:
+        validate_config(twin_config(config, value))
+    except ConfigError as exc:
+        raise ConfigError(f"train.time_against: the twin is not a valid config: {exc}") from None
+
+
+def _epoch_seconds(trainer: Any, task: Any, batch_size: int | None, seed: int) -> float:
+    start = time.perf_counter()
+    trainer.fit(task.train, None, epochs=1, batch_size=batch_size, seed=seed, restore_best=False)
+    return time.perf_counter() - start
+
+
+@torch.no_grad()
+def _eval_seconds(model: torch.nn.Module, x: torch.Tensor) -> float:
+    model.eval()
+    start = time.perf_counter()
+    model(x)
+    if x.device.type == "cuda":
+        torch.cuda.synchronize(x.device)
+    return time.perf_counter() - start
+
+
+def time_against(config: dict, seed: int, overrides: dict, *, rounds: int = ROUNDS,
+                 device: str | torch.device | None = None) -> dict[str, float]:
+    """Time ``config`` and its twin interleaved: training epochs and one large inference pass.
+
+    Args:
+        config: the run config (validated or not).
+        seed: seeds both builds and the batch order.
+        overrides: dotted keys -> values that make the twin, e.g. ``{"model.act": "relu"}``.
+        rounds: epochs (and inference passes) timed per model; the first round is a warm-up.
+
+    Returns:
+        ``train_time_ratio`` and ``eval_time_ratio`` (this config's median time over the twin's;
+        above 1 means slower), and the medians in seconds: ``epoch_time``, ``twin_epoch_time``,
+        ``eval_time``, ``twin_eval_time``.
+    """
+    from gradlab.train.experiment import build
+    from gradlab.train.trainer import Trainer
+
+    built = [build(config, seed, device), build(twin_config(config, overrides), seed, device)]
+    trainers = [Trainer(b.model, b.optimizer, b.loss_fn, metric=b.metric, device=device, progress=False)
+                for b in built]
+    batch_size = built[0].config["train"]["batch_size"]
+    x = built[0].task.train[0].to(trainers[0].device)
+    x = x.repeat((-(-EVAL_ROWS // len(x)),) + (1,) * (x.dim() - 1))
+    train_s: list[list[float]] = [[], []]
+    eval_s: list[list[float]] = [[], []]
+    for r in range(rounds + 1):
+        for i in ((0, 1) if r % 2 == 0 else (1, 0)):  # alternate who goes first
+            t_train = _epoch_seconds(trainers[i], built[i].task, batch_size, seed + r)
+            t_eval = _eval_seconds(built[i].model, x)
+            if r > 0:  # round 0 warms caches and allocators up
+                train_s[i].append(t_train)
+                eval_s[i].append(t_eval)
+    med = [statistics.median(s) for s in train_s] + [statistics.median(s) for s in eval_s]
+    return {"train_time_ratio": med[0] / med[1], "eval_time_ratio": med[2] / med[3],
+            "epoch_time": med[0], "twin_epoch_time": med[1], "eval_time": med[2], "twin_eval_time": med[3]}
+
+
+__all__ = ["check_time_against", "time_against", "twin_config"]
