@@ -50,6 +50,7 @@ class GroupRow:
     test: str | None = None
     significant: bool | None = None
     sentence: str = ""
+    selected: bool | None = None  # with [compare] select: chosen on the select_on metric?
 
     @property
     def is_baseline(self) -> bool:
@@ -126,6 +127,8 @@ def analyze(source: "Store | str | Path") -> StudyResults:
         trials = store.trials(hashes=set(hashes) if hashes else None)
         groups: dict[str, GroupRow] = {}
         configs: dict[str, dict] = {}
+        select, select_on = compare.get("select"), compare.get("select_on")
+        on_values: dict[str, list[float]] = {}
         for t in trials:
             g = groups.get(t["config_hash"])
             if g is None:
@@ -136,6 +139,9 @@ def analyze(source: "Store | str | Path") -> StudyResults:
                 value = (t["metrics"] or {}).get(metric)
                 if isinstance(value, (int, float)) and math.isfinite(value):
                     g.values[t["seed"]] = float(value)
+                chosen_on = (t["metrics"] or {}).get(select_on)
+                if select and isinstance(chosen_on, (int, float)) and math.isfinite(chosen_on):
+                    on_values.setdefault(t["config_hash"], []).append(float(chosen_on))
             elif t["status"] == "failed":
                 g.failed += 1
             else:
@@ -152,7 +158,16 @@ def analyze(source: "Store | str | Path") -> StudyResults:
         g.n, g.mean, g.std, g.ci_low, g.ci_high = s.n, s.mean, s.std, s.ci_low, s.ci_high
     swept = list(dict.fromkeys(k for g in rows for k in g.assignment))
     values = [effective_values(configs[g.config_hash], swept) for g in rows]
-    _compare(rows, values, compare.get("baseline") or {}, metric, higher, alpha)
+    baseline = compare.get("baseline") or {}
+    compared = rows
+    if select:  # compare only each family's best value of the select key (chosen on dev)
+        from gradlab.study.selection import select_best
+        from gradlab.study.spec import Compare
+
+        on_higher = Compare(metric=select_on).higher
+        compared, values = select_best(rows, values, on_values, select, on_higher)
+        baseline = {k: v for k, v in baseline.items() if k != select}
+    _compare(compared, values, baseline, metric, higher, alpha)
     return StudyResults(meta["name"], meta.get("description", ""), metric, higher, alpha,
                         rows, counts)
 
