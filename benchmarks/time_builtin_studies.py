@@ -5,7 +5,10 @@ Each built-in study must finish with its default seeds in at most 5 minutes on 2
     python benchmarks/time_builtin_studies.py                 # all, 2 workers
     python benchmarks/time_builtin_studies.py dying-relu --workers 2
 
-Results go to a temporary folder (deleted afterwards) unless --out is given.
+Results go to a temporary folder (deleted afterwards) unless --out is given. Besides the wall
+time it prints the CPU time the run used (all its processes) and the load average around it: on
+a machine shared with other jobs the wall time says little, while CPU seconds / 2 is what the run
+would take alone on 2 cores.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -35,6 +39,8 @@ def main() -> int:
     env = {**os.environ, "GRADLAB_NO_PROGRESS": "1"}
     rows = []
     for name in names:
+        load_before = os.getloadavg()[0]
+        cpu_before = _children_cpu()
         start = time.perf_counter()
         result = subprocess.run(
             [sys.executable, "-m", "gradlab", "run", name, "--out", str(root / name),
@@ -42,6 +48,7 @@ def main() -> int:
             env=env, capture_output=True, text=True,
         )
         wall = time.perf_counter() - start
+        cpu = _children_cpu() - cpu_before
         # `gradlab run` exits 1 when trials failed; the summary line says how many
         ran = re.search(r"ran \d+ trials \((\d+) done, (\d+) failed\)", result.stdout)
         ok = result.returncode == 0 and ran is not None and ran.group(2) == "0"
@@ -51,11 +58,19 @@ def main() -> int:
         print(f"{name:<16} {wall:7.1f} s  {'ok' if ok else 'FAILED'} ({trials}, store "
               f"{store / 1e6:.1f} MB)"
               f"  {'within' if wall <= BUDGET_S else 'OVER'} the {BUDGET_S:.0f} s budget", flush=True)
+        print(f"{'':<16} cpu {cpu:7.1f} s (/2 = {cpu / 2:.1f} s on 2 idle cores, "
+              f"{'within' if cpu / 2 <= BUDGET_S else 'OVER'} the budget); load average "
+              f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after", flush=True)
         if not ok:
             print(result.stdout[-2000:] + result.stderr[-2000:], file=sys.stderr)
         else:
             print(result.stdout[-4000:], flush=True)
     return 0 if all(ok and wall <= BUDGET_S for _, wall, ok in rows) else 1
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 if __name__ == "__main__":

@@ -18,16 +18,25 @@ def test_twin_changes_only_the_given_keys():
     assert twin["model"] == _config()["model"] and twin["train"]["time_against"] is None
 
 
-def test_ratios_are_the_ratios_of_the_reported_medians():
-    out = time_against(_config(norm="batch"), 0, {"model.norm": "none"}, rounds=2)
-    assert out["train_time_ratio"] == out["epoch_time"] / out["twin_epoch_time"]
-    assert out["eval_time_ratio"] == out["eval_time"] / out["twin_eval_time"]
-    assert all(v > 0 for v in out.values())
+def test_ratios_are_medians_of_paired_rounds(monkeypatch):
+    from gradlab.train import timing
+
+    # a fake clock: the model's epochs take 3, 2, 4 units, the twin's 1, 1, 2 (warm-up dropped)
+    fake = {"train": iter([9, 9, 1, 3, 2, 1, 2, 4]), "eval": iter([9, 9, 2, 6, 2, 1, 4, 8])}
+    monkeypatch.setattr(timing, "_epoch_seconds", lambda *a: next(fake["train"]))
+    monkeypatch.setattr(timing, "_eval_seconds", lambda *a: next(fake["eval"]))
+    out = time_against(_config(norm="batch"), 0, {"model.norm": "none"}, rounds=3)
+    # rounds alternate who goes first: (model, twin), (twin, model), (model, twin)
+    assert out["train_time_ratio"] == 2.0  # median of 3/1, 2/1, 4/2
+    assert out["eval_time_ratio"] == 2.0   # median of 6/2, 2/1, 8/4
+    assert out["epoch_time"] == 3 and out["twin_epoch_time"] == 1
+
 
 
 def test_a_trial_with_time_against_reports_the_ratios_in_its_metrics():
     cfg = _config(act="gelu")
     cfg["train"]["time_against"] = {"model.act": "relu"}
     metrics = run_trial(cfg, 0).metrics
-    assert metrics["train_time_ratio"] > 0 and metrics["eval_time_ratio"] > 0
+    for key in ("train_time_ratio", "eval_time_ratio", "epoch_time", "twin_epoch_time", "eval_time"):
+        assert metrics[key] > 0
     assert "train_time_ratio" not in run_trial(_config(), 0).metrics

@@ -14,6 +14,7 @@ from collections import defaultdict
 from matplotlib.figure import Figure
 
 from gradlab.report import figures as F
+from gradlab.report.article_items import article_items
 from gradlab.report.figure_items import FigureItem, done, safe, series
 from gradlab.report.group_figures import activation_record_figures, group_figures
 from gradlab.report.page_data import ReportData
@@ -92,6 +93,7 @@ def build_figures(data: ReportData, *, activations: bool = True) -> list[FigureI
     items = [safe("Training curves", "Train (solid) and dev (dashed) loss and "
                    f"{data.metric_kind} per epoch; lines are means over seeds, bands ± one std.",
                    lambda: curves_figure(data))]
+    items += article_items(data)  # the seed articles' own figures, where the study stored their data
     items += sweep_figures(data)
     items.append(safe("Gradient norm by layer, first epoch", "L2 norm of each layer's gradient at "
                        "the first recorded epoch (log axis; geometric mean over seeds, whiskers the "

@@ -17,6 +17,7 @@ data and batch size (the trial's trained weights are not touched).
 from __future__ import annotations
 
 import copy
+import math
 import statistics
 import time
 from typing import Any
@@ -66,33 +67,43 @@ def _epoch_seconds(trainer: Any, task: Any, batch_size: int | None, seed: int) -
 
 
 @torch.no_grad()
-def _eval_seconds(model: torch.nn.Module, x: torch.Tensor) -> float:
+def _eval_seconds(model: torch.nn.Module, x: torch.Tensor, repeats: int = 3) -> float:
+    """The fastest of ``repeats`` inference passes (the least disturbed by other processes)."""
     model.eval()
-    start = time.perf_counter()
-    model(x)
-    if x.device.type == "cuda":
-        torch.cuda.synchronize(x.device)
-    return time.perf_counter() - start
+    best = math.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model(x)
+        if x.device.type == "cuda":
+            torch.cuda.synchronize(x.device)
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
-def time_against(config: dict, seed: int, overrides: dict, *, rounds: int = ROUNDS,
+def time_against(config: dict, seed: int, overrides: dict, *, rounds: int | None = None,
                  device: str | torch.device | None = None) -> dict[str, float]:
-    """Time ``config`` and its twin interleaved: training epochs and one large inference pass.
+    """Time ``config`` and its twin interleaved: training epochs and large inference passes.
+
+    Each round times one training epoch and one inference pass (the fastest of three) of each
+    model, back to back, alternating which goes first; the ratio of a round compares two
+    measurements taken under the same machine load, and the reported ratio is the median of the
+    rounds' ratios.
 
     Args:
         config: the run config (validated or not).
         seed: seeds both builds and the batch order.
         overrides: dotted keys -> values that make the twin, e.g. ``{"model.act": "relu"}``.
-        rounds: epochs (and inference passes) timed per model; the first round is a warm-up.
+        rounds: rounds timed after one warm-up round (default :data:`ROUNDS`).
 
     Returns:
-        ``train_time_ratio`` and ``eval_time_ratio`` (this config's median time over the twin's;
-        above 1 means slower), and the medians in seconds: ``epoch_time``, ``twin_epoch_time``,
+        ``train_time_ratio`` and ``eval_time_ratio`` (this config's time over the twin's; above 1
+        means slower), and the median seconds: ``epoch_time``, ``twin_epoch_time``,
         ``eval_time``, ``twin_eval_time``.
     """
     from gradlab.train.experiment import build
     from gradlab.train.trainer import Trainer
 
+    rounds = ROUNDS if rounds is None else rounds
     built = [build(config, seed, device), build(twin_config(config, overrides), seed, device)]
     trainers = [Trainer(b.model, b.optimizer, b.loss_fn, metric=b.metric, device=device, progress=False)
                 for b in built]
@@ -108,9 +119,11 @@ def time_against(config: dict, seed: int, overrides: dict, *, rounds: int = ROUN
             if r > 0:  # round 0 warms caches and allocators up
                 train_s[i].append(t_train)
                 eval_s[i].append(t_eval)
-    med = [statistics.median(s) for s in train_s] + [statistics.median(s) for s in eval_s]
-    return {"train_time_ratio": med[0] / med[1], "eval_time_ratio": med[2] / med[3],
-            "epoch_time": med[0], "twin_epoch_time": med[1], "eval_time": med[2], "twin_eval_time": med[3]}
+    med = statistics.median
+    return {"train_time_ratio": med([a / b for a, b in zip(*train_s)]),
+            "eval_time_ratio": med([a / b for a, b in zip(*eval_s)]),
+            "epoch_time": med(train_s[0]), "twin_epoch_time": med(train_s[1]),
+            "eval_time": med(eval_s[0]), "twin_eval_time": med(eval_s[1])}
 
 
 __all__ = ["check_time_against", "time_against", "twin_config"]
