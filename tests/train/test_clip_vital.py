@@ -66,3 +66,10 @@ def test_time_against_rejects_a_table_that_is_no_twin(bad):
 
     with pytest.raises(ConfigError, match="time_against"):
         validate_config(_config(time_against=bad))
+
+
+def test_none_switches_clipping_off_in_a_sweep():
+    from gradlab.train.config import validate_config
+
+    assert validate_config(_config(clip_value="none"))["train"]["clip_value"] is None
+    assert validate_config(_config(clip_value="none")) == validate_config(_config())

@@ -18,6 +18,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from gradlab.report._style import (
     color,
@@ -73,6 +74,7 @@ def layer_profiles(panels: Mapping[str, Mapping[str, Mapping[str, Sequence[float
         if log:
             ax.set_yscale("log")
         ax.set_title(short(title, 40), fontsize="medium")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("layer (input → output)")
         ax.set_ylabel(ylabel)
     legend(flat[min(n, len(flat)) - 1], len(labels))
@@ -84,11 +86,13 @@ def ratio_bars(rows: Mapping[str, Mapping[str, tuple[float, float, float]]], *,
     """Time relative to a twin per group: bars at the mean ratio, whiskers its 95 % interval.
 
     Args:
-        rows: group label -> ratio name (e.g. "train epoch", "inference") -> (mean, low, high).
+        rows: group label -> ratio name (e.g. "train epoch", "inference") -> (centre, low, high),
+            e.g. a geometric mean over seeds and its interval; drawn on a log axis.
         reference_label: what the ratio is relative to, for the axis label (1 = as fast).
     """
     names = list(dict.fromkeys(k for per in rows.values() for k in per))
-    fig, axes = new_figure(1, width=max(5.0, 0.55 * len(rows) * max(len(names), 1) + 2), height=3.4)
+    fig, axes = new_figure(1, width=min(11.0, max(5.0, 0.35 * len(rows) * max(len(names), 1) + 2)),
+                           height=3.4)
     ax = axes[0][0]
     if not rows or not names:
         placeholder(ax, "no timings recorded")
@@ -102,13 +106,12 @@ def ratio_bars(rows: Mapping[str, Mapping[str, tuple[float, float, float]]], *,
             mean, lo, hi = per[name]
             xs.append(i + (j - (len(names) - 1) / 2) * width)
             mids.append(mean)
-            lo_err = mean - lo if math.isfinite(lo) else 0.0
-            hi_err = hi - mean if math.isfinite(hi) else 0.0
-            errs[0].append(max(lo_err, 0.0))
-            errs[1].append(max(hi_err, 0.0))
+            errs[0].append(mean - lo if math.isfinite(lo) and lo > 0 else 0.0)
+            errs[1].append(hi - mean if math.isfinite(hi) else 0.0)
         ax.bar(xs, [m - 1.0 for m in mids], width=width * 0.9, bottom=1.0, color=color(j), label=name,
                yerr=errs, capsize=2, ecolor="#333333")
     ax.axhline(1.0, color="#333333", lw=0.8)
+    ax.set_yscale("log")  # ratios: twice as slow and twice as fast sit equally far from 1
     ax.set_xticks(range(len(rows)), [short(label, 22) for label in rows], rotation=30, ha="right")
     ax.set_ylabel(f"time relative to {reference_label}")
     legend(ax, len(names))

@@ -79,6 +79,8 @@ def init_items(data: ReportData) -> list[FigureItem]:
 
 def timing_items(data: ReportData) -> list[FigureItem]:
     """Cost relative to the twin each trial timed itself against (``train.time_against``)."""
+    import math
+
     from gradlab.study.stats import summarize
 
     rows: dict[str, dict[str, tuple[float, float, float]]] = {}
@@ -86,20 +88,25 @@ def timing_items(data: ReportData) -> list[FigureItem]:
         per: dict[str, tuple[float, float, float]] = {}
         for key, name in RATIOS.items():
             vals = [data.trial(t)["metrics"].get(key) for t in done(data, g)]
-            vals = [float(v) for v in vals if isinstance(v, (int, float))]
-            if vals:
-                s = summarize(vals)
-                per[name] = (s.mean, s.ci_low, s.ci_high)
+            logs = [math.log(v) for v in vals if isinstance(v, (int, float)) and v > 0]
+            if logs:  # ratios average on the log scale: a geometric mean and its interval
+                s = summarize(logs)
+                per[name] = tuple(math.exp(x) if math.isfinite(x) else math.nan
+                                  for x in (s.mean, s.ci_low, s.ci_high))
         if per:
             rows[g.label] = per
     if not rows:
         return []
     twin = (data.groups[0].config.get("train") or {}).get("time_against") or {}
     against = ", ".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in twin.items()) or "the twin"
+    from gradlab.train.timing import EVAL_REPEATS, EVAL_ROWS, ROUNDS
+
     return [safe(f"Time relative to {against}", "Each trial timed its own net against the same net "
-                 f"with {against}, interleaved in one process (a warm-up, then 5 epochs and 5 "
-                 "inference passes over 8192 rows each, alternating who goes first); bars are the "
-                 "mean ratio of the medians over seeds, whiskers its 95 % t-interval. 1 = as fast.",
+                 f"with {against}, interleaved in one process: after a warm-up, {ROUNDS} rounds of "
+                 f"one training epoch and the fastest of {EVAL_REPEATS} inference passes over "
+                 f"{EVAL_ROWS} rows each, alternating who goes first; a trial's ratio is the median "
+                 "of its rounds'. Bars are the geometric mean over seeds, whiskers its 95 % "
+                 "t-interval on the log scale; 1 = as fast.",
                  lambda: A.ratio_bars(rows, reference_label=against))]
 
 
