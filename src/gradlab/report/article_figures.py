@@ -138,7 +138,7 @@ def schedule_curves(groups: Mapping[str, Sequence[Mapping]]) -> Figure:
                       label=short(label, 30))
             m_ax.set_xlabel("epoch")
             m_ax.set_ylabel("momentum (β₁)")
-            m_ax.set_title("momentum, where the schedule drives it", fontsize="medium")
+            m_ax.set_title("momentum (where the schedule drives it)", fontsize="small")
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel("learning rate at the epoch's end")
@@ -160,21 +160,22 @@ def clip_example(raw: Sequence[float] = (0.9, 100.0), limit: float = 1.0) -> Fig
 
     vectors = {}
     for by in ("value", "norm"):
-        p = torch.nn.Parameter(torch.zeros(len(raw)))
-        p.grad = torch.tensor(list(raw), dtype=torch.float32)
+        p = torch.nn.Parameter(torch.zeros(len(raw), dtype=torch.float64))
+        p.grad = torch.tensor(list(raw), dtype=torch.float64)
         clip_gradients([p], by=by, max=limit)
         vectors[by] = p.grad.tolist()
-    raw_t = torch.tensor(list(raw))
+    raw_t = torch.tensor(list(raw), dtype=torch.float64)
     fig, axes = new_figure(2, width=4.0, height=3.6)
     ax, text_ax = axes[0][0], axes[0][1]
-    entries = [("raw gradient", list(raw), "#333333"), (f"clipped by value at {limit:g}", vectors["value"], color(1)),
-               (f"clipped by norm at {limit:g}", vectors["norm"], color(0))]
-    for label, vec, col in entries:
+    entries = [("raw gradient (its direction)", list(raw), "#bbbbbb", 6, "-"),
+               (f"clipped by value at {limit:g}", vectors["value"], color(1), 2, "-"),
+               (f"clipped by norm at {limit:g}", vectors["norm"], color(0), 2, "--")]
+    for label, vec, col, lw, ls in entries:  # the raw arrow under the norm-clipped one
         v = np.asarray(vec, dtype=float)
         u = v / np.linalg.norm(v)
         ax.annotate("", xy=(u[0], u[1]), xytext=(0, 0),
-                    arrowprops={"arrowstyle": "->", "color": col, "lw": 2})
-        ax.plot([], [], color=col, lw=2, label=label)
+                    arrowprops={"arrowstyle": "->", "color": col, "lw": lw, "ls": ls})
+        ax.plot([], [], color=col, lw=lw, ls=ls, label=label)
     ax.plot([0, 1], [0, 1], ls=":", color="#999999", lw=0.8)
     ax.set_xlim(-0.05, 1.05)
     ax.set_ylim(-0.05, 1.05)
@@ -185,7 +186,7 @@ def clip_example(raw: Sequence[float] = (0.9, 100.0), limit: float = 1.0) -> Fig
     lines = [f"raw          = [{raw[0]:g}, {raw[1]:g}]"]
     for by in ("value", "norm"):
         angle = clip_angle([raw_t], [torch.tensor(vectors[by])]).item()
-        lines.append(f"by {by:<5} → [{vectors[by][0]:.8g}, {vectors[by][1]:.8g}]\n"
+        lines.append(f"by {by:<5} → [{vectors[by][0]:.7g}, {vectors[by][1]:.7g}]\n"
                      f"             turned by {angle:.2f}°")
     text_ax.text(0.0, 0.95, "\n".join(lines), family="monospace", fontsize="small", va="top",
                  transform=text_ax.transAxes)
