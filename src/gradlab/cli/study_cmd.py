@@ -38,7 +38,8 @@ def print_results(results, console=None) -> None:
         ci = f"{_num(g.ci_low)}..{_num(g.ci_high)}" if g.n > 1 else "—"
         if g.diff is None:
             diff = dci = p = verdict = ""
-            verdict = "baseline" if g.baseline is None else "too few trials"
+            verdict = ("not chosen" if g.selected is False else
+                       "baseline" if g.baseline is None else "too few trials")
         else:
             diff, dci = f"{g.diff:+.3g}", f"{g.diff_low:+.3g}..{g.diff_high:+.3g}"
             p = f"{g.p:.2g} ({g.p_holm:.2g})"

@@ -133,6 +133,12 @@ def _first_reach(history: list[dict], key: str, target: float, higher: bool) -> 
     return None
 
 
+def _chosen_label(g: GroupInfo, select: str) -> str:
+    """``"momentum, lr=0.1"``: the group's other values, then the chosen one."""
+    rest = ", ".join(str(v) for k, v in g.overrides.items() if k != select)
+    return f"{rest}, {select.rsplit('.', 1)[-1]}={g.overrides.get(select)}" if rest else g.label
+
+
 def selection_items(data: ReportData) -> list[FigureItem]:
     """The chosen groups' curves and the steps each took to reach a dev target."""
     select = (data.spec.get("compare") or {}).get("select")
@@ -140,12 +146,23 @@ def selection_items(data: ReportData) -> list[FigureItem]:
     if not select or not chosen:
         return []
     groups = [g for g in data.groups if g.label in chosen]
-    curves = {g.label: [data.history[t] for t in done(data, g) if data.history.get(t)] for g in groups}
+    name = {g.label: _chosen_label(g, select) for g in groups}
+    curves = {name[g.label]: [data.history[t] for t in done(data, g) if data.history.get(t)] for g in groups}
     on = (data.spec.get("compare") or {}).get("select_on") or data.metric
     key = "dev_" + on.rsplit("_", 1)[-1]
     higher = data.higher_is_better
-    means = [r.mean for r in data.comparison if r.label in chosen and r.mean is not None]
-    best = max(means) if higher else min(means)
+    peaks = []  # each chosen group's mean (over seeds) of its best dev value
+    for g in groups:
+        per_seed = []
+        for tid in done(data, g):
+            curve = [row[key] for row in data.history.get(tid) or [] if row.get(key) is not None]
+            if curve:
+                per_seed.append(max(curve) if higher else min(curve))
+        if per_seed:
+            peaks.append(sum(per_seed) / len(per_seed))
+    if not peaks:
+        return []
+    best = max(peaks) if higher else min(peaks)
     target = TARGET_SHARE * best if higher else best / TARGET_SHARE
     steps: dict[str, list[float | None]] = {}
     for g in groups:
@@ -155,13 +172,13 @@ def selection_items(data: ReportData) -> list[FigureItem]:
             per_epoch = (m.get("steps") or 0) / max(m.get("epochs_run") or 1, 1)
             epoch = _first_reach(data.history.get(tid) or [], key, target, higher)
             vals.append(None if epoch is None else epoch * per_epoch)
-        steps[g.label] = vals
+        steps[name[g.label]] = vals
     return [
         safe(f"Training curves at the {select.rsplit('.', 1)[-1]} chosen on dev", "Each group at the "
              f"value of {select} with the best mean {on}; train solid, dev dashed, mean ± std over seeds.",
              lambda: F.training_curves({k: v for k, v in curves.items() if v}, metric=data.metric_kind)),
         safe("Steps to target", f"Optimizer steps until {key} first reached {target:.3g} "
-             f"({TARGET_SHARE:.0%} of the best chosen group's mean {data.metric}); counted in whole "
+             f"({TARGET_SHARE:.0%} of the best chosen group's mean peak {key}); counted in whole "
              "epochs. Dots are seeds, × a seed that never got there.",
              lambda: A.steps_to_target(steps, target, key)),
     ]

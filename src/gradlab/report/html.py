@@ -49,6 +49,8 @@ def _interval(lo, hi) -> str:
 
 
 def _sig_cell(row: GroupRow, higher: bool) -> str:
+    if row.selected is False:
+        return '<td class="sig-no">not chosen on dev</td>'
     if row.is_baseline:
         return '<td class="sig-no">baseline</td>'
     if row.significant is None:

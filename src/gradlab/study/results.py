@@ -54,8 +54,9 @@ class GroupRow:
 
     @property
     def is_baseline(self) -> bool:
-        """Whether this group is a baseline (it is compared with no other group)."""
-        return self.baseline is None
+        """Whether this group is a baseline (it is compared with no other group; a group not
+        chosen on dev by ``[compare] select`` is none)."""
+        return self.baseline is None and self.selected is not False
 
 
 @dataclass
