@@ -96,6 +96,7 @@ def time_against(config: dict, seed: int, overrides: dict, *, rounds: int | None
         seed: seeds both builds and the batch order.
         overrides: dotted keys -> values that make the twin, e.g. ``{"model.act": "relu"}``.
         rounds: rounds timed after one warm-up round (default :data:`ROUNDS`).
+        device: where both models run (None: CUDA when available), as for the trial.
 
     Returns:
         ``train_time_ratio`` and ``eval_time_ratio`` (this config's time over the twin's; above 1
