@@ -99,7 +99,9 @@ def ratio_bars(rows: Mapping[str, Mapping[str, tuple[float, float, float]]], *,
         return fig
     width = 0.8 / len(names)
     for j, name in enumerate(names):
-        xs, mids, errs = [], [], [[], []]
+        xs: list[float] = []
+        mids: list[float] = []
+        errs: list[list[float]] = [[], []]
         for i, per in enumerate(rows.values()):
             if name not in per:
                 continue

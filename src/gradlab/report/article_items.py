@@ -9,6 +9,10 @@ clipping example and the clip angle when trials clipped. Nothing here trains or 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from matplotlib.figure import Figure
+
 from gradlab.report import article_figures as A
 from gradlab.report import figures as F
 from gradlab.report.figure_items import FigureItem, done, safe, series
@@ -48,13 +52,16 @@ def activation_items(data: ReportData) -> list[FigureItem]:
     """Seed 001's output mean shift, layer by layer, at the start and the end of training."""
     if "model.act" not in data.axes:
         return []
-    return [safe(f"Output mean by layer, {when} epoch", "Mean output of each activation layer on the "
-                 f"training batches at the {when} recorded epoch, mean over seeds; one panel per "
+    def draw(which: str) -> Callable[[], Figure]:
+        return lambda: A.layer_profiles(_profile(data, "model.act", "out_mean", which), "output mean",
+                                        reference=0.0)
+
+    return [safe(f"Output mean by layer, {which} epoch", "Mean output of each activation layer on the "
+                 f"training batches at the {which} recorded epoch, mean over seeds; one panel per "
                  "setting, one line per activation. Seed 001: ReLU's outputs are never negative, so "
                  "its mean moves up from 0 — the smooth activations with a negative side move it less.",
-                 lambda w=which: A.layer_profiles(_profile(data, "model.act", "out_mean", w),
-                                                  "output mean", reference=0.0))
-            for when, which in (("first", "first"), ("last", "last"))]
+                 draw(which))
+            for which in ("first", "last")]
 
 
 def init_items(data: ReportData) -> list[FigureItem]:
@@ -91,8 +98,9 @@ def timing_items(data: ReportData) -> list[FigureItem]:
             logs = [math.log(v) for v in vals if isinstance(v, (int, float)) and v > 0]
             if logs:  # ratios average on the log scale: a geometric mean and its interval
                 s = summarize(logs)
-                per[name] = tuple(math.exp(x) if math.isfinite(x) else math.nan
-                                  for x in (s.mean, s.ci_low, s.ci_high))
+                mean, low, high = (math.exp(x) if math.isfinite(x) else math.nan
+                                   for x in (s.mean, s.ci_low, s.ci_high))
+                per[name] = (mean, low, high)
         if per:
             rows[g.label] = per
     if not rows:

@@ -165,7 +165,7 @@ def analyze(source: "Store | str | Path") -> StudyResults:
         from gradlab.study.selection import select_best
         from gradlab.study.spec import Compare
 
-        on_higher = Compare(metric=select_on).higher
+        on_higher = Compare(metric=str(select_on or metric)).higher
         compared, values = select_best(rows, values, on_values, select, on_higher)
         baseline = {k: v for k, v in baseline.items() if k != select}
     _compare(compared, values, baseline, metric, higher, alpha)
