@@ -50,3 +50,14 @@ def test_clip_angle_matches_the_brute_force_angle_over_several_tensors():
 
 def test_clip_angle_of_a_zero_gradient_is_zero():
     assert clip_angle([torch.zeros(3)], [torch.zeros(3)]).item() == 0.0
+
+
+def test_member_axis_angles_equal_each_members_own():
+    gen = torch.Generator().manual_seed(1)
+    raw = [torch.randn(3, 4, 2, generator=gen) * 4, torch.randn(3, 5, generator=gen)]
+    clipped = [g.clamp(-1, 1) for g in raw]
+    got = clip_angle(raw, clipped, members=True)
+    assert got.shape == (3,)
+    for m in range(3):
+        alone = clip_angle([r[m] for r in raw], [c[m] for c in clipped]).item()
+        assert got[m].item() == pytest.approx(alone, abs=1e-4)
