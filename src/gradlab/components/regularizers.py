@@ -129,7 +129,8 @@ def clip_angle(raw: Iterable[Tensor], clipped: Iterable[Tensor], *, members: boo
     A zero gradient on either side gives 0°.
 
     Args:
-        raw, clipped: the two gradients, tensor by tensor.
+        raw: the gradient before clipping, tensor by tensor.
+        clipped: the gradient after clipping, the same tensors in the same order.
         members: the tensors carry a leading member axis ``[M, ...]`` (a batched ensemble): one
             angle per member, ``[M]``; otherwise one 0-d angle over everything.
     """
