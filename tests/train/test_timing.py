@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from gradlab.train.experiment import run_trial
-from gradlab.train.timing import time_against, twin_config
+from gradlab.train.experiment import build, run_trial
+from gradlab.train.config import twin_config
+from gradlab.train.timing import time_against
 
 
 def _config(**model):
@@ -25,7 +26,7 @@ def test_ratios_are_medians_of_paired_rounds(monkeypatch):
     fake = {"train": iter([9, 9, 1, 3, 2, 1, 2, 4]), "eval": iter([9, 9, 2, 6, 2, 1, 4, 8])}
     monkeypatch.setattr(timing, "_epoch_seconds", lambda *a: next(fake["train"]))
     monkeypatch.setattr(timing, "_eval_seconds", lambda *a: next(fake["eval"]))
-    out = time_against(_config(norm="batch"), 0, {"model.norm": "none"}, rounds=3)
+    out = time_against(_config(norm="batch"), 0, {"model.norm": "none"}, build=build, rounds=3)
     # rounds alternate who goes first: (model, twin), (twin, model), (model, twin)
     assert out["train_time_ratio"] == 2.0  # median of 3/1, 2/1, 4/2
     assert out["eval_time_ratio"] == 2.0   # median of 6/2, 2/1, 8/4

@@ -107,12 +107,13 @@ def timing_items(data: ReportData) -> list[FigureItem]:
         return []
     twin = (data.groups[0].config.get("train") or {}).get("time_against") or {}
     against = ", ".join(f"{k.rsplit('.', 1)[-1]}={v}" for k, v in twin.items()) or "the twin"
-    from gradlab.train.timing import EVAL_REPEATS, EVAL_ROWS, ROUNDS
-
+    how = data.trial(done(data, data.groups[0])[0])["metrics"] if done(data, data.groups[0]) else {}
+    rounds, rows_n, repeats = (how.get(k, "several") for k in
+                               ("timing_rounds", "timing_eval_rows", "timing_eval_repeats"))
     return [safe(f"Time relative to {against}", "Each trial timed its own net against the same net "
-                 f"with {against}, interleaved in one process: after a warm-up, {ROUNDS} rounds of "
-                 f"one training epoch and the fastest of {EVAL_REPEATS} inference passes over "
-                 f"{EVAL_ROWS} rows each, alternating who goes first; a trial's ratio is the median "
+                 f"with {against}, interleaved in one process: after a warm-up, {rounds} rounds of "
+                 f"one training epoch and the fastest of {repeats} inference passes over "
+                 f"{rows_n} rows each, alternating who goes first; a trial's ratio is the median "
                  "of its rounds'. Bars are the geometric mean over seeds, whiskers its 95 % "
                  "t-interval on the log scale; 1 = as fast.",
                  lambda: A.ratio_bars(rows, reference_label=against))]

@@ -133,7 +133,7 @@ def run_trial(
     if tr["time_against"]:
         from gradlab.train.timing import time_against
 
-        metrics.update(time_against(cfg, seed, tr["time_against"], device=device))
+        metrics.update(time_against(cfg, seed, tr["time_against"], build=build, device=device))
     return TrialResult(metrics, list(history), vitals, findings, layers, time.perf_counter() - start,
                        recorder.rows)
 

@@ -16,50 +16,20 @@ data and batch size (the trial's trained weights are not touched).
 
 from __future__ import annotations
 
-import copy
 import math
 import statistics
 import time
+from collections.abc import Callable
 from typing import Any
 
 import torch
 
-from gradlab.errors import ConfigError
+from gradlab.train.config import twin_config
 
 ROUNDS = 5
 EVAL_ROWS = 8192  # inference is timed on the train inputs tiled to at least this many rows
 EVAL_REPEATS = 10  # inference passes per round; the fastest counts (on a busy machine the median of
 # a few milliseconds is mostly other processes: the minimum is the undisturbed time)
-
-
-def twin_config(config: dict, overrides: dict) -> dict:
-    """``config`` with the dotted ``overrides`` applied (and ``time_against`` removed)."""
-    from gradlab.train.config import set_dotted
-
-    twin = copy.deepcopy(config)
-    for key, value in overrides.items():
-        set_dotted(twin, key, value)
-    twin.setdefault("train", {})["time_against"] = None
-    return twin
-
-
-def check_time_against(value: Any, config: dict) -> None:
-    """``train.time_against`` is None or a non-empty table of dotted keys giving a valid twin."""
-    if value is None:
-        return
-    if not isinstance(value, dict) or not value or not all(isinstance(k, str) and "." in k for k in value):
-        raise ConfigError(
-            f"train.time_against must be a table of dotted keys to change for the twin, "
-            f"e.g. {{ \"model.act\" = \"relu\" }}; got {value!r}")
-    if any(k.startswith("task.") for k in value):
-        raise ConfigError("train.time_against: the twin must train on the same task; "
-                          f"drop the task keys from {value!r}")
-    from gradlab.train.config import validate_config
-
-    try:
-        validate_config(twin_config(config, value))
-    except ConfigError as exc:
-        raise ConfigError(f"train.time_against: the twin is not a valid config: {exc}") from None
 
 
 def _epoch_seconds(trainer: Any, task: Any, batch_size: int | None, seed: int) -> float:
@@ -82,7 +52,8 @@ def _eval_seconds(model: torch.nn.Module, x: torch.Tensor, repeats: int = EVAL_R
     return best
 
 
-def time_against(config: dict, seed: int, overrides: dict, *, rounds: int | None = None,
+def time_against(config: dict, seed: int, overrides: dict, *, build: Callable[..., Any],
+                 rounds: int | None = None,
                  device: str | torch.device | None = None) -> dict[str, float]:
     """Time ``config`` and its twin interleaved: training epochs and large inference passes.
 
@@ -95,15 +66,16 @@ def time_against(config: dict, seed: int, overrides: dict, *, rounds: int | None
         config: the run config (validated or not).
         seed: seeds both builds and the batch order.
         overrides: dotted keys -> values that make the twin, e.g. ``{"model.act": "relu"}``.
+        build: ``gradlab.train.experiment.build`` (passed in: the experiment calls this module).
         rounds: rounds timed after one warm-up round (default :data:`ROUNDS`).
         device: where both models run (None: CUDA when available), as for the trial.
 
     Returns:
         ``train_time_ratio`` and ``eval_time_ratio`` (this config's time over the twin's; above 1
-        means slower), and the median seconds: ``epoch_time``, ``twin_epoch_time``,
-        ``eval_time``, ``twin_eval_time``.
+        means slower), the median seconds ``epoch_time``, ``twin_epoch_time``, ``eval_time``,
+        ``twin_eval_time``, and how they were measured: ``timing_rounds``,
+        ``timing_eval_rows``, ``timing_eval_repeats``.
     """
-    from gradlab.train.experiment import build
     from gradlab.train.trainer import Trainer
 
     rounds = ROUNDS if rounds is None else rounds
@@ -126,7 +98,9 @@ def time_against(config: dict, seed: int, overrides: dict, *, rounds: int | None
     return {"train_time_ratio": med([a / b for a, b in zip(*train_s)]),
             "eval_time_ratio": med([a / b for a, b in zip(*eval_s)]),
             "epoch_time": med(train_s[0]), "twin_epoch_time": med(train_s[1]),
-            "eval_time": med(eval_s[0]), "twin_eval_time": med(eval_s[1])}
+            "eval_time": med(eval_s[0]), "twin_eval_time": med(eval_s[1]),
+            # how it was measured, for the report's caption (the report reads only the store)
+            "timing_rounds": rounds, "timing_eval_rows": len(x), "timing_eval_repeats": EVAL_REPEATS}
 
 
-__all__ = ["check_time_against", "time_against", "twin_config"]
+__all__ = ["time_against", "twin_config"]
