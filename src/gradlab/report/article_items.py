@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from matplotlib.figure import Figure
 
-from gradlab.report import article_figures as A
+from gradlab.report import article_plots as A
 from gradlab.report import figures as F
 from gradlab.report.figure_items import FigureItem, done, safe, series
 from gradlab.report.page_data import GroupInfo, ReportData
