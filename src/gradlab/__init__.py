@@ -46,11 +46,13 @@ _LAZY = {
     "run_study": ("gradlab.study.runner", "run_study"),
     "create_activation": ("gradlab.components.activations", "create_activation"),
     "activation_info": ("gradlab.components.activations", "activation_info"),
+    "register_activation": ("gradlab.components.activation_registration", "register_activation"),
     "apply_init": ("gradlab.components.init", "apply_init"),
     "create_optimizer": ("gradlab.components.optim", "create_optimizer"),
     "create_schedule": ("gradlab.components.schedules", "create_schedule"),
     "create_model": ("gradlab.models", "create_model"),
     "create_task": ("gradlab.data", "create_task"),
+    "mc_predict": ("gradlab.train.uncertainty", "mc_predict"),
 }
 
 __all__ = [

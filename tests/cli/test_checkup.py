@@ -13,7 +13,7 @@ DYING = ["--hidden", "3,3,3,3", "--act", "relu", "--init", "normal(0, 0.01)", "-
 
 def test_checkup_json_finds_the_dying_relu_net_with_a_runnable_fix():
     result = runner.invoke(app, ["checkup", *DYING, "--json"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # error findings fail a CI gate
     out = json.loads(result.stdout)
     dead = [f for f in out["findings"] if f["code"] == "dead_units"]
     assert dead and all(f["severity"] == "error" and f["step"] is None for f in dead)
@@ -21,7 +21,7 @@ def test_checkup_json_finds_the_dying_relu_net_with_a_runnable_fix():
     assert out["config"]["model"]["bias_init"] == "constant(-8)"
 
 
-def test_checkup_of_the_default_run_prints_no_findings():
+def test_checkup_of_the_default_run_prints_no_findings_and_exits_0():
     result = runner.invoke(app, ["checkup"])
     assert result.exit_code == 0, result.output
     assert "no findings" in result.stdout
@@ -30,7 +30,10 @@ def test_checkup_of_the_default_run_prints_no_findings():
 def test_checkup_table_names_code_and_layer():
     result = runner.invoke(app, ["checkup", "--hidden", "5", "--act", "sigmoid", "--init", "zeros",
                                  "--bias-init", "zeros", "--batch-size", "0"])
-    assert result.exit_code == 0, result.output
+    errors = [f for f in json.loads(runner.invoke(app, ["checkup", "--hidden", "5", "--act", "sigmoid",
+              "--init", "zeros", "--bias-init", "zeros", "--batch-size", "0", "--json"]).stdout)["findings"]
+              if f["severity"] == "error"]
+    assert result.exit_code == (1 if errors else 0), result.output
     assert "symmetric_weights" in result.stdout and "fc1" in result.stdout
 
 
@@ -43,7 +46,7 @@ def test_checkup_bad_option_is_one_line_and_exit_2():
 def test_checkup_prints_the_top_fix_as_options_to_pass_back():
     # the help promises "fixes you can pass back as options": print --act ..., not model.act=...
     result = runner.invoke(app, ["checkup", *DYING], env={"COLUMNS": "200"})
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     assert "try: --act 'leaky_relu(0.1)' --init he_normal --bias-init zeros" in result.stdout
 
 

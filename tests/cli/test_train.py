@@ -68,10 +68,10 @@ def test_bad_input_exits_2_with_one_error_line_and_no_traceback(args, fragment):
     [
         (["--act", "leaky_relu(foo)"], "bad arguments for activation 'leaky_relu(foo)'"),
         (["--act", "elu(alpha='x')"], "bad arguments for activation"),
-        (["--model", "gan", "--task", "ring"], "adversarial loop"),
+        (["--model", "gan", "--task", "ring"], "did you mean 'model.g_hidden'"),
         (["--task", "csv('/data.csv')"], "csv(path='/data.csv')"),
     ],
-    ids=["word-as-slope", "word-as-alpha", "gan-not-trainable", "positional-task-arg"],
+    ids=["word-as-slope", "word-as-alpha", "gan-with-mlp-sizes", "positional-task-arg"],
 )
 def test_bad_input_found_by_qa_exits_2_without_traceback(args, fragment):
     # regressions: a word where a number belongs crashed inside init with a ValueError traceback;
@@ -110,3 +110,11 @@ def test_help_paragraphs_are_not_cut_by_hard_line_breaks():
     for text in (train_cmd.HELP, checkup_cmd.HELP):
         prose = text.split("Examples:")[0]
         assert all("\n" not in p.strip() for p in prose.split("\n\n")), prose
+
+
+def test_a_gan_trains_on_the_ring_by_default_and_reports_mode_coverage():
+    result = runner.invoke(app, ["train", "--model", "gan", "--epochs", "2", "--batch-size", "256", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "ring · gan" in result.stdout and "modes captured" in result.stdout
+    bad = runner.invoke(app, ["train", "--model", "gan", "--task", "moons", "--epochs", "1", "--quiet"])
+    assert bad.exit_code == 2 and "needs a generative task" in bad.stderr

@@ -271,5 +271,5 @@ def test_create_from_specs_classes_instances_and_functions():
     assert activation_info(wrapped).grad_floor == pytest.approx(0.3)
     assert get_activation("hard_sigmoid") is nn.Hardsigmoid
     assert get_activation(inst) is nn.Tanh
-    with pytest.raises(ConfigError, match="bad arguments"):
+    with pytest.raises(ConfigError, match="unknown argument .nonsense. \\(valid: inplace\\)"):
         create_activation("relu(nonsense=1)")

@@ -7,7 +7,7 @@ from gradlab.data import TASKS, create_task, split_sizes
 from gradlab.errors import ConfigError
 
 BUILTINS = [
-    "moons", "circles", "spirals", "spirals(k=4)", "gaussian_mixture(k=4, d=5)", "ring",
+    "moons", "circles", "spirals", "spirals(k=4)", "gaussian_mixture(k=4, d=5)", "ring", "grid",
     "negative_uniform(n_samples=3000)", "teacher(n_samples=500)", "images(n_samples=300)",
     "images(n_samples=200, channels=3, size=32)",
 ]
@@ -158,3 +158,12 @@ def test_negative_or_non_numeric_noise_is_a_config_error(spec):
     name = spec.split("(")[0]
     with pytest.raises(ConfigError, match="noise"):
         create_task(name, seed=0, noise=-1.0)
+
+
+def test_grid_samples_sit_on_twenty_five_modes_two_apart():
+    task = create_task("grid", seed=0)
+    X, mode = task.train
+    centres = 2.0 * torch.stack([(mode // 5).double() - 2, (mode % 5).double() - 2], 1)
+    assert (X.double() - centres).norm(dim=1).max() < 0.35  # std 0.05: 7 std
+    assert task.kind == "generative" and set(mode.tolist()) == set(range(25))
+    assert torch.equal(X, create_task("grid", seed=0).train[0])

@@ -48,4 +48,4 @@ def test_evidence_tensors_become_plain_numbers():
 
 
 def test_codes_and_severity_order():
-    assert len(CODES) == 10 and severity_rank("info") < severity_rank("warning") < severity_rank("error")
+    assert len(CODES) == 13 and severity_rank("info") < severity_rank("warning") < severity_rank("error")

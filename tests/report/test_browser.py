@@ -40,12 +40,18 @@ def test_report_renders_in_chromium(rendered, tmp_path):
             table_rows = page.locator("#comparison-table tbody tr").count()
             verdict = page.locator("#verdict").inner_text()
             title = page.locator("h1").inner_text()
+            # how far a reader scrolls before the appendix (collapsed details)
+            before_appendix = page.evaluate("document.getElementById('appendix').offsetTop")
             page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
         finally:
             browser.close()
     assert problems == []
     assert len(images) >= 5 and all(i["complete"] and i["w"] > 0 for i in images), images
     assert table_rows == 2
-    assert "significantly better" in verdict
+    # the answer comes first and names the winning configuration, with its interval
+    assert verdict.splitlines()[0].startswith("The baseline (act=relu) reaches 0.5 dev_accuracy")
+    assert "Best: act=leaky_relu(0.01), 0.88 dev_accuracy (95% CI" in verdict
+    # a two-group study reads in a few screens of 1280x900 (dying-relu's 16 groups: about 8)
+    assert before_appendix <= 5 * 900, before_appendix
     assert title.startswith('dying <script>alert("x")</script>')  # shown as text, never run
     assert (tmp_path / "report.png").stat().st_size > 10_000

@@ -140,3 +140,61 @@ def test_empty_data_says_so_instead_of_failing():
     for fig in (F.training_curves({}), F.grad_norm_by_layer({}), F.unit_health_heatmap({}),
                 F.row_symmetry({}), F.sweep_metric([], [], "a", "m"), F.colorful_dimension([])):
         assert any(t.get_text().startswith("no ") for ax in fig.axes for t in ax.texts)
+
+
+def test_a_diverged_seed_does_not_flatten_the_other_curves():
+    # one seed's loss explodes to 5000 after epoch 30; the others decay to ~0.02
+    def run(seed, diverges=False, after=30):
+        return [{"epoch": e, "train_loss": 5000.0 * e if diverges and e > after else 1.0 / e,
+                 "dev_loss": 1.1 / e, "train_accuracy": 0.9, "dev_accuracy": 0.9} for e in range(1, 51)]
+
+    fig = F.training_curves({"fine": [run(s) for s in range(4)], "one diverged": [run(0, True), run(1), run(2)]})
+    loss = fig.axes[0]
+    assert loss.get_yscale() == "log" and loss.get_ylim()[1] < 100  # the axis follows the medians
+    tops = [max(line.get_ydata()) for line in loss.lines]
+    assert max(tops) < 10
+    # a median that shoots up at the very end is cut at the top of the axis, and the cut marked
+    fig = F.training_curves({"fine": [run(s) for s in range(3)],
+                             "diverged": [run(s, True, after=47) for s in range(3)]})
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert any(t.startswith("▲ cut off above the axis: up to 2.5e+05") for t in texts), texts
+    assert fig.axes[0].get_ylim()[1] < 1e4
+
+
+def test_legends_are_complete_and_labels_whole():
+    long = "act=leaky_relu(0.1) optimizer=adam init=he_normal bias_init=zeros"
+    groups = {f"{long} lr={i}": [history(0.5 + 0.05 * i, s) for s in range(2)] for i in range(6)}
+    fig = F.training_curves(groups)
+    labels = [t.get_text().replace("\n", " ") for lg in fig.legends for t in lg.get_texts()]
+    assert labels == [*groups, "train", "dev"]  # every group, whole, no "…"
+    colours = {line.get_color() for line in fig.axes[1].lines}
+    assert len(colours) == 6  # one distinct colour per group
+
+
+def test_layers_go_from_input_to_output_in_the_model_order():
+    order = ["fc1", "norm1", "fc2", "norm2", "fc10"]
+    fig = F.grad_norm_by_layer({"g": {"norm2": 1.0, "fc1": 0.1, "fc10": 2.0, "norm1": 0.2, "fc2": 0.5}},
+                               order=order)
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert ticks == order
+
+
+def test_results_by_group_draws_every_group_best_on_top():
+    rows = [{"label": f"act=a{i}", "values": [0.5 + 0.01 * i] * 3, "mean": 0.5 + 0.01 * i,
+             "ci_low": 0.49 + 0.01 * i, "ci_high": 0.51 + 0.01 * i,
+             "verdict": "baseline" if i == 0 else "better"} for i in range(20)]
+    fig = F.results_by_group(rows, "dev_accuracy")
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert len(ticks) == 20 and ticks[-1] == "act=a19" and ticks[0] == "act=a0"
+    assert_responds(lambda r: F.results_by_group(r, "dev_accuracy"), rows, rows[:10])
+
+
+def test_unit_health_grid_has_one_titled_panel_per_group_rows_in_model_order():
+    dead = {"act2": {1: 1.0, 2: 1.0}, "act1": {1: 1.0, 2: 0.9}}
+    alive = {"act2": {1: 0.0, 2: 0.1}, "act1": {1: 0.0, 2: 0.0}}
+    title = "act=leaky_relu(0.1) optimizer=adam init=he_normal bias_init=zeros"
+    fig = F.unit_health_grid({"act=relu": dead, title: alive}, order=["act1", "act2"])
+    panels = [ax for ax in fig.axes if ax.get_visible() and ax.get_title()]
+    assert [ax.get_title().replace("\n", " ") for ax in panels] == ["act=relu", title]
+    assert [t.get_text() for t in panels[0].get_yticklabels()] == ["act1", "act2"]
+    assert_responds(lambda g: F.unit_health_grid(g), {"a": dead}, {"a": alive})

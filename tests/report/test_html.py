@@ -10,6 +10,7 @@ from gradlab.errors import StoreError
 from gradlab.report.data import load_report_data
 from gradlab.report.html import render_html, write_report
 from gradlab.report.study_figures import FigureItem
+from gradlab.study.verdict import num
 
 
 @pytest.fixture
@@ -45,8 +46,9 @@ def test_page_has_comparison_verdict_findings_and_groups(study_dir, page):
     assert 'id="comparison-table"' in page and 'id="verdict"' in page
     leaky = next(r for r in data.comparison if not r.is_baseline)
     # the numbers printed are the study statistics' numbers
-    assert f"{leaky.diff:+.4g}" in page and leaky.significant
-    assert "did significantly better than their baseline" in page
+    assert f"<td class=num>{num(leaky.diff, True)}</td>" in page and leaky.significant
+    assert "Best: act=leaky_relu(0.01), 0.88 dev_accuracy" in page  # the answer names the winner
+    assert page.index('id="verdict"') < page.index('id="comparison-table"') < page.index("<figure")
     assert "dead_units" in page and "leaky_relu(0.01)" in page  # finding + recommendation
     for g in data.groups:
         assert f"<h3>{g.label}</h3>" in page.replace("&#x27;", "'")
@@ -80,7 +82,7 @@ def test_configuration_shows_non_ascii_text_as_written(tmp_path):
 
     study = make_study(tmp_path / "study", name="zero-init", description="Seed 002 §1: naïve zero init — η 0.2")
     page = render_html(load_report_data(study), [])
-    config = page[page.index("<section id=configuration>"):]
+    config = page[page.index("<details id=configuration>"):]
     assert "&quot;description&quot;: &quot;Seed 002 §1: naïve zero init — η 0.2&quot;" in config
     assert "\\u00a7" not in page and "\\u" not in config
 

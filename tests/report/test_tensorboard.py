@@ -25,11 +25,13 @@ def test_every_trial_round_trips(study_dir):
     data = load_report_data(study_dir)
     tb = export_tensorboard(study_dir)
     assert tb == study_dir / "tb"
-    runs = sorted(p.name for p in tb.iterdir())
-    assert runs == sorted(t["trial_id"] for t in data.trials if t["status"] == "done")
     group_of = {tid: g for g in data.groups for tid in g.trial_ids}
+    # runs named after the group and the seed, as the dashboard lists them
+    runs = sorted(str(p.parent.relative_to(tb)) for p in tb.rglob("events.out.tfevents*"))
+    assert runs == sorted(f"act={t['config']['model']['act']}/seed{t['seed']}"
+                          for t in data.trials if t["status"] == "done")
     for trial in data.trials:
-        acc = EventAccumulator(str(tb / trial["trial_id"]))
+        acc = EventAccumulator(str(tb / f"act={trial['config']['model']['act']}/seed{trial['seed']}"))
         acc.Reload()
         tags = acc.Tags()["scalars"]
         # curves, per-epoch, exactly as stored
@@ -50,6 +52,32 @@ def test_every_trial_round_trips(study_dir):
         experiment = hp["_hparams_/experiment"].experiment
         assert "metrics/dev_accuracy" in [m.name.tag for m in experiment.metric_infos]
         assert {"model.act", "seed"} <= {h.name for h in experiment.hparam_infos}
+
+
+def test_exporting_again_replaces_the_runs(study_dir):
+    tb = study_dir / "tb"
+    (tb / "0df251eb019a23fc-s0").mkdir(parents=True)  # a run of an earlier, hash-named export
+    (tb / "0df251eb019a23fc-s0" / "events.out.tfevents.1.host").write_bytes(b"")
+    (tb / "notes.txt").write_text("mine")  # not a run: stays
+    export_tensorboard(study_dir)
+    first = sorted(p.relative_to(tb) for p in tb.rglob("events.out.tfevents*"))
+    export_tensorboard(study_dir)
+    again = sorted(p.relative_to(tb) for p in tb.rglob("events.out.tfevents*"))
+    assert len(again) == len(first) == 6  # one event file per trial, not two
+    assert [p.parent for p in again] == [p.parent for p in first]
+    assert not (tb / "0df251eb019a23fc-s0").exists() and (tb / "notes.txt").read_text() == "mine"
+    acc = EventAccumulator(str(tb / "act=relu" / "seed0"))
+    acc.Reload()
+    assert len(acc.Scalars("curves/dev_accuracy")) == 6  # each epoch once
+
+
+def test_run_names_keep_values_whole():
+    from gradlab.report.tensorboard import run_name
+
+    assert run_name("act=relu optimizer=sgd", 0) == "act=relu,optimizer=sgd/seed0"
+    assert run_name("act=scheduled_leaky_relu(0.3, 0.1) lr=0.1", 2) == (
+        "act=scheduled_leaky_relu(0.3,0.1),lr=0.1/seed2")
+    assert run_name("data=a/b", 1) == "data=a_b/seed1"
 
 
 def test_cli_report_with_tensorboard(study_dir, tmp_path):

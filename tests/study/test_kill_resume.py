@@ -118,7 +118,9 @@ def test_sigterm_stops_the_run_and_leaves_no_trial_running(tmp_path):
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=60)
     output = log.read_text(errors="replace")[-2000:]
-    assert proc.returncode != 0, output
+    assert proc.returncode == 130, output
+    # the way back, as one command line: the same study, folder and options
+    assert f"resume with\n  gradlab run {study} --out {out} --workers 1" in output, output
     db = sqlite3.connect(db_path)
     statuses = {s for (s,) in db.execute("SELECT status FROM trials")}
     assert "running" not in statuses and "done" in statuses and "pending" in statuses, (

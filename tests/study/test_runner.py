@@ -84,25 +84,34 @@ def test_a_crashing_trial_is_recorded_failed_while_the_rest_finish(tmp_path):
     assert all(t["python_version"] and t["torch_version"] for t in done)
 
 
-def test_results_match_scipy_paired_tests_with_holm(tmp_path):
-    run_study(_study(seeds=4), tmp_path, executor=_inline(), progress=False)
+def _scipy_sign_flip_p(a, b):
+    import numpy as np
+
+    return scipy_stats.permutation_test(
+        (np.array(a), np.array(b)), lambda x, y: np.mean(x - y), permutation_type="samples",
+        n_resamples=np.inf).pvalue
+
+
+def test_results_match_scipy_exact_paired_tests_with_holm(tmp_path):
+    run_study(_study(seeds=7), tmp_path, executor=_inline(), progress=False)
     results = analyze(tmp_path)
     by = {g.label: g for g in results.groups}
-    assert by["act=relu"].baseline is None and by["act=relu"].n == 4
-    base = [fake_accuracy("relu", s) for s in range(4)]
+    assert by["act=relu"].baseline is None and by["act=relu"].n == 7
+    base = [fake_accuracy("relu", s) for s in range(7)]
     raw = {}
     for act in ("elu", "tanh"):
-        values = [fake_accuracy(act, s) for s in range(4)]
-        ref = scipy_stats.ttest_rel(values, base)
+        values = [fake_accuracy(act, s) for s in range(7)]
         g = by[f"act={act}"]
-        assert (g.test, g.baseline) == ("paired", "act=relu")
-        assert g.diff == pytest.approx(sum(values) / 4 - sum(base) / 4)
-        assert g.p == pytest.approx(ref.pvalue, rel=1e-9)
-        raw[act] = ref.pvalue
+        assert (g.test, g.baseline) == ("sign-flip", "act=relu")
+        assert g.diff == pytest.approx(sum(values) / 7 - sum(base) / 7)
+        assert g.p == pytest.approx(_scipy_sign_flip_p(values, base), rel=1e-12)
+        raw[act] = g.p
     lo, hi = sorted(raw.values())
     holm = {a: (2 * p if p == lo else max(2 * lo, p)) for a, p in raw.items()}
     assert by["act=elu"].p_holm == pytest.approx(min(1, holm["elu"]))
     assert by["act=tanh"].p_holm == pytest.approx(min(1, holm["tanh"]))
-    assert re.match(r"act=elu beats act=relu by \+0\.\d+ dev_accuracy \(95% CI \+0\.\d+\.\.\+0\.\d+, "
-                    r"p[=<][0-9.e-]+, significant after Holm\)$", by["act=elu"].sentence)
-    assert by["act=relu"].findings == {"dead_relu": 4}
+    assert by["act=elu"].verdict == "better"
+    assert re.match(r"act=elu beats act=relu by \+0\.\d+ dev_accuracy \(95% CI \+0\.\d+ to \+0\.\d+, "
+                    r"p[=<][0-9.e-]+; after Holm's correction for 2 comparisons: p[=<][0-9.e-]+\)$",
+                    by["act=elu"].sentence)
+    assert by["act=relu"].findings == {"dead_relu": 7}

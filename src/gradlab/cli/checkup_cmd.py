@@ -17,6 +17,8 @@ HELP = """Check a run before training it: one batch forward and backward at init
 
 Reports dead or saturated units, vanishing or exploding gradients through depth, symmetric weights, a poor init scale and NaN/Inf — each with fixes you can pass back as options. Takes the same options as `gradlab train` (those about the training itself, such as --epochs, are accepted and ignored), so a checkup and its run share one command line.
 
+Exit status: 0 when no finding is an error (warnings and notes pass), 1 when at least one is — so `gradlab checkup ... && gradlab train ...` or a CI step stops a run that is broken from the start — and 2 on a usage error.
+
 Examples:
 
     # the seed articles' dying-ReLU network: every hidden layer is dead from the start
@@ -56,10 +58,12 @@ def checkup_cmd(args: RunArgs) -> None:
         raise fail(str(exc)) from None
     if args.as_json:
         typer.echo(dumps({"seed": args.seed, "config": config, "findings": findings}))
-        return
-    from rich.console import Console
+    else:
+        from rich.console import Console
 
-    print_findings(findings, Console())
+        print_findings(findings, Console())
+    if any(f.get("severity") == "error" for f in findings):
+        raise typer.Exit(1)  # a gate for scripts and CI: this run is broken before it starts
 
 
 def register(app: typer.Typer) -> None:

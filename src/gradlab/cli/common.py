@@ -186,13 +186,15 @@ def options_to_config(opts: dict[str, Any]) -> dict:
         ConfigError: a malformed or unknown value, naming the option.
     """
     from gradlab.components.spec import parse_spec
-    from gradlab.train.config import model_keys, validate_config
+    from gradlab.train.config import DEFAULT_TASKS, model_keys, validate_config
 
     given = {k: v for k, v in opts.items() if v is not None}
 
     def value(key: str) -> Any:
         return given.get(key, CLI_DEFAULTS.get(key))
 
+    if "task" not in given and value("model") in DEFAULT_TASKS:  # a GAN defaults to the ring
+        given["task"] = DEFAULT_TASKS[value("model")]
     task_spec = parse_spec(value("task"))
     if task_spec.args:
         from gradlab.data import TASKS

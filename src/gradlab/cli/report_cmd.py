@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(None, "--out", "-o", help="Where to write (default DIR/report.html)."),
         open_: bool = typer.Option(False, "--open", help="Open the report in the web browser."),
         tensorboard: bool = typer.Option(
-            False, "--tensorboard", help="Also write TensorBoard event files to DIR/tb/<trial>/."),
+            False, "--tensorboard", help="Also write TensorBoard event files to DIR/tb/<group>/seed<N>/."),
         activations: bool = typer.Option(
             True, "--activations/--no-activations", "--replay/--no-replay",
             help="Draw the activation histograms the trials recorded while they ran "

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
-import sys
 from pathlib import Path
 from typing import List, Optional
 
@@ -19,42 +17,11 @@ def _fail(exc: Exception) -> typer.Exit:
     return fail(str(exc))
 
 
-def _num(x: float | None, fmt: str = ".3g") -> str:
-    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, fmt)
-
-
 def print_results(results, console=None) -> None:
-    """The comparison table, the sentences and the findings per group."""
-    from rich.console import Console
-    from rich.table import Table
+    """The comparison table, the answer in sentences, and the findings (see results_table)."""
+    from gradlab.cli.results_table import print_results as _print
 
-    # piped or captured output: rich would squeeze the table into 80 columns
-    console = console or (Console() if sys.stdout.isatty() else Console(width=160))
-    table = Table(title=f"{results.name}: {results.metric} "
-                        f"({'higher' if results.higher_is_better else 'lower'} is better)")
-    for col in ("group", "n", "mean", "std", "95% CI", "vs baseline", "diff 95% CI", "p (Holm)", ""):
-        table.add_column(col, justify="left" if col in ("group", "") else "right")
-    for g in results.groups:
-        ci = f"{_num(g.ci_low)}..{_num(g.ci_high)}" if g.n > 1 else "—"
-        if g.diff is None:
-            diff = dci = p = verdict = ""
-            verdict = ("not chosen" if g.selected is False else
-                       "baseline" if g.baseline is None else "too few trials")
-        else:
-            diff, dci = f"{g.diff:+.3g}", f"{g.diff_low:+.3g}..{g.diff_high:+.3g}"
-            p = f"{g.p:.2g} ({g.p_holm:.2g})"
-            verdict = "[green]significant[/]" if g.significant else "not significant"
-        extra = f" [red]{g.failed} failed[/]" if g.failed else ""
-        table.add_row(g.label + extra, str(g.n), _num(g.mean), _num(g.std), ci, diff, dci, p, verdict)
-    console.print(table)
-    for sentence in results.sentences():
-        console.print(f"  • {sentence}", highlight=False)
-    lines = [(g.label, g.findings, g.n + g.failed) for g in results.groups if g.findings]
-    if lines:
-        console.print("[bold]findings[/] (trials with each finding):")
-        for label, found, n in lines:
-            codes = ", ".join(f"{c} {k}/{n}" for c, k in sorted(found.items(), key=lambda x: -x[1]))
-            console.print(f"  {label}: {codes}", highlight=False)
+    _print(results, console)
 
 
 def _tensorboard_installed() -> bool:
@@ -64,7 +31,7 @@ def _tensorboard_installed() -> bool:
 
 
 def _write_tensorboard(out_dir: Path, wanted: bool) -> None:
-    """TensorBoard runs in DIR/tb/<trial>/ when asked; otherwise one line saying how to get them.
+    """TensorBoard runs in DIR/tb/<group>/seed<N>/ when asked; otherwise one line saying how to get them.
 
     Not written by default: every vital of every epoch becomes a scalar event, which for the
     built-in studies (millions of points) takes longer than the study itself.
@@ -81,11 +48,15 @@ def _write_tensorboard(out_dir: Path, wanted: bool) -> None:
 
 
 def _write_report(out_dir: Path) -> None:
-    """The study's report, drawn from its store (the trials recorded what it shows: no training)."""
+    """Draw DIR/report.html from the store (no training), unless the one there was drawn from
+    the store as it is now."""
+    from gradlab.report.freshness import is_current
     from gradlab.report.html import write_report
 
-    path = write_report(out_dir)
-    typer.echo(f"report: {path}")
+    if is_current(out_dir):
+        typer.echo(f"report: {out_dir / 'report.html'} (up to date: nothing changed)")
+        return
+    typer.echo(f"report: {write_report(out_dir)}")
 
 
 def _terminate_like_ctrl_c() -> None:
@@ -103,6 +74,20 @@ def _terminate_like_ctrl_c() -> None:
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, stop)
+
+
+def _resume_command(study: str, out, seeds, workers, executor, set_: list, tensorboard: bool) -> str:
+    """The ``gradlab run`` line that resumes an interrupted run: the same study, folder, options."""
+    import shlex
+
+    args = ["gradlab", "run", study]
+    for flag, value in (("--out", out), ("--seeds", seeds), ("--workers", workers),
+                        ("--executor", executor)):
+        if value is not None:
+            args += [flag, str(value)]
+    for item in set_:
+        args += ["--set", item]
+    return shlex.join(args + (["--tensorboard"] if tensorboard else []))
 
 
 def register(app: typer.Typer) -> None:
@@ -125,11 +110,13 @@ def register(app: typer.Typer) -> None:
             help="Run into a folder that holds another study (its trials are then hidden)."),
         tensorboard: bool = typer.Option(
             False, "--tensorboard",
-            help="Also write TensorBoard runs (curves, vitals, HParams) to DIR/tb/<trial>/."),
+            help="Also write TensorBoard runs (curves, vitals, HParams) to DIR/tb/<group>/seed<N>/."),
     ) -> None:
         """Run (or resume) a study and print its comparison table.
 
-        Exits 1 when any trial failed (after the table and the report), 2 on a usage error.
+        Exits 1 when any trial failed (after the table and the report), 2 on a usage error, 130
+        when interrupted (Ctrl-C or SIGTERM): finished trials are kept, and the command that
+        resumes the run is printed.
 
         Examples:
           gradlab run dying-relu
@@ -150,6 +137,10 @@ def register(app: typer.Typer) -> None:
             print_results(analyze(summary.out_dir))
             _write_report(Path(summary.out_dir))
             _write_tensorboard(Path(summary.out_dir), tensorboard)
+        except KeyboardInterrupt:
+            resume = _resume_command(study, out, seeds, workers, executor, set_, tensorboard)
+            typer.echo(f"\ninterrupted: finished trials are kept; resume with\n  {resume}", err=True)
+            raise typer.Exit(130) from None  # 128 + SIGINT, as shells report Ctrl-C
         except GradlabError as exc:
             raise _fail(exc) from None
         if summary.failed:

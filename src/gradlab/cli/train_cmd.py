@@ -22,6 +22,9 @@ Examples:
     gradlab train --act "leaky_relu(0.1)" --schedule cosine --early-stopping 10
 
     gradlab train --task "gaussian_mixture(k=3)" --depth 3 --width 32 --json
+
+    # a GAN on the ring of 8 Gaussians (generator and discriminator each watched: G.*, D.*)
+    gradlab train --model gan --task ring --optimizer adam --lr 0.001 --epochs 50 --batch-size 128
 """  # noqa: E501 - a paragraph or an example command is one line (see above)
 
 
@@ -50,6 +53,9 @@ def _print_results(result: Any, config: dict, seed: int) -> None:
 
     console = Console()
     m = result.metrics
+    if "modes" in m:  # a GAN: mode coverage instead of accuracy
+        _print_gan_results(result, config, seed, console)
+        return
     # the title goes on its own line: a two-column regression table would wrap it mid-phrase
     task, kind = escape(str(config["task"]["name"])), escape(str(config["model"]["kind"]))
     console.print(f"[bold]{task} · {kind} · seed {seed}[/bold]")
@@ -68,6 +74,20 @@ def _print_results(result: Any, config: dict, seed: int) -> None:
         f"best epoch {m['best_epoch']} of {m['epochs_run']}{stopped}, {m['steps']} steps, "
         f"{result.wall_time:.1f} s"
     )
+    if config["watch"]["enabled"]:
+        print_findings(result.findings, console)
+
+
+def _print_gan_results(result: Any, config: dict, seed: int, console: Any) -> None:
+    from rich.markup import escape
+
+    m = result.metrics
+    console.print(f"[bold]{escape(str(config['task']['name']))} · gan · seed {seed}[/bold]")
+    console.print(
+        f"modes captured {m['modes']} of {m['n_modes']}, high-quality samples {m['hq_share']:.1%}; "
+        f"last epoch: D loss {m['d_loss']:.3f}{' (D wins outright)' if m['d_wins'] else ''}, "
+        f"G loss {m['g_loss']:.3f}; dead units G {m['g_dead_frac']:.1%}, D {m['d_dead_frac']:.1%}; "
+        f"{m['steps']} steps, {result.wall_time:.1f} s")
     if config["watch"]["enabled"]:
         print_findings(result.findings, console)
 

@@ -57,7 +57,7 @@ _reg("identity", nn.Identity, aliases=("linear", "none"), help="z (no nonlineari
 _reg(
     "scheduled_leaky_relu",
     ScheduledLeakyReLU,
-    help="leaky ReLU whose slope follows training progress: start, end, schedule (seed 000)",
+    help="leaky ReLU whose slope moves from start to end as training progresses (e.g. 0.3 -> 0.1)",
 )
 _reg("learnable_leaky_relu", LearnableLeakyReLU, help="leaky ReLU with one trainable slope: init")
 del _reg
@@ -171,14 +171,14 @@ def activation_info(obj: Any, **kwargs: Any) -> ActivationInfo | None:
             if cls in _MODULE_READERS:
                 name, read = _MODULE_READERS[cls]
                 return build_info(name, **read(obj))
-        return None
+        return _external(obj)
     if isinstance(obj, type):
         if issubclass(obj, nn.Module) and any(c in _MODULE_READERS for c in obj.__mro__):
             return activation_info(obj(**kwargs))
         return None
     entry = lookup(obj)
     if entry is None:
-        return None
+        return _external(obj)
     return build_info(entry.name, **strip_run_options(kwargs))
 
 
@@ -194,6 +194,14 @@ def is_bounded(name: str | None) -> bool:
         return False
     info = activation_info(ACTIVATIONS.canonical_name(name))
     return info is not None and info.bounded
+
+
+def _external(obj: Any) -> ActivationInfo | None:
+    """A registered or known library activation (see :mod:`gradlab.components.external_activations`)."""
+    from gradlab.components.external_activations import external_info
+
+    info = external_info(obj)
+    return info if isinstance(info, ActivationInfo) else None
 
 
 __all__ = [

@@ -157,7 +157,7 @@ def _xavier(name: str, dist: str):
 
 @INITS.register("zeros")
 def zeros() -> Initializer:
-    """All zeros (every row identical: the symmetric start seed 002 warns about)."""
+    """All zeros: every unit of a layer starts identical and stays so (a symmetric start)."""
     return Initializer("zeros", lambda t, act, fan: t.zero_())
 
 
@@ -169,13 +169,13 @@ def ones() -> Initializer:
 
 @INITS.register("constant")
 def constant(value: float = 0.0) -> Initializer:
-    """Every entry equal to ``value`` (``constant(-8)`` is the seeds' dying-ReLU bias)."""
+    """Every entry equal to ``value`` (``constant(-8)`` as biases kills every ReLU unit)."""
     return Initializer(format_spec("constant", (value,)), lambda t, act, fan: t.fill_(float(value)))
 
 
 @INITS.register("normal")
 def normal(mean: float = 0.0, std: float = 1.0) -> Initializer:
-    """N(mean, std²), independent of the fans (``normal(0, 0.01)``: seed 001's tiny weights)."""
+    """N(mean, std²), independent of the fans (``normal(0, 0.01)``: weights that shrink the signal)."""
     if std < 0:
         raise ConfigError(f"normal std must be >= 0, got {std}")
     return Initializer(format_spec("normal", (mean, std)), lambda t, act, fan: t.normal_(mean, std))

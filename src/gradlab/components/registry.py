@@ -11,6 +11,7 @@ import inspect
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from gradlab.components.arguments import argument_error
 from gradlab.components.spec import Spec, check_finite, format_spec, parse_spec, shown
 from gradlab.components.suggest import did_you_mean
 from gradlab.errors import ConfigError, UnknownComponentError
@@ -145,7 +146,9 @@ class Registry:
             raise ConfigError(f"expected a {self.kind} name, spec or callable, got {spec!r}")
         try:
             return target(*call_args, **call_kwargs)
-        except (TypeError, IndexError, RuntimeError, OverflowError) as exc:
+        except TypeError as exc:
+            raise argument_error(self.kind, label, target, call_args, call_kwargs, exc) from None
+        except (IndexError, RuntimeError, OverflowError) as exc:
             # torch's own complaint (a tuple index, an overflow) about the user's values; a
             # ValueError goes to the caller, which knows the context (the optimizer's lr)
             raise ConfigError(f"bad arguments for {self.kind} {shown(label)}: {exc}") from None

@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 
+from gradlab.components.arguments import argument_error
 from gradlab.components.registry import Registry
 from gradlab.components.spec import Spec, format_spec, parse_spec
 from gradlab.errors import ConfigError
@@ -117,7 +118,7 @@ def build_schedule(spec: Any, optimizer: torch.optim.Optimizer, **sizes: Any) ->
     try:
         return target(optimizer, *args, **kwargs, **sizes)
     except TypeError as exc:
-        raise ConfigError(f"bad arguments for schedule {label!r}: {exc}") from None
+        raise argument_error("schedule", label, target, args, kwargs, exc) from None
 
 
 def create_schedule(spec: Any, optimizer: torch.optim.Optimizer, *, total_steps: int | None = None,

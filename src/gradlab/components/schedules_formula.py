@@ -21,7 +21,7 @@ class Constant(Schedule):
         return self.lr0
 
 
-@SCHEDULES.register("power", help="lr0 / (1 + t/s)^c, t in steps (seed 004)")
+@SCHEDULES.register("power", help="power scheduling: lr0 / (1 + t/s)^c, t in optimizer steps")
 class Power(Schedule):
     """Power scheduling: lr0 / (1 + t/s)^c, t counted in optimizer steps (seed 004)."""
 
@@ -35,7 +35,7 @@ class Power(Schedule):
         return self.lr0 / (1.0 + t / self.s) ** self.c
 
 
-@SCHEDULES.register("exponential", help="lr0 * 0.1^(t/s), t in steps (seed 004)")
+@SCHEDULES.register("exponential", help="exponential decay: lr0 * 0.1^(t/s), t in optimizer steps")
 class Exponential(Schedule):
     """Exponential scheduling: lr0 · 0.1^(t/s), t in optimizer steps: ten times smaller every
     s steps (seed 004)."""
@@ -50,7 +50,7 @@ class Exponential(Schedule):
         return self.lr0 * 0.1 ** (t / self.s)
 
 
-@SCHEDULES.register("piecewise", help="values[i] from epoch boundaries[i-1] on (seed 004)")
+@SCHEDULES.register("piecewise", help="piecewise constant: values[i] from epoch boundaries[i-1] on")
 class Piecewise(Schedule):
     """Piecewise constant: ``values[i]`` from epoch ``boundaries[i-1]`` on (seed 004:
     ``piecewise([5, 50], [0.1, 0.01, 0.001])`` is 0.1 for epochs 0-4, 0.01 for 5-49, then 0.001).

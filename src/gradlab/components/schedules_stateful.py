@@ -14,7 +14,7 @@ from gradlab.errors import ConfigError
 
 
 @SCHEDULES.register("plateau", aliases=("performance",),
-                    help="lr *= factor after patience epochs without dev improvement (seed 004)")
+                    help="lr *= factor after patience epochs without dev improvement")
 class Plateau(Schedule):
     """Performance scheduling (seed 004): after ``patience`` epochs without the dev metric
     improving, multiply the lr by ``factor`` (not below ``min_lr``).

@@ -17,7 +17,7 @@ from gradlab.errors import ConfigError
 _TEACHER_ACTS = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid, "identity": lambda z: z}
 
 
-@TASKS.register("negative_uniform", help="seed 003: inputs uniform in (-1, 0), 4 features, regression")
+@TASKS.register("negative_uniform", help="inputs uniform in (-1, 0), 4 features, regression (what ReLU likes least)")
 def negative_uniform(
     *, seed: int = 0, n_samples: int = 20000, d: int = 4, noise: float = 0.05,
     split: Sequence[float | int] = (0.7, 0.15, 0.15), normalize: bool = False,

@@ -1,4 +1,4 @@
-"""Two-dimensional tasks: moons, circles, spirals, Gaussian mixtures, and the GAN ring.
+"""Two-dimensional tasks: moons, circles, spirals, Gaussian mixtures, and the GAN ring and grid.
 
 All randomness comes from a local ``torch.Generator`` seeded by the task's ``seed``. Points are
 computed in float64 and stored as float32.
@@ -128,6 +128,26 @@ def ring(
     X = radius * torch.stack([angle.cos(), angle.sin()], 1)
     X = X + std * torch.randn(X.shape, generator=g, dtype=torch.float64)
     return finish_task("ring", "generative", X, mode, split, shuffle=True, generator=g, normalize=normalize)
+
+
+@TASKS.register("grid", aliases=("grid_of_gaussians",), help="a 5 x 5 grid of Gaussian modes, for GANs")
+def grid(
+    *, seed: int = 0, n_samples: int = 2500, side: int = 5, spacing: float = 2.0, std: float = 0.05,
+    split: Sequence[float | int] = DEFAULT_SPLIT, normalize: bool = False,
+) -> Task:
+    """The grid of Gaussians GAN benchmark (Srivastava et al. 2017, VEEGAN): ``side²``
+    equal-weight modes ``N(μ, std² I)`` at ``spacing·(i, j)`` centred on the origin. Kind
+    ``"generative"``; ``y`` is each sample's mode (int64), as for :func:`ring`.
+    """
+    _check_count("side", side, 1)
+    modes = side * side
+    _check_count("n_samples", n_samples, modes)
+    g = make_generator(seed)
+    mode = torch.arange(n_samples) % modes
+    offset = (side - 1) / 2
+    X = spacing * torch.stack([(mode // side).to(torch.float64) - offset, (mode % side).to(torch.float64) - offset], 1)
+    X = X + std * torch.randn(X.shape, generator=g, dtype=torch.float64)
+    return finish_task("grid", "generative", X, mode, split, shuffle=True, generator=g, normalize=normalize)
 
 
 def _check_count(label: str, value: object, minimum: int) -> int:

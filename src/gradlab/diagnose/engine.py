@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from typing import Any, Iterable
 
+from gradlab.diagnose.advice import fit_findings
 from gradlab.diagnose.finding import Finding, severity_rank
 from gradlab.diagnose.rules import resolve
 from gradlab.diagnose.rules._view import info
@@ -49,7 +50,7 @@ def diagnose(
             if strict:
                 raise StatisticError(f"rule {code!r} failed: {exc}") from exc
             warnings.warn(f"gradlab: rule {code!r} failed and was skipped: {exc}", stacklevel=2)
-    findings = _after_non_finite(findings)
+    findings = fit_findings(_after_non_finite(findings), context)
     order = {info(layer, "path"): (info(layer, "order") if info(layer, "order") is not None else 1 << 30)
              for layer in layers}
     findings.sort(key=lambda f: (-severity_rank(f.severity), f.step if f.step is not None else -1,

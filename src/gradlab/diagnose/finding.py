@@ -27,6 +27,9 @@ CODES = (
     "loss_not_decreasing",
     "oscillating_loss",
     "update_ratio",
+    "constant_prediction",
+    "pinned_activation",
+    "self_normalization",
 )
 
 #: Severities from least to most serious; ``severity_rank`` orders them.
@@ -80,7 +83,9 @@ class Finding:
         step: the first step where it held; None for a checkup (no training yet).
         evidence: the numbers that support it.
         message: one or two sentences a student understands.
-        recommendations: ranked, runnable fixes ``{"set": {dotted.key: value}, "why": str}``.
+        recommendations: ranked, runnable fixes ``{"set": {dotted.key: value}, "why": str,
+            "code": plain PyTorch, "actions": [{"op": ..., ...}]}`` (code and actions from
+            :mod:`gradlab.diagnose.code_fixes`).
     """
 
     code: str
@@ -133,5 +138,7 @@ class Finding:
                 lines.append(f"  evidence: {shown}")
         for i, rec in enumerate(self.recommendations, 1):
             settings = ", ".join(f"{k}={v!r}" for k, v in rec.get("set", {}).items())
-            lines.append(f"  fix {i}: {settings} — {rec.get('why', '')}")
+            lines.append(f"  fix {i}: {settings or 'in your code'} — {rec.get('why', '')}")
+            if rec.get("code"):
+                lines += ["      " + line for line in rec["code"].splitlines()]
         return "\n".join(lines)

@@ -152,10 +152,17 @@ def poor_init_scale(evidence: dict, context: dict | None) -> list[dict]:
 def loss_not_decreasing(evidence: dict, context: dict | None) -> list[dict]:
     """A flat loss: a larger step, an adaptive optimizer, a warm-up-and-decay schedule."""
     recs = []
-    higher = lr_times(context, 10.0)
-    if higher is not None:
-        recs.append(rec("The updates are too small to move the loss: raise the learning rate tenfold.",
-                        train__lr=higher))
+    lr = lookup(context, "train.lr")
+    typical = _typical_lr(context)
+    if isinstance(lr, (int, float)) and typical is not None and lr < typical / 100:
+        # far too small (e.g. 1e-7 with Adam): a tenfold step would still stall; go to the usual range
+        recs.append(rec(f"A learning rate of {lr:g} is far below the usual range for this optimizer "
+                        f"(about {typical:g}): the updates cannot move the loss.", train__lr=typical))
+    else:
+        higher = lr_times(context, 10.0)
+        if higher is not None:
+            recs.append(rec("The updates are too small to move the loss: raise the learning rate tenfold.",
+                            train__lr=higher))
     recs.append(rec("Adam adapts the step to each parameter's gradient scale (Kingma & Ba, 2015).",
                     train__optimizer="adam"))
     recs.append(rec("A cosine schedule starts with large steps and anneals them (Loshchilov & Hutter, 2017).",
@@ -195,4 +202,50 @@ def update_ratio(evidence: dict, context: dict | None) -> list[dict]:
         recs.append(rec("Each step rewrites a large share of the weights: lower the learning rate.",
                         train__lr=lower))
     recs.append(rec("Clipping the gradient norm caps the size of each update.", train__clip_norm=1.0))
+    return dedupe(recs)
+
+
+def _typical_lr(context: dict | None) -> float | None:
+    """The usual learning rate of the run's optimizer: 1e-4 for the Adam family (Transformers'
+    usual 1e-4..1e-3), 1e-2 for SGD; None when the optimizer is unknown."""
+    opt = act_name(lookup(context, "train.optimizer"))
+    if opt in ("adam", "adamw", "nadam", "radam", "adamax", "rmsprop"):
+        return 1e-4
+    if opt in ("sgd", "momentum", "nesterov"):
+        return 1e-2
+    return None
+
+
+def constant_prediction(evidence: dict, context: dict | None) -> list[dict]:
+    """A loss stuck at the constant-prediction level: smaller early steps, warm-up, clipping."""
+    recs = []
+    lower = lr_times(context, 0.1)
+    if lower is not None:
+        recs.append(rec("Large early steps can collapse the outputs to the label prior; a smaller learning "
+                        "rate lets the model leave it.", train__lr=lower))
+    recs.append(rec("A warm-up ramps the learning rate up over the first steps, so the early updates "
+                    "do not knock the model into the constant solution (Goyal et al. 2017).",
+                    train__schedule="warmup(steps=1000)"))
+    recs.append(rec("Clipping the gradient norm bounds the early spikes.", train__clip_norm=1.0))
+    return dedupe(recs)
+
+
+def pinned_activation(evidence: dict, context: dict | None) -> list[dict]:
+    """A bounded layer pinned at a bound: Xavier init, a zero-centred activation, BatchNorm."""
+    return dedupe([
+        rec("Xavier init keeps each sigmoid/tanh layer's input in its linear range (Glorot & Bengio, 2010).",
+            model__init="xavier_normal", model__bias_init="zeros"),
+        rec("tanh is centred on 0, so a layer is not pushed towards a bound by the mean of its inputs; "
+            "Glorot & Bengio (2010) saw the top sigmoid layer pinned at 0 where tanh kept working.",
+            model__act="tanh", model__init="xavier_normal", model__bias_init="zeros"),
+        rec("BatchNorm before the activation re-centres its input on every batch.", model__norm="batch"),
+    ])
+
+
+def self_normalization(evidence: dict, context: dict | None) -> list[dict]:
+    """Broken SELU self-normalization: LeCun-normal init, AlphaDropout instead of Dropout."""
+    recs = [rec("SELU self-normalizes only with LeCun-normal weights (variance 1/fan_in) and zero biases "
+                "(Klambauer et al., 2017).", model__init="lecun_normal", model__bias_init="zeros")]
+    recs.append(rec("Plain Dropout changes the variance SELU relies on; AlphaDropout keeps mean and variance "
+                    "(Klambauer et al., 2017).", model__dropout="alpha_dropout(0.05)"))
     return dedupe(recs)

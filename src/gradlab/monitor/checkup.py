@@ -17,7 +17,7 @@ from torch import nn
 
 from gradlab.diagnose.engine import diagnose
 from gradlab.diagnose.finding import Finding
-from gradlab.errors import ConfigError
+from gradlab.diagnose.model_io import call_model, check_batch, loss_of
 from gradlab.watch.watch import watch
 
 
@@ -43,7 +43,7 @@ def _restore(model: nn.Module, snap: dict) -> None:
 
 def checkup(
     model: nn.Module,
-    x: torch.Tensor,
+    x: Any,
     y: torch.Tensor | None = None,
     loss_fn: Callable[..., torch.Tensor] | None = None,
     rules: dict | None = None,
@@ -55,9 +55,13 @@ def checkup(
 
     Args:
         model: any ``nn.Module``.
-        x: one batch of inputs (a representative batch: dead units are judged on it).
+        x: one batch of inputs (a representative batch: dead units are judged on it): a tensor
+            (``model(x)``), a tuple of tensors (``model(*x)``) or a dict (``model(**x)``, the
+            Hugging Face convention, labels included).
         y: the batch's targets, passed to ``loss_fn(output, y)``; None calls ``loss_fn(output)``.
-        loss_fn: the training loss. None: forward only, no gradient findings.
+        loss_fn: the training loss, given the output's ``.logits`` when it has them. None: the
+            model's own ``output.loss`` when it returns one, else forward only (no gradient
+            findings).
         rules: per-rule overrides, as for :func:`gradlab.diagnose.diagnose`.
         context: the run context for ranking recommendations (e.g. ``{"config": run_config}``).
         train_mode: run the batch in training mode (BatchNorm batch statistics, dropout), as the
@@ -67,19 +71,17 @@ def checkup(
         Findings with ``step=None``, worst first.
 
     Raises:
-        ConfigError: ``x`` is not a tensor, or a bad ``rules`` override.
+        ConfigError: ``x`` is not a batch (tensor, tuple of tensors, dict), or a bad ``rules`` override.
     """
-    if not isinstance(x, torch.Tensor):
-        raise ConfigError(f"checkup needs a tensor batch x, got {type(x).__name__}")
+    check_batch(x)
 
     snap = _snapshot(model)
     try:
         model.train(train_mode)
         with watch(model, every=1) as w:
-            out = model(x)
-            loss: Any = None
-            if loss_fn is not None:
-                loss = loss_fn(out, y) if y is not None else loss_fn(out)
+            out = call_model(model, x)
+            loss: Any = loss_of(out, y, loss_fn)
+            if loss is not None:
                 for p in model.parameters():
                     p.grad = None
                 loss.backward()

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from gradlab.diagnose.context import run_context
 from gradlab.diagnose.engine import diagnose
 from gradlab.diagnose.finding import Finding
 from gradlab.monitor.live import LiveDiagnoser
@@ -57,7 +58,17 @@ class Watch(MeasuringWatch):
             Findings, worst first.
         """
         return diagnose(self.vitals, self.layers, rules=rules if rules is not None else self._rules,
-                        context=context)
+                        context={**self.run_context(), **(context or {})})
+
+    def run_context(self) -> dict:
+        """What the watch can read about the run (optimizer, lr, betas, weight decay, the
+        scheduler given, model structure) as the dotted keys recommendations are worded from."""
+        ctx = run_context(self.optimizer, self.root, [self.scheduler] if self.scheduler is not None else (),
+                          layers=self.layers)
+        # the number of outputs turns on constant_prediction; the batched ensemble's findings have
+        # no run context yet, so a watched trial keeps the same findings as its ensemble twin
+        ctx.pop("model.n_outputs", None)
+        return ctx
 
 
 def watch(model: nn.Module, optimizer: torch.optim.Optimizer | None = None, **kwargs: Any) -> Watch:

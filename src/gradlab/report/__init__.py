@@ -2,7 +2,7 @@
 
 - :mod:`gradlab.report.figures`: one function per figure, plain data in, a matplotlib Figure out.
 - :func:`write_report`: ``DIR/report.html`` from a study folder (``gradlab report DIR``).
-- :func:`export_tensorboard`: ``DIR/tb/<trial>/`` event files with hparams (the ``tensorboard`` extra).
+- :func:`export_tensorboard`: ``DIR/tb/<group>/seed<N>/`` event files with hparams (the ``tensorboard`` extra).
 """
 
 from gradlab.report.html import write_report

@@ -11,6 +11,7 @@ import base64
 import io
 import math
 import re
+import textwrap
 import warnings
 from typing import Iterable, Sequence
 
@@ -44,6 +45,13 @@ def natural_key(text: str) -> list:
     return [int(tok) if tok.isdigit() else tok for tok in re.split(r"(\d+)", str(text))]
 
 
+def layer_order(names: Iterable[str], order: Sequence[str] | None = None) -> list[str]:
+    """``names`` from input to output: in the model's own ``order`` (a trial's ``layers``) where
+    given, else naturally (``fc2`` before ``fc10``; ``norm1`` after ``fc1`` only by that order)."""
+    rank = {name: i for i, name in enumerate(order or [])}
+    return sorted(set(names), key=lambda n: (rank.get(n, len(rank)), natural_key(n)))
+
+
 def finite(values: Iterable[float]) -> list[float]:
     """The finite numbers of ``values`` (NaN, inf and None dropped)."""
     out = []
@@ -62,14 +70,20 @@ def short(label: str, limit: int = 40) -> str:
     return label if len(label) <= limit else label[: limit // 2 - 1] + "…" + label[-(limit // 2 - 1):]
 
 
+def wrap(label: str, width: int = 48) -> str:
+    """A group label for a legend: whole, wrapped over lines of ``width`` characters."""
+    return "\n".join(textwrap.wrap(str(label), width)) or str(label)
+
+
 def legend(ax, n_items: int) -> None:
-    """A small legend that moves outside the axes when there are many entries."""
+    """A legend with every entry: inside the axes for a few, below the figure for more."""
     if n_items == 0:
         return
-    if n_items <= 5:
+    if n_items <= 4:
         ax.legend(fontsize="small", frameon=False)
     else:
-        ax.legend(fontsize="x-small", frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        ax.figure.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=2,
+                         fontsize="small", frameon=False)
 
 
 def placeholder(ax, text: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gradlab.report.page_data import GroupInfo, ReportData
-from gradlab.study.results import GroupRow
+from gradlab.report.selection import shown_groups
 
 
 def _axes(spec: dict) -> dict[str, list]:
@@ -29,36 +29,19 @@ def _axes(spec: dict) -> dict[str, list]:
     return axes
 
 
-def headline(rows: list[GroupRow], metric: str, higher: bool) -> str:
-    """One plain sentence over the whole table: how many groups beat or trail their baseline."""
-    tested = [r for r in rows if r.significant is not None]
-    if not tested:
-        return (f"No group could be tested against its baseline on {metric} yet "
-                "(each side needs at least two finished seeds).")
-    better = [r for r in tested if r.significant and ((r.diff or 0) > 0) == higher]
-    worse = [r for r in tested if r.significant and r not in better]
-    parts = []
-    if better:
-        parts.append(f"{len(better)} of {len(tested)} groups did significantly better than their "
-                     f"baseline on {metric} ({', '.join(r.label for r in better[:4])}"
-                     f"{', ...' if len(better) > 4 else ''})")
-    if worse:
-        parts.append(f"{len(worse)} did significantly worse ({', '.join(r.label for r in worse[:4])}"
-                     f"{', ...' if len(worse) > 4 else ''})")
-    if not parts:
-        return (f"None of the {len(tested)} tested groups differs significantly from its baseline "
-                f"on {metric} after Holm's correction.")
-    rest = len(tested) - len(better) - len(worse)
-    tail = f"; {rest} showed no significant difference" if rest else ""
-    return "; ".join(parts) + tail + " (Holm-corrected)."
-
-
-def load_report_data(study_dir: str | Path) -> ReportData:
+def load_report_data(study_dir: str | Path, *, all_vitals: bool = False) -> ReportData:
     """Everything the report shows about the study in ``study_dir``.
+
+    Args:
+        study_dir: the study folder.
+        all_vitals: read the vitals of every finished trial; by default only those of the groups
+            the report draws per layer (:func:`gradlab.report.selection.shown_groups`) — the
+            vitals are most of a store, and a report of 16 groups draws four.
 
     Raises:
         StoreError: no store in ``study_dir``, or it holds no study yet.
     """
+    from gradlab.study.headline import headline
     from gradlab.study.results import analyze
     from gradlab.study.store import Store
 
@@ -68,8 +51,11 @@ def load_report_data(study_dir: str | Path) -> ReportData:
         meta = store.meta()
         hashes = meta.get("config_hashes")
         trials = store.trials(hashes=set(hashes) if hashes else None)
-        history = {t["trial_id"]: store.history(t["trial_id"]) for t in trials if t["status"] == "done"}
-        vitals = {t["trial_id"]: store.vitals(t["trial_id"]) for t in trials if t["status"] == "done"}
+        shown = {g.config_hash for g in shown_groups(results.groups, results.higher_is_better)}
+        done = [t for t in trials if t["status"] == "done"]
+        history = {t["trial_id"]: store.history(t["trial_id"]) for t in done}
+        vitals = {t["trial_id"]: store.vitals(t["trial_id"]) for t in done
+                  if all_vitals or t["config_hash"] in shown}
         findings = {t["trial_id"]: store.findings(t["trial_id"]) for t in trials}
         firsts = _first_done(trials)
         activations = {tid: store.activations(tid) for tid in firsts}
@@ -90,8 +76,10 @@ def load_report_data(study_dir: str | Path) -> ReportData:
     return ReportData(
         name=results.name, description=results.description or "", spec=spec, metric=results.metric,
         higher_is_better=results.higher_is_better, baseline=dict((meta.get("compare") or {}).get("baseline") or {}),
-        axes=_axes(spec), groups=groups, comparison=rows,
-        verdict=[headline(rows, results.metric, results.higher_is_better), *results.sentences()],
+        axes=_axes(spec), groups=groups, comparison=rows, keys=list(results.keys),
+        verdict=headline(results), sentences=results.sentences(),
+        shown=[g.label for g in shown_groups(results.groups, results.higher_is_better)],
+        layers=[entry["path"] for entry in (first.get("layers") or []) if entry.get("path")],
         trials=[{"trial_id": t["trial_id"], "group_key": t["group_key"], "seed": t["seed"],
                  "status": t["status"], "metrics": t.get("metrics") or {}, "config": t.get("config") or {},
                  "wall_time": t.get("wall_time"), "error": t.get("error")} for t in trials],

@@ -45,13 +45,25 @@ def done(data: ReportData, g: GroupInfo) -> list[str]:
     return [t for t in g.trial_ids if data.trial(t).get("status") == "done"]
 
 
+def _by_stat(data: ReportData, tid: str) -> dict[str, list[tuple[str, int, float]]]:
+    """A trial's vitals grouped by stat, built once per trial and kept on ``data``: the figures
+    ask for several stats of the same trials, and a study holds millions of vital rows."""
+    cache = data.__dict__.setdefault("_vitals_by_stat", {})
+    if tid not in cache:
+        grouped: dict[str, list[tuple[str, int, float]]] = defaultdict(list)
+        for row in data.vitals.get(tid, []):
+            if row.get("layer") and row.get("value") is not None:
+                grouped[row["stat"]].append((row["layer"], int(row["epoch"]), float(row["value"])))
+        cache[tid] = grouped
+    return cache[tid]
+
+
 def series(data: ReportData, trial_ids: list[str], stat: str) -> dict[str, dict[int, list[float]]]:
     """layer -> epoch -> values over ``trial_ids`` for one vital stat (model-wide rows skipped)."""
     out: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
     for tid in trial_ids:
-        for row in data.vitals.get(tid, []):
-            if row.get("stat") == stat and row.get("layer") and row.get("value") is not None:
-                out[row["layer"]][int(row["epoch"])].append(float(row["value"]))
+        for layer, epoch, value in _by_stat(data, tid).get(stat, ()):
+            out[layer][epoch].append(value)
     return out
 
 

@@ -12,22 +12,19 @@ mean shift) live in :mod:`gradlab.report.activation_figures` and are re-exported
 
 from __future__ import annotations
 
-import warnings
 from typing import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
 
 from gradlab.report._style import (
-    SEED_DEV,
-    SEED_TRAIN,
     color,
     finite,
+    layer_order,
     legend,
-    natural_key,
     new_figure,
     placeholder,
-    short,
+    wrap,
 )
 from gradlab.report.activation_figures import (
     activation_histograms,
@@ -35,97 +32,20 @@ from gradlab.report.activation_figures import (
     colorful_dimension,
     output_mean_shift,
 )
+from gradlab.report.curves_figure import training_curves
+from gradlab.report.forest_figure import results_by_group
 from gradlab.report.sweep_figure import sweep_metric
 
 __all__ = [
-    "training_curves", "grad_norm_by_layer", "unit_health_heatmap", "row_symmetry",
+    "training_curves", "results_by_group", "grad_norm_by_layer", "unit_health_heatmap", "unit_health_grid",
+    "row_symmetry",
     "sweep_metric", "activation_histograms", "colorful_dimension", "activation_shapes",
     "output_mean_shift",
 ]
 
 
-def _stack(histories: Sequence[Sequence[Mapping]], key: str):
-    """Epochs and a (seeds × epochs) array of ``key``, NaN where a run stopped early."""
-    epochs = sorted({int(r["epoch"]) for h in histories for r in h if key in r})
-    if not epochs:
-        return np.array([]), np.empty((0, 0))
-    index = {e: i for i, e in enumerate(epochs)}
-    out = np.full((len(histories), len(epochs)), np.nan)
-    for s, hist in enumerate(histories):
-        for row in hist:
-            v = row.get(key)
-            if v is not None:
-                out[s, index[int(row["epoch"])]] = float(v)
-    return np.asarray(epochs), out
-
-
-def _mean_band(ax, x, ys, col, label, style="-"):
-    with warnings.catch_warnings():  # an epoch every seed skipped: "mean of empty slice"
-        warnings.simplefilter("ignore", RuntimeWarning)
-        mean = np.nanmean(ys, axis=0)
-        std = np.nanstd(ys, axis=0) if ys.shape[0] > 1 else np.zeros_like(mean)
-    ax.plot(x, mean, style, color=col, label=label, lw=1.6)
-    if ys.shape[0] > 1:
-        ax.fill_between(x, mean - std, mean + std, color=col, alpha=0.18, lw=0)
-
-
-def training_curves(groups: Mapping[str, Sequence[Sequence[Mapping]]], metric: str = "accuracy",
-                    title: str | None = None) -> Figure:
-    """Train and dev loss (left) and metric (right) per epoch, mean ± std over seeds per group.
-
-    Seed 002's two-panel plot, for many runs at once. With one group, train is magenta and dev
-    pink as in the seed; with several, each group has a colour, train solid and dev dashed.
-
-    Args:
-        groups: group label -> one history per seed; a history is a list of per-epoch dicts
-            with ``epoch``, ``train_loss``, ``dev_loss``, ``train_<metric>``, ``dev_<metric>``.
-        metric: the metric's name (``"accuracy"``, ``"mse"``).
-        title: optional figure title.
-    """
-    fig, axes = new_figure(2, width=4.6, height=3.3)
-    panels = [("loss", axes[0][0]), (metric, axes[0][1])]
-    drawn = 0
-    for g, (label, histories) in enumerate(groups.items()):
-        for stat, ax in panels:
-            for split, style in (("train", "-"), ("dev", "--")):
-                x, ys = _stack(histories, f"{split}_{stat}")
-                if x.size == 0:
-                    continue
-                col = (SEED_TRAIN if split == "train" else SEED_DEV) if len(groups) == 1 else color(g)
-                name = f"{split} {stat}" if len(groups) == 1 else f"{short(label, 28)} ({split})"
-                _mean_band(ax, x, ys, col, name, style)
-                drawn += 1
-    for stat, ax in panels:
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(stat)
-        ax.grid(alpha=0.3)
-        if ax.lines:
-            legend(ax, len(ax.lines))
-        else:
-            placeholder(ax, f"no {stat} curves recorded")
-    if title:
-        fig.suptitle(title)
-    return fig
-
-
-def grad_norm_by_layer(groups: Mapping[str, Mapping[str, float | Sequence[float]]],
-                       ylabel: str = "gradient L2 norm", title: str | None = None) -> Figure:
-    """Gradient L2 norm per layer on a log axis, one line per group (seed 002, sigmoid vs ReLU).
-
-    Args:
-        groups: group label -> {layer name -> norm, or one norm per seed}. Layers are drawn in
-            natural order (fc1, fc2, ..., fc10). With several seeds the line is their geometric
-            mean and the whisker their range. Exact zeros (no gradient at all) cannot sit on a
-            log axis: they are drawn as open triangles on the floor of the plot.
-        ylabel: the y label.
-        title: optional title.
-    """
-    fig, axes = new_figure(1, width=6.0, height=3.6)
-    ax = axes[0][0]
-    layers = sorted({layer for per in groups.values() for layer in per}, key=natural_key)
-    positives = [v for per in groups.values() for vs in per.values()
-                 for v in finite(np.atleast_1d(vs)) if v > 0]
-    floor = min(positives) / 10 if positives else 1e-12
+def _grad_panel(ax, groups: Mapping[str, Mapping[str, float | Sequence[float]]],
+                layers: list[str], floor: float) -> None:
     for g, (label, per) in enumerate(groups.items()):
         xs, mid, lo, hi, zeros = [], [], [], [], []
         for i, layer in enumerate(layers):
@@ -143,27 +63,63 @@ def grad_norm_by_layer(groups: Mapping[str, Mapping[str, float | Sequence[float]
         col = color(g)
         if xs:
             mid_a = np.asarray(mid)
-            ax.errorbar(xs, mid_a, yerr=np.clip([mid_a - lo, np.asarray(hi) - mid_a], 0, None), color=col, marker="o",
-                        ms=4, capsize=2, lw=1.5, label=short(label, 32))
+            ax.errorbar(xs, mid_a, yerr=np.clip([mid_a - lo, np.asarray(hi) - mid_a], 0, None), color=col,
+                        marker="o", ms=4, capsize=2, lw=1.5, label=wrap(label))
         if zeros:
             ax.plot(zeros, [floor] * len(zeros), "v", mfc="none", color=col,
-                    label=None if xs else f"{short(label, 32)} (= 0)")
-    if not layers:
-        placeholder(ax, "no gradient norms recorded")
-        return fig
+                    label=None if xs else f"{wrap(label)} (= 0)")
     ax.set_yscale("log")
     ax.set_xticks(range(len(layers)), layers, rotation=30 if len(layers) > 6 else 0)
     ax.set_xlabel("layer (input → output)")
-    ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3, which="both")
-    legend(ax, len(groups))
+
+
+def grad_norm_by_layer(groups: Mapping[str, Mapping[str, float | Sequence[float]]],
+                       ylabel: str = "gradient L2 norm", title: str | None = None,
+                       order: Sequence[str] | None = None,
+                       later: Mapping[str, Mapping[str, float | Sequence[float]]] | None = None,
+                       titles: tuple[str, str] = ("first epoch", "last epoch")) -> Figure:
+    """Gradient L2 norm per layer on a log axis, one line per group (seed 002, sigmoid vs ReLU).
+
+    Args:
+        groups: group label -> {layer name -> norm, or one norm per seed}. Layers are drawn in
+            the model's ``order`` (input to output), else in natural order (fc1, fc2, ..., fc10).
+            With several seeds the line is their geometric mean and the whisker their range.
+            Exact zeros (no gradient at all) cannot sit on a log axis: they are drawn as open
+            triangles on the floor of the plot.
+        ylabel: the y label.
+        title: optional title.
+        order: layer names from input to output (a trial's ``layers``).
+        later: the same at a later time (e.g. the last epoch): drawn as a second panel beside
+            the first, on the same y scale.
+        titles: the two panels' titles when ``later`` is given.
+    """
+    panels = [groups] if later is None else [groups, later]
+    fig, axes = new_figure(len(panels), width=7.0 if later is None else 4.8, height=3.6)
+    layers = layer_order((layer for per in panels for g in per.values() for layer in g), order)
+    positives = [v for per in panels for g in per.values() for vs in g.values()
+                 for v in finite(np.atleast_1d(vs)) if v > 0]
+    floor = min(positives) / 10 if positives else 1e-12
+    if not layers:
+        placeholder(axes[0][0], "no gradient norms recorded")
+        return fig
+    for ax, per in zip(axes[0], panels):
+        _grad_panel(ax, per, layers, floor)
+    axes[0][0].set_ylabel(ylabel)
+    if later is not None:
+        for ax, name in zip(axes[0], titles):
+            ax.set_title(name, fontsize="medium")
+        top = max(ax.get_ylim()[1] for ax in axes[0])
+        for ax in axes[0]:
+            ax.set_ylim(floor / 2, top)
+    legend(axes[0][-1], len(groups))
     if title:
-        ax.set_title(title)
+        fig.suptitle(title)
     return fig
 
 
-def _matrix(series: Mapping[str, Mapping[int, float]]):
-    layers = sorted(series, key=natural_key)
+def _matrix(series: Mapping[str, Mapping[int, float]], order: Sequence[str] | None = None):
+    layers = layer_order(series, order)
     epochs = sorted({int(e) for per in series.values() for e in per})
     m = np.full((len(layers), len(epochs)), np.nan)
     col = {e: j for j, e in enumerate(epochs)}
@@ -176,7 +132,7 @@ def _matrix(series: Mapping[str, Mapping[int, float]]):
 
 def unit_health_heatmap(dead: Mapping[str, Mapping[int, float]],
                         saturated: Mapping[str, Mapping[int, float]] | None = None,
-                        title: str | None = None) -> Figure:
+                        title: str | None = None, order: Sequence[str] | None = None) -> Figure:
     """Share of dead (and saturated) units per layer over training, as layer × epoch heatmaps.
 
     Args:
@@ -184,6 +140,7 @@ def unit_health_heatmap(dead: Mapping[str, Mapping[int, float]],
         saturated: the same for ``sat_frac`` (bounded activations only); a second panel is drawn
             when it holds any layer.
         title: optional title.
+        order: layer names from input to output (rows top to bottom).
     """
     panels = [("dead units (share)", dead)]
     if saturated:
@@ -193,7 +150,7 @@ def unit_health_heatmap(dead: Mapping[str, Mapping[int, float]],
         if not series:
             placeholder(ax, f"no {name} recorded")
             continue
-        layers, epochs, m = _matrix(series)
+        layers, epochs, m = _matrix(series, order)
         im = ax.imshow(m, aspect="auto", cmap="magma", vmin=0.0, vmax=1.0, interpolation="nearest",
                        origin="upper")
         ax.set_yticks(range(len(layers)), layers)
@@ -207,8 +164,42 @@ def unit_health_heatmap(dead: Mapping[str, Mapping[int, float]],
     return fig
 
 
+def unit_health_grid(groups: Mapping[str, Mapping[str, Mapping[int, float]]],
+                     what: str = "dead units (share)", order: Sequence[str] | None = None) -> Figure:
+    """Small multiples: one layer × epoch heatmap per group, on one shared 0-1 colour scale.
+
+    Args:
+        groups: group label -> {activation layer -> {epoch -> share in [0, 1]}}.
+        what: the colour bar's label.
+        order: layer names from input to output (rows top to bottom).
+    """
+    n = max(1, len(groups))
+    cols = min(n, 2)
+    fig, axes = new_figure(cols, (n + cols - 1) // cols, width=4.6, height=2.6)
+    flat = [ax for row in axes for ax in row]
+    im = None
+    for ax, (label, series) in zip(flat, groups.items()):
+        if not series:
+            placeholder(ax, "nothing recorded")
+            continue
+        layers, epochs, m = _matrix(series, order)
+        im = ax.imshow(m, aspect="auto", cmap="magma", vmin=0.0, vmax=1.0, interpolation="nearest")
+        ax.set_yticks(range(len(layers)), layers, fontsize="small")
+        ticks = np.unique(np.linspace(0, len(epochs) - 1, min(5, len(epochs))).round().astype(int))
+        ax.set_xticks(ticks, [str(epochs[t]) for t in ticks])
+        ax.set_xlabel("epoch")
+        ax.set_title(wrap(label, 56), fontsize="small")
+    for ax in flat[len(groups):]:
+        ax.set_visible(False)
+    if not groups:
+        placeholder(flat[0], f"no {what} recorded")
+    elif im is not None:
+        fig.colorbar(im, ax=flat[: len(groups)], shrink=0.8, label=what)
+    return fig
+
+
 def row_symmetry(groups: Mapping[str, Mapping[str, tuple[Sequence[float], Sequence[float]]]],
-                 title: str | None = None) -> Figure:
+                 title: str | None = None, order: Sequence[str] | None = None) -> Figure:
     """Weight-row symmetry over training: one panel per layer, one line per group (seed 002 §1).
 
     ``row_symmetry`` is 0 when every row of a layer's weight is the same (zero or constant
@@ -218,8 +209,9 @@ def row_symmetry(groups: Mapping[str, Mapping[str, tuple[Sequence[float], Sequen
     Args:
         groups: group label -> {layer -> (epochs, values)}.
         title: optional title.
+        order: layer names from input to output (the first four get a panel).
     """
-    layers = sorted({layer for per in groups.values() for layer in per}, key=natural_key)[:4]
+    layers = layer_order((layer for per in groups.values() for layer in per), order)[:4]
     fig, axes = new_figure(max(1, len(layers)), width=3.6, height=3.0)
     if not layers:
         placeholder(axes[0][0], "no row_symmetry recorded")
@@ -228,7 +220,7 @@ def row_symmetry(groups: Mapping[str, Mapping[str, tuple[Sequence[float], Sequen
         for g, (label, per) in enumerate(groups.items()):
             if layer in per:
                 x, y = per[layer]
-                ax.plot(list(x), list(y), color=color(g), lw=1.6, label=short(label, 28))
+                ax.plot(list(x), list(y), color=color(g), lw=1.6, label=wrap(label))
         ax.set_title(layer, fontsize="medium")
         ax.set_xlabel("epoch")
         ax.set_ylim(-0.05, max(1.1, ax.get_ylim()[1]))

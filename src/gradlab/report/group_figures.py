@@ -13,33 +13,46 @@ from gradlab.report.page_data import GroupInfo, ReportData
 QUIET = 0.01  # a group whose dead and saturated shares never reach this gets no heatmap
 
 
-def _limited(data: ReportData, limit: int) -> tuple[list[GroupInfo], str]:
-    groups = data.groups[:limit]
-    note = "" if len(data.groups) <= limit else f" (first {limit} of {len(data.groups)} groups)"
-    return groups, note
+def shown(data: ReportData) -> list[GroupInfo]:
+    """The groups the curve and per-layer figures draw (the baseline and the best few)."""
+    wanted = set(data.shown) if data.shown else {g.label for g in data.groups[:4]}
+    return [g for g in data.groups if g.label in wanted]
 
 
-def health_figures(data: ReportData, limit: int) -> list[FigureItem]:
-    """A dead/saturated heatmap per group, where the study watched activation layers."""
-    groups, note = _limited(data, limit)
-    items, quiet = [], []
+def _note(data: ReportData, groups: list[GroupInfo]) -> str:
+    return ("" if len(groups) == len(data.groups) else
+            f" Shown: the baseline and the best groups, {len(groups)} of {len(data.groups)}; every "
+            "group is in the table and the first figure.")
+
+
+def health_figures(data: ReportData, limit: int = 0) -> list[FigureItem]:
+    """Dead (and saturated) units per layer and epoch: one small heatmap per shown group.
+
+    ``limit`` is kept for callers of the old signature and ignored: the shown groups decide.
+    """
+    groups = shown(data)
+    dead, sat, quiet = {}, {}, []
     for g in groups:
         ids = done(data, g)
-        dead = mean_series(series(data, ids, "dead_frac"))
-        sat = mean_series(series(data, ids, "sat_frac"))
-        if _peak(dead) < QUIET and _peak(sat) < QUIET:
+        d = mean_series(series(data, ids, "dead_frac"))
+        s = mean_series(series(data, ids, "sat_frac"))
+        if _peak(d) < QUIET and _peak(s) < QUIET:
             quiet.append(g.label)  # a black heatmap says less than one sentence
             continue
-        sat = sat if _peak(sat) >= QUIET else {}
-        items.append(safe(f"Dead and saturated units: {g.label}",
-                          "Share of units per activation layer (rows) and epoch (columns) that passed "
-                          "no gradient (dead) or sat on a flat part of a bounded activation "
-                          f"(saturated), mean over seeds{note}.",
-                          functools.partial(F.unit_health_heatmap, dead, sat or None)))
-    if quiet:
-        items.append(FigureItem("Dead and saturated units", "", None,
-                                f"no heatmap for {', '.join(quiet)}: under {QUIET:.0%} of units were "
-                                "ever dead or saturated in any layer (nothing to see)"))
+        dead[g.label] = d
+        if _peak(s) >= QUIET:
+            sat[g.label] = s
+    items = []
+    if dead:
+        items.append(safe("Dead units by layer and epoch", "Share of each activation layer's units "
+                          "(rows, input at the top) that passed no gradient on any sample, per epoch; "
+                          "mean over seeds." + _note(data, groups)
+                          + (f" Never above {QUIET:.0%}: {', '.join(quiet)}." if quiet else ""),
+                          functools.partial(F.unit_health_grid, dead, "dead units (share)", data.layers)))
+    if sat:
+        items.append(safe("Saturated units by layer and epoch", "Share of units sitting on a flat "
+                          "part of a bounded activation (sigmoid, tanh), per epoch; mean over seeds.",
+                          functools.partial(F.unit_health_grid, sat, "saturated units (share)", data.layers)))
     return items
 
 
@@ -48,9 +61,9 @@ def _peak(per_layer: dict[str, dict[int, float]]) -> float:
 
 
 def symmetry_figure(data: ReportData) -> list[FigureItem]:
-    """Row symmetry over training, one line per group (only when the study recorded it)."""
+    """Row symmetry over training, one line per shown group (only when it says something)."""
     groups = {}
-    for g in data.groups:
+    for g in shown(data):
         per = mean_series(series(data, done(data, g), "row_symmetry"))
         if per:
             groups[g.label] = {layer: (sorted(v), [v[e] for e in sorted(v)]) for layer, v in per.items()}
@@ -61,23 +74,24 @@ def symmetry_figure(data: ReportData) -> list[FigureItem]:
     return [safe("Weight-row symmetry over training", "0 means every row of the layer's weight is the "
                  "same — the units are clones and will stay so (zero or constant init); about 1 means "
                  "rows as different as random ones. Mean over seeds.",
-                 lambda: F.row_symmetry(groups))]
+                 lambda: F.row_symmetry(groups, order=data.layers))]
 
 
-def group_figures(data: ReportData, limit: int) -> list[FigureItem]:
-    """The per-group figures built from stored vitals."""
-    return health_figures(data, limit) + symmetry_figure(data)
+def group_figures(data: ReportData, limit: int = 0) -> list[FigureItem]:
+    """The per-group figures built from stored vitals (the shown groups; ``limit`` is ignored)."""
+    return health_figures(data) + symmetry_figure(data)
 
 
-def activation_record_figures(data: ReportData, limit: int) -> list[FigureItem]:
+def activation_record_figures(data: ReportData, limit: int = 2) -> list[FigureItem]:
     """Activation histograms and the colorful dimension, from the snapshots the trials stored.
 
-    One trial (the lowest seed done) of each of the first ``limit`` groups: its activations were
-    recorded on the dev inputs while it trained (``gradlab.train.activation_record``); nothing
-    is trained here.
+    One trial (the lowest seed done) of each shown group: its activations were recorded on the
+    dev inputs while it trained (``gradlab.train.activation_record``); nothing is trained here.
+    The histograms over time are drawn for the first ``limit`` shown groups (the baseline and
+    the best).
     """
     finals, over_time, missing = {}, {}, []
-    for g in data.groups[:limit]:
+    for g in shown(data):
         rows = next((data.activations[t] for t in done(data, g) if data.activations.get(t)), None)
         if not rows:
             if done(data, g):
@@ -102,7 +116,7 @@ def activation_record_figures(data: ReportData, limit: int) -> list[FigureItem]:
                           "layer on the dev inputs, recorded from the trained model of one trial per "
                           "group (lowest seed); a missing negative side is a ReLU's zeroed half.",
                           lambda: F.activation_histograms(finals)))
-    for label, (layer, epochs, snapshots) in over_time.items():
+    for label, (layer, epochs, snapshots) in list(over_time.items())[:limit]:
         items.append(safe(f"Activations over time ({layer}): {label}", "The layer's histogram of "
                           "outputs on the dev inputs at epochs recorded during training (colour: log "
                           "count), negative values kept; a band collapsing onto 0 is a layer dying.",

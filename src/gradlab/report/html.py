@@ -17,9 +17,10 @@ from gradlab.atomic_write import atomic_write
 from gradlab.errors import ConfigError
 from gradlab.report._style import to_data_uri
 from gradlab.report.findings_view import findings_section
+from gradlab.report.freshness import meta_tag, study_digest
 from gradlab.report.page_data import ReportData
 from gradlab.report.study_figures import FigureItem
-from gradlab.study.results import GroupRow
+from gradlab.report.table_view import comparison_table
 
 
 def _e(value) -> str:
@@ -34,61 +35,20 @@ def _num(value, digits: int = 4) -> str:
     return f"{value:.{digits}g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.2e}"
 
 
-def _p(value) -> str:
-    if value is None or value != value:
-        return "–"
-    return "< 0.001" if value < 1e-3 else f"{value:.3f}"
-
-
 def _css() -> str:
     return resources.files("gradlab.report").joinpath("templates/report.css").read_text("utf-8")
 
 
-def _interval(lo, hi) -> str:
-    return "–" if lo is None or hi is None or lo != lo or hi != hi else f"[{_num(lo)}, {_num(hi)}]"
-
-
-def _sig_cell(row: GroupRow, higher: bool) -> str:
-    if row.selected is False:
-        return '<td class="sig-no">not chosen on dev</td>'
-    if row.is_baseline:
-        return '<td class="sig-no">baseline</td>'
-    if row.significant is None:
-        return '<td class="sig-no">not tested</td>'
-    if not row.significant:
-        return '<td class="sig-no">no</td>'
-    better = (row.diff or 0) > 0 if higher else (row.diff or 0) < 0
-    return f'<td class="{"sig-yes" if better else "sig-worse"}">yes, {"better" if better else "worse"}</td>'
-
-
-def comparison_table(data: ReportData) -> str:
-    """The comparison table: one row per group, baseline first."""
-    head = ("<tr><th>group</th><th class=num>n</th><th class=num>mean</th><th class=num>std</th>"
-            "<th class=num>95 % CI</th><th class=num>difference vs baseline</th>"
-            "<th class=num>95 % CI of difference</th><th class=num>p</th>"
-            "<th class=num>p (Holm)</th><th>significant</th></tr>")
-    rows = []
-    for r in data.comparison:
-        rows.append(
-            f'<tr class="{"baseline" if r.is_baseline else ""}"><td>{_e(r.label)}</td>'
-            f"<td class=num>{r.n}</td><td class=num>{_num(r.mean)}</td><td class=num>{_num(r.std)}</td>"
-            f"<td class=num>{_interval(r.ci_low, r.ci_high)}</td>"
-            f"<td class=num>{'–' if r.diff is None or r.diff != r.diff else f'{r.diff:+.4g}'}"
-            f"{'' if r.is_baseline or not r.baseline else f'<br><span class=meta>vs {_e(r.baseline)}</span>'}</td>"
-            f"<td class=num>{_interval(r.diff_low, r.diff_high)}</td>"
-            f"<td class=num>{_p(r.p)}</td><td class=num>{_p(r.p_holm)}</td>"
-            f"{_sig_cell(r, data.higher_is_better)}</tr>")
-    caption = (f"<caption class=meta>{_e(data.metric)} per group "
-               f"({'higher' if data.higher_is_better else 'lower'} is better); p-values from "
-               "paired t-tests when the seeds match, Welch otherwise; Holm-corrected across the "
-               "study.</caption>")
-    return f'<table id="comparison-table">{caption}<thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
-
-
 def verdict_block(data: ReportData) -> str:
-    """The verdict in plain words, one paragraph per sentence."""
+    """The answer in plain words, one paragraph per sentence."""
     sentences = data.verdict or ["No comparison could be made yet: no group has finished trials."]
     return '<div class="verdict" id="verdict">' + "".join(f"<p>{_e(s)}</p>" for s in sentences) + "</div>"
+
+
+def sentences_block(data: ReportData) -> str:
+    """Every comparison in one sentence (the appendix)."""
+    items = "".join(f"<li>{_e(s)}</li>" for s in data.sentences)
+    return f"<ul>{items}</ul>" if items else "<p class=meta>No comparisons.</p>"
 
 
 def figure_html(item: FigureItem) -> str:
@@ -128,8 +88,8 @@ def groups_section(data: ReportData) -> str:
     return "".join(parts)
 
 
-def render_html(data: ReportData, figures: list[FigureItem]) -> str:
-    """The whole page as a string."""
+def render_html(data: ReportData, figures: list[FigureItem], digest: str | None = None) -> str:
+    """The whole page as a string; ``digest`` (see :mod:`gradlab.report.freshness`) goes in its head."""
     n_done = sum(t.get("status") == "done" for t in data.trials)
     n_failed = sum(t.get("status") == "failed" for t in data.trials)
     axes = "; ".join(f"{_e(k)} ∈ {{{', '.join(_e(json.dumps(v, ensure_ascii=False)) for v in vals)}}}"
@@ -140,19 +100,25 @@ def render_html(data: ReportData, figures: list[FigureItem]) -> str:
 <header><p class=meta>gradlab study report</p><h1>{_e(data.name)}</h1>
 <p class=lead>{_e(data.description)}</p>
 <p class=meta>{len(data.trials)} trials ({n_done} done, {n_failed} failed) in {len(data.groups)} groups ·
-metric <code>{_e(data.metric)}</code> · swept: {axes}</p></header>
-<nav class=toc><a href="#results">Results</a><a href="#findings">Findings</a><a href="#figures">Figures</a>
-<a href="#groups">Groups</a><a href="#configuration">Configuration</a></nav>
-<section id=results><h2>Results</h2>{verdict_block(data)}{comparison_table(data)}</section>
-<section id=findings><h2>Findings</h2>{findings_section(data)}</section>
+metric <code>{_e(data.metric)}</code> ({'higher' if data.higher_is_better else 'lower'} is better) ·
+swept: {axes}</p></header>
+<nav class=toc><a href="#answer">Answer</a><a href="#results">Results</a><a href="#figures">Figures</a>
+<a href="#findings">Findings</a><a href="#appendix">Appendix</a></nav>
+<section id=answer><h2>The answer</h2>{verdict_block(data)}</section>
+<section id=results><h2>Results</h2>{comparison_table(data)}</section>
 <section id=figures><h2>Figures</h2>{''.join(figure_html(f) for f in figures)}</section>
-<section id=groups><h2>Groups</h2>{groups_section(data)}</section>
-<section id=configuration><h2>Configuration</h2>
-<pre>{_e(json.dumps(data.spec, indent=2, sort_keys=False, default=str, ensure_ascii=False))}</pre></section>
+<section id=findings><h2>Findings</h2>{findings_section(data)}</section>
+<section id=appendix><h2>Appendix</h2>
+<details><summary>Every comparison in words</summary>{sentences_block(data)}</details>
+<details id=groups><summary>Groups and their trials</summary>{groups_section(data)}</details>
+<details id=configuration><summary>Configuration</summary>
+<pre>{_e(json.dumps(data.spec, indent=2, sort_keys=False, default=str, ensure_ascii=False))}</pre></details>
+</section>
 <footer>Written by gradlab on {stamp}{' · ' + versions if versions else ''}.</footer>
 </main>"""
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"{meta_tag(digest) if digest else ''}"
             f"<title>{_e(data.name)} — gradlab report</title><style>{_css()}</style></head>"
             f"<body>{body}</body></html>\n")
 
@@ -175,10 +141,12 @@ def write_report(study_dir: str | Path, out: str | Path | None = None, *,
     from gradlab.report.study_figures import build_figures
 
     study_dir = Path(study_dir)
+    # taken before reading: a trial that finishes meanwhile makes the next run redraw
+    digest = study_digest(study_dir)
     data = load_report_data(study_dir)
     figures = build_figures(data, activations=activations)
     try:
-        page = render_html(data, figures)
+        page = render_html(data, figures, digest)
     finally:
         for item in figures:
             item.close()

@@ -46,7 +46,11 @@ class ReportData:
         groups: the trial groups, baseline first.
         comparison: the comparison table rows, as the study's statistics computed them
             (:class:`gradlab.study.results.GroupRow`, NaN where there is no value).
-        verdict: plain-language sentences summarising the comparison.
+        keys: the swept keys whose value differs between groups (the table's columns).
+        verdict: the answer in a few sentences (:func:`gradlab.study.headline.headline`).
+        sentences: every comparison in one sentence (:mod:`gradlab.study.verdict`).
+        shown: the labels of the groups drawn in the curve and per-layer figures.
+        layers: the model's layers from input to output (of a finished trial).
         trials: one dict per trial: trial_id, group_key, seed, status, metrics, wall_time, error.
         history: trial_id -> per-epoch rows (epoch, train_loss, dev_loss, train_<m>, dev_<m>).
         vitals: trial_id -> rows {epoch, layer, stat, value}.
@@ -67,7 +71,11 @@ class ReportData:
     axes: dict[str, list] = field(default_factory=dict)
     groups: list[GroupInfo] = field(default_factory=list)
     comparison: list[GroupRow] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
     verdict: list[str] = field(default_factory=list)
+    sentences: list[str] = field(default_factory=list)
+    shown: list[str] = field(default_factory=list)
+    layers: list[str] = field(default_factory=list)
     trials: list[dict] = field(default_factory=list)
     history: dict[str, list[dict]] = field(default_factory=dict)
     vitals: dict[str, list[dict]] = field(default_factory=dict)

@@ -1,16 +1,22 @@
-"""TensorBoard event files for a study: ``DIR/tb/<trial>/`` (the ``tensorboard`` extra).
+"""TensorBoard event files for a study: ``DIR/tb/<group>/seed<N>/`` (the ``tensorboard`` extra).
 
-Each finished trial becomes one TensorBoard run holding its curves (``curves/<key>``, x = epoch),
+Each finished trial becomes one TensorBoard run, named after its group and seed as the dashboard
+lists it (``act=relu,optimizer=sgd/seed0``), holding its curves (``curves/<key>``, x = epoch),
 its vitals (``vitals/<layer>/<stat>``, ``model`` for model-wide rows), its final metrics
 (``metrics/<name>``) and an HParams summary: the trial's swept values and its seed as
 hyperparameters, the final metrics as the HParams dashboard's metrics. TensorFlow is not
 needed: the writer is PyTorch's ``torch.utils.tensorboard``, which only needs ``tensorboard``.
+
+Exporting again replaces the runs: event files are appended to, never overwritten, so the runs
+of an earlier export are removed first (folders that hold nothing but event files).
 """
 
 from __future__ import annotations
 
 import json
 import numbers
+import re
+import shutil
 from pathlib import Path
 
 from gradlab.errors import missing_extra
@@ -38,6 +44,25 @@ def _numeric(metrics: dict) -> dict[str, float]:
             if isinstance(v, numbers.Real) and not isinstance(v, bool)}
 
 
+def run_name(label: str, seed: int) -> str:
+    """The run's folder, relative to the export: ``"act=relu optimizer=sgd"``, 0 ->
+    ``"act=relu,optimizer=sgd/seed0"`` (path separators and control characters replaced)."""
+    # the label's "key=value" pairs are joined by spaces; values may hold ", " themselves
+    group = re.sub(r" (?=[\w.]+=)", ",", label).replace(" ", "")
+    group = re.sub(r"[\\/\x00-\x1f]", "_", group)
+    return f"{group}/seed{seed}"
+
+
+def _remove_earlier_runs(out_dir: Path) -> None:
+    """Delete the run folders of an earlier export; anything else in ``out_dir`` stays."""
+    if not out_dir.is_dir():
+        return
+    for child in out_dir.iterdir():
+        files = [f for f in child.rglob("*") if f.is_file()] if child.is_dir() else None
+        if files and all(f.name.startswith("events.out.tfevents") for f in files):
+            shutil.rmtree(child)
+
+
 def export_trials(data: ReportData, out_dir: str | Path) -> list[Path]:
     """Write one TensorBoard run per finished trial of ``data`` under ``out_dir``.
 
@@ -46,6 +71,7 @@ def export_trials(data: ReportData, out_dir: str | Path) -> list[Path]:
     """
     SummaryWriter, hparams = _writer_parts()
     out_dir = Path(out_dir)
+    _remove_earlier_runs(out_dir)
     group_of = {tid: g for g in data.groups for tid in g.trial_ids}
     # every value each swept key takes, so the dashboard can offer them as filters
     domains = {k: [_hparam_value(v) for v in vals] for k, vals in data.axes.items()
@@ -55,7 +81,9 @@ def export_trials(data: ReportData, out_dir: str | Path) -> list[Path]:
         if trial.get("status") != "done":
             continue
         tid = trial["trial_id"]
-        run_dir = out_dir / tid
+        group = group_of.get(tid)
+        run_dir = out_dir / run_name(group.label if group else trial.get("group_key", tid),
+                                     int(trial["seed"]))
         writer = SummaryWriter(log_dir=str(run_dir))
         try:
             for row in data.history.get(tid, []):
@@ -70,7 +98,6 @@ def export_trials(data: ReportData, out_dir: str | Path) -> list[Path]:
             last = max((int(r["epoch"]) for r in data.history.get(tid, [])), default=0)
             for tag, value in metrics.items():
                 writer.add_scalar(tag, value, last)
-            group = group_of.get(tid)
             hp = {k: _hparam_value(v) for k, v in (group.overrides if group else {}).items()}
             hp["seed"] = int(trial["seed"])
             hp["group"] = group.label if group else trial.get("group_key", "")
@@ -96,5 +123,5 @@ def export_tensorboard(study_dir: str | Path) -> Path:
     from gradlab.report.data import load_report_data
 
     out = Path(study_dir) / "tb"
-    export_trials(load_report_data(study_dir), out)
+    export_trials(load_report_data(study_dir, all_vitals=True), out)
     return out

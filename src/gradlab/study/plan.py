@@ -48,17 +48,24 @@ def config_hash(config: dict) -> str:
     return hashlib.sha256(canonical_json(config).encode()).hexdigest()
 
 
+def short_names(keys: Iterable[str]) -> dict[str, str]:
+    """``["model.act", "train.lr"]`` -> ``{"model.act": "act", "train.lr": "lr"}`` (full if ambiguous)."""
+    keys = list(keys)
+    short = [k.rsplit(".", 1)[-1] for k in keys]
+    return {k: s if short.count(s) == 1 else k for k, s in zip(keys, short)}
+
+
+def value_text(value: Any) -> str:
+    """A swept value as a label shows it: strings as they are, anything else as JSON."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 def label_of(assignment: dict) -> str:
     """``{"model.act": "elu", "train.lr": 0.1}`` -> ``"act=elu lr=0.1"`` (full key if ambiguous)."""
     if not assignment:
         return "base"
-    short = [k.rsplit(".", 1)[-1] for k in assignment]
-    parts = []
-    for (key, value), name in zip(assignment.items(), short):
-        name = name if short.count(name) == 1 else key
-        text = value if isinstance(value, str) else json.dumps(value)
-        parts.append(f"{name}={text}")
-    return " ".join(parts)
+    names = short_names(assignment)
+    return " ".join(f"{names[key]}={value_text(value)}" for key, value in assignment.items())
 
 
 def parse_override(text: str) -> tuple[str, Any]:

@@ -2,8 +2,9 @@
 
 This is what ``gradlab show DIR`` prints and what the report reads: per group (configuration),
 n / mean / std / 95 % CI of the compared metric; per group against its baseline, the difference
-with its interval, the p-value (paired by seed or Welch) and Holm's correction; and how many
-trials of each group raised each finding.
+with its interval, the exact p-value (sign-flip by seed, else a two-sample permutation test) and
+Holm's correction, and the verdict in a word and a sentence (:mod:`gradlab.study.verdict`); and
+how many trials of each group raised each finding.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from gradlab.errors import StoreError
-from gradlab.study import stats
-from gradlab.study.plan import baseline_for, effective_values
+from gradlab.study import stats, verdict
+from gradlab.study.plan import baseline_for, canonical_json, effective_values, label_of
 from gradlab.study.store import Store
 
 
@@ -51,6 +52,12 @@ class GroupRow:
     significant: bool | None = None
     sentence: str = ""
     selected: bool | None = None  # with [compare] select: chosen on the select_on metric?
+    verdict: str = ""            # one word: see gradlab.study.verdict
+    n_baseline: int = 0          # the baseline's seeds in the test
+    too_few: bool = False        # no outcome of these seeds could reach p < alpha
+    identical: bool = False      # every seed gave the same value on both sides
+    n_differ: int = 0            # paired seeds whose value differs from the baseline's
+    setting: dict = field(default_factory=dict)  # every key that differs between groups -> value
 
     @property
     def is_baseline(self) -> bool:
@@ -70,6 +77,7 @@ class StudyResults:
     alpha: float
     groups: list[GroupRow]
     counts: dict
+    keys: list[str] = field(default_factory=list)  # the swept keys whose value differs by group
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -80,7 +88,8 @@ class StudyResults:
     def write_csv(self, path: str | Path) -> None:
         """One row per group: the summary and the comparison columns."""
         cols = ["label", "n", "mean", "std", "ci_low", "ci_high", "failed", "baseline", "diff",
-                "diff_low", "diff_high", "p", "p_holm", "test", "significant", "config_hash"]
+                "diff_low", "diff_high", "p", "p_holm", "test", "significant", "verdict",
+                "config_hash"]
         from gradlab.atomic_write import atomic_open
 
         with atomic_open(path, "w", newline="", encoding="utf-8") as fh:
@@ -88,25 +97,6 @@ class StudyResults:
             writer.writeheader()
             for g in self.groups:
                 writer.writerow({c: getattr(g, c) for c in cols})
-
-
-def _fmt(x: float | None) -> str:
-    return "?" if x is None else f"{x:+.3g}"
-
-
-def _p_text(p: float | None) -> str:
-    return "p=?" if p is None else "p<0.0001" if p < 1e-4 else f"p={p:.2g}"
-
-
-def _sentence(g: GroupRow, metric: str, higher: bool, alpha: float) -> str:
-    if g.diff is None:
-        return f"{g.label} vs {g.baseline}: too few finished trials to test (n={g.n})"
-    better = g.diff > 0 if higher else g.diff < 0
-    verb = "beats" if better else "trails" if g.diff != 0 else "ties"
-    tail = ("significant after Holm" if g.significant
-            else f"not significant after Holm, adjusted p={g.p_holm:.2g}")
-    return (f"{g.label} {verb} {g.baseline} by {_fmt(g.diff)} {metric} "
-            f"(95% CI {_fmt(g.diff_low)}..{_fmt(g.diff_high)}, {_p_text(g.p)}, {tail})")
 
 
 def analyze(source: "Store | str | Path") -> StudyResults:
@@ -154,11 +144,14 @@ def analyze(source: "Store | str | Path") -> StudyResults:
             store.close()
     order = hashes or list(groups)
     rows = [groups[h] for h in order if h in groups]
+    bounds = stats.metric_bounds(metric)
     for g in rows:
-        s = stats.summarize(list(g.values.values()))
+        s = stats.summarize(list(g.values.values()), bounds=bounds)
         g.n, g.mean, g.std, g.ci_low, g.ci_high = s.n, s.mean, s.std, s.ci_low, s.ci_high
-    swept = list(dict.fromkeys(k for g in rows for k in g.assignment))
+    swept = list(dict.fromkeys([*sweep_keys(meta.get("spec") or {}),
+                                *(k for g in rows for k in g.assignment)]))
     values = [effective_values(configs[g.config_hash], swept) for g in rows]
+    keys = _relabel(rows, values, swept)
     baseline = compare.get("baseline") or {}
     compared = rows
     if select:  # compare only each family's best value of the select key (chosen on dev)
@@ -168,9 +161,32 @@ def analyze(source: "Store | str | Path") -> StudyResults:
         on_higher = Compare(metric=str(select_on or metric)).higher
         compared, values = select_best(rows, values, on_values, select, on_higher)
         baseline = {k: v for k, v in baseline.items() if k != select}
-    _compare(compared, values, baseline, metric, higher, alpha)
+        for g in rows:
+            if g.selected is False:
+                g.verdict = verdict.NOT_CHOSEN
+    _compare(compared, values, baseline, metric, higher, alpha, bounds)
     return StudyResults(meta["name"], meta.get("description", ""), metric, higher, alpha,
-                        rows, counts)
+                        rows, counts, keys)
+
+
+def sweep_keys(spec: dict) -> list[str]:
+    """The swept keys of a study definition, in the order its sweep blocks name them."""
+    blocks = spec.get("sweep") or []
+    blocks = [blocks] if isinstance(blocks, dict) else blocks
+    return list(dict.fromkeys(k for b in blocks for k, v in b.items() if isinstance(v, list)))
+
+
+def _relabel(rows: list[GroupRow], values: list[dict], swept: list[str]) -> list[str]:
+    """Label each group by the keys that differ between groups only; return those keys.
+
+    A key swept over one value in every block (or set to the same value by every block) tells
+    the groups apart no more than the seed does, so it leaves the labels and the table.
+    """
+    keys = [k for k in swept if len({canonical_json(v[k]) for v in values}) > 1]
+    for g, vals in zip(rows, values):
+        g.setting = {k: vals[k] for k in keys}
+        g.label = label_of({k: g.assignment[k] for k in keys if k in g.assignment})
+    return keys
 
 
 def _count_findings(store: Store, groups: dict, group_of: dict) -> None:
@@ -185,24 +201,30 @@ def _count_findings(store: Store, groups: dict, group_of: dict) -> None:
 
 
 def _compare(rows: list[GroupRow], values: list[dict], baseline: dict, metric: str,
-             higher: bool, alpha: float) -> None:
+             higher: bool, alpha: float, bounds: tuple[float, float]) -> None:
     tested: list[GroupRow] = []
-    p_values: list[float] = []
     for g, vals in zip(rows, values):
         index = baseline_for(vals, values, baseline)
         if index is None or rows[index] is g:
             continue
         base = rows[index]
-        g.baseline = base.label
-        result = stats.compare(g.values, base.values)
+        g.baseline, g.n_baseline = base.label, base.n
+        result = stats.compare(g.values, base.values, alpha, bounds)
         if result is not None:
             g.diff, g.diff_low, g.diff_high = result.diff, result.ci_low, result.ci_high
-            g.p, g.test = result.p, result.test
+            g.p, g.test, g.too_few = result.p, result.test, result.too_few
+            g.identical = g.values == base.values
+            g.n_differ = (sum(g.values[s] != base.values[s] for s in g.values)
+                          if result.test == "sign-flip" else min(g.n, base.n))
             tested.append(g)
-            p_values.append(result.p)
-    for g, adjusted in zip(tested, stats.holm(p_values)):
+    # Holm over the comparisons that could be significant at all (Tarone, 1990): a test whose
+    # smallest possible p-value is not below alpha (too few seeds, or identical on every seed)
+    # can reject nothing, and counting it would only weaken the others
+    family = [g for g in tested if not g.too_few and g.p is not None]
+    for g, adjusted in zip(family, stats.holm([float(g.p or 0.0) for g in family])):
         g.p_holm = adjusted
-        g.significant = adjusted < alpha
+    for g in tested:
+        g.significant = g.p_holm is not None and g.p_holm < alpha
     for g in rows:
-        if g.baseline is not None:
-            g.sentence = _sentence(g, metric, higher, alpha)
+        g.verdict = verdict.verdict_of(g, higher)
+        g.sentence = verdict.sentence(g, metric, higher, alpha, len(family))

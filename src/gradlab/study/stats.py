@@ -1,18 +1,27 @@
 """Effects with confidence: per-group summaries and tests against a baseline.
 
 A *group* is every trial of one configuration (all axes but the seed). For each group: n, mean,
-standard deviation and a 95 % t-interval. For each group against its baseline: the difference of
-means with its interval and a p-value — a paired t-test by seed when both groups have the same
-seeds (the seed fixes data and initialization, so pairing removes that shared noise), Welch's
-t-test otherwise — with Holm's step-down correction across all comparisons of a study.
+standard deviation and a 95 % Student t-interval of the mean, cut to the range the metric can
+take (an accuracy's interval stays within [0, 1]; cutting never drops the true mean, which lies
+in that range, so the coverage is unchanged). For each group against its baseline: the
+difference of means, and an exact permutation test with the interval that inverts it
+(:mod:`gradlab.study.permutation`) — the sign-flip test by seed when both groups have the same
+seeds (the seed fixes data and initialization, so pairing removes that shared noise), the
+two-sample permutation test otherwise — with Holm's step-down correction across all comparisons
+of a study. ``docs/statistics.md`` explains the choices to users.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from gradlab.study.tdist import t_ppf, t_two_sided_p
+from gradlab.study.permutation import invert, sign_flip_test, two_sample_test
+from gradlab.study.tdist import t_ppf
+
+UNBOUNDED = (-math.inf, math.inf)
+# differences this small next to the values compared are float round-off (0.1 + 0.2 - 0.3)
+NOISE = 1e-12
 
 
 @dataclass
@@ -28,18 +37,36 @@ class Summary:
 
 @dataclass
 class TestResult:
-    """A difference of means (a - b) with its interval and two-sided p-value."""
+    """A difference of means (a - b), its interval and its exact two-sided p-value.
 
-    test: str  # "paired" | "welch"
+    Attributes:
+        test: ``"sign-flip"`` (paired by seed) or ``"permutation"`` (unpaired).
+        min_p: the smallest p-value these seeds allow at all; when it is not below alpha the test
+            can never find a difference (:attr:`too_few`), and the interval is the metric's range.
+        exact: every relabelling enumerated (else a fixed-seed random subset of them).
+    """
+
+    test: str
     diff: float
     ci_low: float
     ci_high: float
     p: float
-    df: float
     n_a: int
     n_b: int
+    min_p: float
+    exact: bool = True
+    alpha: float = 0.05
     p_holm: float | None = None
-    extra: dict = field(default_factory=dict)
+
+    @property
+    def too_few(self) -> bool:
+        """True when no outcome of these seeds could reach ``p < alpha``."""
+        return self.min_p >= self.alpha
+
+
+def denoise(x: float, scale: float = 1.0) -> float:
+    """``x`` as 0.0 when it is float round-off next to numbers of size ``scale``."""
+    return 0.0 if abs(x) <= NOISE * max(abs(scale), 1.0) else x
 
 
 def _mean_var(values: list[float]) -> tuple[float, float]:
@@ -49,65 +76,70 @@ def _mean_var(values: list[float]) -> tuple[float, float]:
     return mean, var
 
 
-def summarize(values: list[float], confidence: float = 0.95) -> Summary:
-    """Mean, sample std and the two-sided t confidence interval of the mean."""
+def metric_bounds(metric: str) -> tuple[float, float]:
+    """The values a trial metric can take, from its name (``dev_accuracy`` -> ``(0, 1)``).
+
+    Accuracies are shares; losses (BCE, CE, MSE), epochs and wall times are never negative;
+    anything else is unbounded.
+    """
+    kind = metric.rsplit("_", 1)[-1]
+    if kind == "accuracy":
+        return 0.0, 1.0
+    if kind in ("loss", "mse", "epoch", "run", "time"):
+        return 0.0, math.inf
+    return UNBOUNDED
+
+
+def summarize(values: list[float], confidence: float = 0.95,
+              bounds: tuple[float, float] = UNBOUNDED) -> Summary:
+    """Mean, sample std and the two-sided t-interval of the mean, cut to ``bounds``.
+
+    Args:
+        values: one value per seed.
+        confidence: the interval's level.
+        bounds: the range the metric can take, e.g. ``(0, 1)`` for an accuracy.
+    """
     n = len(values)
     if n == 0:
         return Summary(0, math.nan, math.nan, math.nan, math.nan)
     mean, var = _mean_var(values)
     if n < 2:
         return Summary(1, mean, math.nan, math.nan, math.nan)
-    half = t_ppf(0.5 + confidence / 2, n - 1) * math.sqrt(var / n)
-    return Summary(n, mean, math.sqrt(var), mean - half, mean + half)
+    std = denoise(math.sqrt(var), mean)
+    half = t_ppf(0.5 + confidence / 2, n - 1) * std / math.sqrt(n)
+    return Summary(n, mean, std, max(mean - half, bounds[0]), min(mean + half, bounds[1]))
 
 
-def _t_result(test, diff, se, df, confidence, n_a, n_b) -> TestResult:
-    if se == 0.0:
-        # every difference identical (e.g. two groups of dead networks at 50 % accuracy)
-        p = 1.0 if diff == 0.0 else 0.0
-        return TestResult(test, diff, diff, diff, p, df, n_a, n_b)
-    half = t_ppf(0.5 + confidence / 2, df) * se
-    p = t_two_sided_p(diff / se, df)
-    return TestResult(test, diff, diff - half, diff + half, p, df, n_a, n_b)
+def difference_bounds(bounds: tuple[float, float]) -> tuple[float, float]:
+    """The range of a difference of two values of a metric with range ``bounds``."""
+    width = bounds[1] - bounds[0]
+    return -width, width
 
 
-def paired_t_test(a: list[float], b: list[float], confidence: float = 0.95) -> TestResult:
-    """Paired t-test of mean(a - b) = 0; ``a[i]`` and ``b[i]`` share a seed."""
-    if len(a) != len(b) or len(a) < 2:
-        raise ValueError(f"a paired test needs two samples of the same size >= 2, got {len(a)}, {len(b)}")
-    d = [x - y for x, y in zip(a, b)]
-    mean, var = _mean_var(d)
-    return _t_result("paired", mean, math.sqrt(var / len(d)), len(d) - 1, confidence, len(a), len(b))
+def compare(a: dict[int, float], b: dict[int, float], alpha: float = 0.05,
+            bounds: tuple[float, float] = UNBOUNDED) -> TestResult | None:
+    """Compare two groups given as {seed: value}: sign-flip when their seeds match, else unpaired.
 
+    Args:
+        a: one group's values by seed.
+        b: the other group's (the baseline's); the difference is ``a - b``.
+        alpha: the level of the interval (``1 - alpha``) and of "too few seeds".
+        bounds: the range the metric can take; the interval stays within the differences'.
 
-def welch_t_test(a: list[float], b: list[float], confidence: float = 0.95) -> TestResult:
-    """Welch's unequal-variance t-test of mean(a) - mean(b) = 0 (Welch–Satterthwaite df)."""
-    if len(a) < 2 or len(b) < 2:
-        raise ValueError(f"Welch's test needs two samples of size >= 2, got {len(a)}, {len(b)}")
-    ma, va = _mean_var(a)
-    mb, vb = _mean_var(b)
-    sa, sb = va / len(a), vb / len(b)
-    se2 = sa + sb
-    if se2 == 0.0:
-        df = float(len(a) + len(b) - 2)
-    else:
-        df = se2**2 / (sa**2 / (len(a) - 1) + sb**2 / (len(b) - 1))
-    return _t_result("welch", ma - mb, math.sqrt(se2), df, confidence, len(a), len(b))
-
-
-def compare(
-    a: dict[int, float], b: dict[int, float], confidence: float = 0.95
-) -> TestResult | None:
-    """Compare two groups given as {seed: value}: paired when their seeds match, else Welch.
-
-    Returns None when either group has fewer than two values (nothing to test).
+    Returns:
+        None when either group has fewer than two values (nothing to test).
     """
     if len(a) < 2 or len(b) < 2:
         return None
+    scale = max(abs(v) for v in [*a.values(), *b.values()])
     if set(a) == set(b):
         seeds = sorted(a)
-        return paired_t_test([a[s] for s in seeds], [b[s] for s in seeds], confidence)
-    return welch_t_test(list(a.values()), list(b.values()), confidence)
+        kind, test = "sign-flip", sign_flip_test([denoise(a[s] - b[s], scale) for s in seeds])
+    else:
+        kind, test = "permutation", two_sample_test(list(a.values()), list(b.values()))
+    low, high = invert(test, alpha, difference_bounds(bounds))
+    return TestResult(kind, denoise(test.estimate, scale), denoise(low, scale), denoise(high, scale),
+                      test.p(0.0), len(a), len(b), test.min_p, test.exact, alpha)
 
 
 def holm(pvalues: list[float]) -> list[float]:

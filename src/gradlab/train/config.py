@@ -22,15 +22,12 @@ DEFAULT_CONFIG: dict = {
               "bias_init": "default", "norm": "none", "norm_position": "before", "dropout": 0.0},
     "train": {"optimizer": "sgd", "lr": 0.01, "epochs": 200, "steps": None, "batch_size": None,
               "schedule": "constant", "clip_norm": None, "clip_value": None, "max_norm": None,
-              "weight_decay": 0.0, "early_stopping": None, "time_against": None},
+              "weight_decay": 0.0, "early_stopping": None},
     "watch": {"enabled": True, "every": 10, "rules": {}},
 }
 
-# model builders a run config cannot train: the Trainer fits one network to (x, y) pairs
-NOT_TRAINABLE = {
-    "gan": "a GAN needs an adversarial loop, which the Trainer does not run; build it with "
-           "gradlab.models.gan(...) and train generator and discriminator in your own loop",
-}
+# a model kind's own default task, when the config names none (a GAN needs data with known modes)
+DEFAULT_TASKS = {"gan": "ring"}
 
 # builder arguments that build() supplies itself: never config keys
 _SUPPLIED = {"model": {"input_shape", "in_features", "n_outputs"}, "task": {"seed"}}
@@ -110,8 +107,12 @@ def validate_config(config: dict | None) -> dict:
             raise _unknown_key(section, list(DEFAULT_CONFIG))
         if not isinstance(value, dict):
             raise ConfigError(f"config section {section!r} must be a table/dict, got {value!r}")
+    task = config.get("task", {})
+    kind = config.get("model", {}).get("kind")
+    if "name" not in task and isinstance(kind, str) and kind in DEFAULT_TASKS:
+        task = {**task, "name": DEFAULT_TASKS[kind]}
     out = {
-        "task": _task_section(config.get("task", {})),
+        "task": _task_section(task),
         "model": _model_section(config.get("model", {})),
         "train": _fixed_section("train", config.get("train", {})),
         "watch": _fixed_section("watch", config.get("watch", {})),
@@ -119,7 +120,7 @@ def validate_config(config: dict | None) -> dict:
     check_model(out["model"])
     check_train(out["train"])
     check_watch(out["watch"])
-    check_time_against(out["train"]["time_against"], out)
+    check_time_against(out["train"].get("time_against"), out)
     return out
 
 
@@ -128,7 +129,7 @@ def twin_config(config: dict, overrides: dict) -> dict:
     twin = copy.deepcopy(config)
     for key, value in overrides.items():
         set_dotted(twin, key, value)
-    twin.setdefault("train", {})["time_against"] = None
+    twin.setdefault("train", {}).pop("time_against", None)
     return twin
 
 
@@ -149,8 +150,13 @@ def check_time_against(value: Any, config: dict) -> None:
         raise ConfigError(f"train.time_against: the twin is not a valid config: {exc}") from None
 
 
+# keys a section accepts without a default: absent unless given, so adding one leaves the
+# config hash of every run that does not use it unchanged
+OPTIONAL_KEYS = {"train": ("pretrain", "time_against"), "watch": ()}
+
+
 def _fixed_section(name: str, given: dict) -> dict:
-    valid = list(DEFAULT_CONFIG[name])
+    valid = list(DEFAULT_CONFIG[name]) + list(OPTIONAL_KEYS[name])
     for key in given:
         if key not in valid:
             raise _unknown_key(f"{name}.{key}", valid)
@@ -194,8 +200,6 @@ def _model_section(given: dict) -> dict:
 
     kind = given.get("kind", DEFAULT_CONFIG["model"]["kind"])
     builder = checked(lambda: MODELS.get(kind), "model.kind")
-    if isinstance(kind, str) and MODELS.canonical_name(kind) in NOT_TRAINABLE:
-        raise ConfigError(f"model.kind {kind!r}: {NOT_TRAINABLE[MODELS.canonical_name(kind)]}")
     accepted = _accepted(builder, "model")
     if isinstance(kind, str) and MODELS.canonical_name(kind) == "mlp":
         defaults = dict(DEFAULT_CONFIG["model"], kind="mlp")

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Iterable
 
 import torch
 import torch.nn as nn
 
+from gradlab.errors import ConfigError
 from gradlab.monitor.watch import watch
 from gradlab.train.activation_record import ActivationRecorder
 from gradlab.train.callbacks import Callback
 from gradlab.train.config import validate_config
+from gradlab.train.epoch_vitals import as_dict as _as_dict
+from gradlab.train.epoch_vitals import epoch_vitals  # noqa: F401  (re-exported: callers import it from here)
 from gradlab.train.metrics import get_loss
 from gradlab.train.plan import make_plan
 from gradlab.train.trainer import Trainer, resolve_device
@@ -73,6 +76,9 @@ def build(config: dict, seed: int, device: str | torch.device | None = None) -> 
     from gradlab.models import create_model
 
     cfg = validate_config(config)
+    if _is_gan(cfg):
+        raise ConfigError("model.kind 'gan' trains two networks with two optimizers: train it with "
+                          "run_trial or `gradlab train --model gan` (gradlab.train.gan_trial.build_gan builds it)")
     check_seed(seed)
     torch.manual_seed(seed)
     task_kw = {k: v for k, v in cfg["task"].items() if k != "name"}
@@ -103,6 +109,11 @@ def run_trial(
     findings and the watched layers. Every trial also records activation snapshots on its dev
     inputs (:mod:`gradlab.train.activation_record`) for the report's activation figures.
     """
+    if _is_gan(config):  # the adversarial loop: two networks, two optimizers, two watches
+        from gradlab.train.gan_trial import run_gan_trial
+
+        return TrialResult(*run_gan_trial(validate_config(config), seed, device=device, progress=progress,
+                                          callbacks=callbacks))
     start = time.perf_counter()
     built = build(config, seed, device)
     cfg, task, tr = built.config, built.task, built.config["train"]
@@ -115,6 +126,11 @@ def run_trial(
                       callbacks=[*callbacks, recorder], device=device, progress=progress)
     fit_kw = dict(epochs=tr["epochs"], steps=tr["steps"], batch_size=tr["batch_size"],
                   early_stopping=tr["early_stopping"], seed=seed)
+    reused = {}
+    if tr.get("pretrain"):  # lower layers from a related task or an autoencoder, before training
+        from gradlab.train.pretrain import pretrain_into
+
+        reused = pretrain_into(built.model, cfg, seed, device)
     vitals, findings, layers = [], [], []
     if not cfg["watch"]["enabled"]:
         history = trainer.fit(task.train, task.dev, **fit_kw)
@@ -130,12 +146,30 @@ def run_trial(
         findings = [f.to_dict() for f in w.findings(context={"config": cfg})]
         layers = [_as_dict(layer) for layer in w.layers]
     metrics = _final_metrics(trainer, task, history)
-    if tr["time_against"]:
+    metrics.update(_mc_dropout_metrics(trainer.model, task, seed), **reused)
+    if tr.get("time_against"):
         from gradlab.train.timing import time_against
 
         metrics.update(time_against(cfg, seed, tr["time_against"], build=build, device=device))
     return TrialResult(metrics, list(history), vitals, findings, layers, time.perf_counter() - start,
                        recorder.rows)
+
+
+def _mc_dropout_metrics(model: nn.Module, task: Any, seed: int) -> dict:
+    """A classifier with dropout also gets its MC-dropout scores (accuracy of the mean prediction,
+    uncertainty on and off the data); see :func:`gradlab.train.uncertainty.mc_metrics`."""
+    from gradlab.train.uncertainty import dropout_modules, mc_metrics
+
+    if task.metric != "accuracy" or not any(float(getattr(m, "p", 0)) > 0 for m in dropout_modules(model)):
+        return {}
+    return mc_metrics(model, task, seed)
+
+
+def _is_gan(config: dict) -> bool:
+    from gradlab.models import MODELS
+
+    kind = (config.get("model") or {}).get("kind", "mlp")
+    return MODELS.get(kind) is MODELS.get("gan")
 
 
 def _final_metrics(trainer: Trainer, task: Any, history: Any) -> dict:
@@ -162,35 +196,3 @@ class _WatchClock(Callback):
 
     def on_epoch_end(self, trainer: Any, epoch: int, logs: dict) -> None:
         self.epoch_steps.append((epoch, trainer.step))
-
-
-def epoch_vitals(rows: list[dict], epoch_steps: list[tuple[int, int]]) -> list[dict]:
-    """Summarise step-wise vitals per epoch: for each layer/stat, the last value recorded at or
-    before the epoch's last step (carried forward over epochs with no new record).
-
-    Args:
-        rows: ``{"step", "layer", "stat", "value"}`` from the watch; ``step`` counts optimizer
-            steps from 0, so a row of step ``s`` was recorded during the ``s+1``-th step.
-        epoch_steps: ``(epoch, steps done at that epoch's end)`` pairs in order.
-    """
-    series: dict[tuple[str, str], list[tuple[int, float]]] = {}
-    for row in rows:
-        series.setdefault((row["layer"], row["stat"]), []).append((row["step"], row["value"]))
-    out = []
-    for (layer, stat), points in series.items():
-        points.sort(key=lambda p: p[0])
-        i, last = 0, None
-        for epoch, done in epoch_steps:
-            while i < len(points) and points[i][0] < done:
-                last = points[i][1]
-                i += 1
-            if last is not None:
-                out.append({"epoch": epoch, "layer": layer, "stat": stat, "value": last})
-    out.sort(key=lambda r: (r["epoch"], r["layer"], r["stat"]))
-    return out
-
-
-def _as_dict(obj: Any) -> dict:
-    if is_dataclass(obj) and not isinstance(obj, type):
-        return asdict(obj)
-    return dict(vars(obj)) if hasattr(obj, "__dict__") else dict(obj)

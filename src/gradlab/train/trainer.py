@@ -285,8 +285,12 @@ class Trainer:
             self.schedule.step(metric=score)
 
     def _set_progress(self, fraction: float) -> None:
-        # scheduled activations (ScheduledLeakyReLU) follow the share of training done
-        for module in self.model.modules():
-            setter = getattr(module, "set_progress", None)
-            if callable(setter):
-                setter(fraction)
+        set_progress(self.model, fraction)
+
+
+def set_progress(model: nn.Module, fraction: float) -> None:
+    """Tell scheduled activations (ScheduledLeakyReLU) the share of training done, in [0, 1]."""
+    for module in model.modules():
+        setter = getattr(module, "set_progress", None)
+        if callable(setter):
+            setter(fraction)

@@ -78,10 +78,11 @@ def _is_spec(value: Any) -> bool:
 
 def check_model(model: dict) -> None:
     """Check the activation, initializer, norm and dropout specs and the mlp sizes."""
-    if _is_spec(model.get("act")):
-        from gradlab.components.activations import create_activation
+    for key in ("act", "g_act", "d_act"):  # a GAN has one activation per network
+        if _is_spec(model.get(key)):
+            from gradlab.components.activations import create_activation
 
-        checked(lambda: create_activation(model["act"]), "model.act")
+            checked(lambda: create_activation(model[key]), f"model.{key}")
     for key in ("init", "bias_init"):
         if _is_spec(model.get(key)):
             from gradlab.components.init import create_init
@@ -160,6 +161,8 @@ def check_train(train: dict) -> None:
         check_number(f"train.{key}", train[key], optional=True)
     check_number("train.weight_decay", train["weight_decay"], inclusive=True)
     checked(lambda: EarlyStopping.coerce(train["early_stopping"]), "train.early_stopping")
+    if "pretrain" in train:
+        train["pretrain"] = check_pretrain(train["pretrain"])  # defaults filled in place
 
     from gradlab.components.optim import create_optimizer
     from gradlab.components.schedules import create_schedule
@@ -182,3 +185,31 @@ def check_watch(watch: dict) -> None:
     check_number("watch.every", watch["every"], minimum=1, inclusive=True, integer=True)
     if not isinstance(watch["rules"], dict):
         raise ConfigError(f"watch.rules must be a table of rule overrides, got {watch['rules']!r}")
+
+
+PRETRAIN_KEYS = {"task": None, "objective": "supervised", "epochs": 10, "layers": 1, "freeze": False}
+PRETRAIN_OBJECTIVES = ("supervised", "autoencoder")
+
+
+def check_pretrain(value: Any) -> dict | None:
+    """Fill defaults and check a ``train.pretrain`` table (None: no pretraining; the keys are
+    described in :mod:`gradlab.train.pretrain`)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ConfigError("train.pretrain must be a table such as {task = {name = 'images'}, layers = 2}, "
+                          f"got {value!r}")
+    unknown = set(value) - set(PRETRAIN_KEYS)
+    if unknown:
+        raise ConfigError(f"unknown key train.pretrain.{min(unknown)} (valid keys: {', '.join(PRETRAIN_KEYS)})")
+    out = {**PRETRAIN_KEYS, **value}
+    if not isinstance(out["task"], dict) or "name" not in out["task"]:
+        raise ConfigError(f"train.pretrain.task must be a task table with a name, got {out['task']!r}")
+    if out["objective"] not in PRETRAIN_OBJECTIVES:
+        raise ConfigError(f"train.pretrain.objective must be one of {', '.join(PRETRAIN_OBJECTIVES)}, "
+                          f"got {out['objective']!r}")
+    check_number("train.pretrain.epochs", out["epochs"], minimum=1, inclusive=True, integer=True)
+    check_number("train.pretrain.layers", out["layers"], minimum=0, inclusive=True, integer=True)
+    if not isinstance(out["freeze"], bool):
+        raise ConfigError(f"train.pretrain.freeze must be true or false, got {out['freeze']!r}")
+    return out

@@ -16,10 +16,12 @@ import torch
 from torch import nn
 
 from gradlab.errors import ConfigError, StatisticError
+from gradlab.watch.finiteness import StepFlags, first_float
 from gradlab.watch.forward import ForwardHooks
 from gradlab.watch.functional import ActivationMode
 from gradlab.watch.hooks import HookSet
-from gradlab.watch.layers import LayerInfo, has_own_params, module_activation_info, param_layer_name
+from gradlab.watch.layers import LayerInfo, generic_candidate, has_own_params, module_activation_info, param_layer_name
+from gradlab.watch.optimizers import closure_of, with_closure
 from gradlab.watch.params import ParamLayers
 from gradlab.watch.readout import Reporting
 
@@ -75,6 +77,7 @@ class WatchEngine(ForwardHooks, Reporting):
         self._param_hooks = HookSet()
         self._param_fns: list[tuple[nn.Module, Any]] = []
         self._mode = ActivationMode(self._on_functional, self) if self.functional else None
+        self._flags = StepFlags()
 
     # -- attach / detach --------------------------------------------------------------------
     def attach(self) -> None:
@@ -103,7 +106,13 @@ class WatchEngine(ForwardHooks, Reporting):
                 param_entries.append((name, mod))
                 self._layers[(name, "param")] = LayerInfo(name, "param", type(mod).__name__)
             info = None if self.compiled else self._activation_info(path, mod)
-            if info is not None:
+            described = (path or "(root)", "activation vitals") not in self._failed  # else reported
+            if info is None and described and not self.compiled and mod is not self.root and generic_candidate(mod):
+                # maybe an activation nobody declared: its first training call decides
+                self._act_modules[id(mod)] = (path, None, [])
+                self._hooks.forward_pre(mod, self._candidate_pre)
+                self._hooks.forward(mod, self._candidate_hook)
+            elif info is not None:
                 self._act_modules[id(mod)] = (path or "(root)", info, [])  # sites by call index
                 if getattr(mod, "inplace", False):
                     self._hooks.forward_pre(mod, self._act_pre_hook)
@@ -117,14 +126,15 @@ class WatchEngine(ForwardHooks, Reporting):
             # activations need their channel layout): an unhooked module keeps PyTorch's
             # fast call path, which matters on small models.
             self._param_fns = [(mod, self._make_param_hook(li)) for li, (_, mod) in enumerate(param_entries)]
-            self._hooks.forward_pre(self.root, self._root_pre)
-            self._hooks.forward(self.root, self._root_post, always=True)
+            self._hooks.forward_pre(self.root, self._root_pre_hook)
+            self._hooks.forward(self.root, self._root_post_hook, always=True)
         if self.optimizer is not None:
             self._hooks.add(self.optimizer.register_step_pre_hook(self._opt_pre))
             self._hooks.add(self.optimizer.register_step_post_hook(self._opt_post))
 
     def detach(self) -> None:
         """Remove every hook and mode; idempotent."""
+        self._scoped = False
         if self._mode_on:
             self._mode_on = False
             self._mode.__exit__(None, None, None)
@@ -155,6 +165,33 @@ class WatchEngine(ForwardHooks, Reporting):
             )
 
     # -- forward hooks ----------------------------------------------------------------------
+    def begin_forward(self, inputs: Any = ()) -> None:
+        """Open a training forward by hand, for frameworks that never call the model's ``forward``.
+
+        Lightning calls ``training_step``, which may use submodules directly: the root module's
+        hooks never fire and no layer would be seen. A framework callback calls this before the
+        step's computation and :meth:`end_forward` before its backward pass; calls of the root
+        ``forward`` in between are then part of the same forward.
+        """
+        self._root_pre(self.root, inputs if isinstance(inputs, tuple) else (inputs,))
+        self._scoped = True
+
+    def end_forward(self, output: Any = None) -> None:
+        """Close the forward opened by :meth:`begin_forward` (``output``: the loss or prediction)."""
+        if self._scoped:
+            self._scoped = False
+            self._root_post(self.root, (), output)
+
+    _scoped = False
+
+    def _root_pre_hook(self, module, args) -> None:
+        if not self._scoped:
+            self._root_pre(module, args)
+
+    def _root_post_hook(self, module, args, output) -> None:
+        if not self._scoped:
+            self._root_post(module, args, output)
+
     def _root_pre(self, module, args) -> None:
         self._active = torch.is_grad_enabled() and self.root.training
         if not self._active:
@@ -163,6 +200,8 @@ class WatchEngine(ForwardHooks, Reporting):
         self._fcount.clear()
         self._stack = [""]
         self._sampled = self.step_index % self.every == 0
+        if not self._sampled and not self._flags.done:
+            self._flags.forward(0, first_float(args))
         if self._sampled and self.optimizer is None and not self._step_seen:
             self._guarded("(params)", "update_ratio", self.params.snapshot)
         self._step_seen = True
@@ -181,6 +220,8 @@ class WatchEngine(ForwardHooks, Reporting):
     _step_seen = False
 
     def _root_post(self, module, args, output) -> None:
+        if self._active and not self._sampled and not self._flags.done:
+            self._flags.forward(1, first_float(output))
         if self._mode_on:
             self._mode_on = False
             self._mode.__exit__(None, None, None)
@@ -217,9 +258,30 @@ class WatchEngine(ForwardHooks, Reporting):
         if block and block[1] is not None:
             self._pending.append(block)
 
-    def _opt_pre(self, optimizer, args, kwargs) -> None:
+    def _before_update(self) -> None:
+        """The weights and gradients of this step, before the optimizer changes the weights."""
         if self.step_index % self.every == 0:
             self._collect_params(before_update=True)
+        elif not self._flags.done:
+            self._guarded("(params)", "finiteness flags", lambda: self._flags.end_step(self.step_index, self.params))
+
+    def _opt_pre(self, optimizer, args, kwargs):
+        closure, positional = closure_of(args, kwargs)
+        if closure is None:
+            self._before_update()
+            return None
+        # A closure step (LBFGS) computes its gradients inside step(): the step's gradients are
+        # those of the closure's first call, at the weights the step starts from.
+        first = [True]
+
+        def watched_closure(*c_args, **c_kwargs):
+            out = closure(*c_args, **c_kwargs)
+            if first[0]:
+                first[0] = False
+                self._before_update()
+            return out
+
+        return with_closure(args, kwargs, watched_closure, positional)
 
     def _opt_post(self, optimizer, args, kwargs) -> None:
         if self.step_index % self.every == 0:
@@ -227,6 +289,7 @@ class WatchEngine(ForwardHooks, Reporting):
         self._end_step()
 
     def _end_step(self) -> None:
+        self._flags.drop_forward()
         step = self.step_index
         if step % self.every == 0:
             self._report(step)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from torch import Tensor, nn
 
+    from gradlab.watch.finiteness import StepFlags
     from gradlab.watch.hooks import HookSet
     from gradlab.watch.host_sums import HostAcc
     from gradlab.watch.layers import LayerInfo
@@ -49,6 +50,11 @@ class EngineState:
     _proofs: dict[int, tuple[Tensor, Tensor]]
     _checks: list[tuple[HostAcc, int, Tensor, Tensor | None]]
     _stack_hooks: HookSet
+    _flags: StepFlags
+
+    def _guarded(self, layer: str, stat: str, fn: Any) -> Any:
+        """Run ``fn``, reporting a failure as a failed statistic of ``layer``."""
+        raise NotImplementedError
 
     def _fail(self, layer: str, stat: str, exc: BaseException) -> None:
         """Report a failed statistic (the engine warns once or raises when strict)."""

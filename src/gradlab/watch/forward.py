@@ -57,13 +57,15 @@ class ForwardHooks(EngineState):
 
     # -- module paths (for functional activations) ------------------------------------------
     def _attach_stack(self) -> None:
+        acts = self._act_modules
         for path, mod in self.root.named_modules():
             if mod is self.root:
                 continue
-            entry = None if id(mod) in self._act_modules else path
 
-            def pre(m, a, _e=entry):
-                self._stack.append(_e)
+            # calls inside an activation module belong to it (looked up per call: a candidate
+            # module may turn out not to be an activation on its first call)
+            def pre(m, a, _p=path):
+                self._stack.append(None if id(m) in acts else _p)
 
             def post(m, a, o):
                 if len(self._stack) > 1:
@@ -126,6 +128,34 @@ class ForwardHooks(EngineState):
                 return
         if isinstance(z, Tensor) and isinstance(output, Tensor):
             self._observe(site, z, output)
+
+    def _candidate_pre(self, mod, inputs) -> None:
+        """First training call of a candidate module: an elementwise function becomes a site."""
+        entry = self._act_modules.get(id(mod))
+        if not self._active or entry is None or entry[1] is not None:
+            return
+        from gradlab.components.external_activations import autograd_info, is_elementwise
+
+        z = inputs[0] if len(inputs) == 1 and isinstance(inputs[0], Tensor) else None
+        self._busy, active = True, self._active
+        self._active = False  # the probe's own calls are not training calls
+        try:
+            info = None
+            if z is not None and z.is_floating_point() and is_elementwise(mod.forward, z):
+                info = autograd_info(type(mod).__name__.lower(), mod.forward, S.as_float(z).dtype)
+        except Exception as exc:  # noqa: BLE001 - an unreadable module is simply not a site
+            self._fail(entry[0], "activation vitals", exc)
+            info = None
+        finally:
+            self._busy, self._active = False, active
+        if info is None:
+            del self._act_modules[id(mod)]
+        else:
+            self._act_modules[id(mod)] = (entry[0], info, [])
+
+    def _candidate_hook(self, mod, inputs, output) -> None:
+        if id(mod) in self._act_modules:
+            self._act_hook(mod, inputs, output)
 
     def _act_pre_hook(self, mod, inputs) -> None:
         if not self._active:
@@ -219,7 +249,10 @@ class ForwardHooks(EngineState):
             if out.requires_grad:
                 def grad_hook(g, _acc=acc):
                     # one op per layer; squared and summed on the host after the report's transfer
-                    _acc.add(0, torch.linalg.vector_norm(g.detach(), dtype=torch.float32), square=True)
+                    # float32 for half/bf16 (accuracy); a float64 gradient keeps its own precision
+                    g = g.detach()
+                    _acc.add(0, torch.linalg.vector_norm(g, dtype=None if g.dtype == torch.float64 else torch.float32),
+                             square=True)
 
                 out.register_hook(grad_hook)
                 self._grad_armed.add(li)

@@ -54,11 +54,14 @@ def module_activation_info(module: nn.Module) -> ActivationInfo | None:
             the watch reports it and leaves that module unwatched.
     """
     try:
-        return activation_info(module)
+        info = activation_info(module)
     except ConfigError:
         raise
     except (TypeError, ValueError, AttributeError) as exc:
         raise ConfigError(f"cannot read the parameters of activation {type(module).__name__}: {exc}") from exc
+    # nn.Identity passes z through unchanged: nothing can die or saturate there, and counting it
+    # as a site would make a "linear" slot look like an activation layer
+    return None if info is None or info.name == "identity" else info
 
 
 def param_layer_name(path: str) -> str:
@@ -75,3 +78,21 @@ def channels_first(module: nn.Module | None) -> bool:
     """Whether 3-dim tensors produced after ``module`` are channels-first."""
     return isinstance(module, _CHANNEL_FIRST) or (
         isinstance(module, nn.modules.conv._ConvNd) and module.__class__.__name__.endswith("1d"))
+
+
+def generic_candidate(module: nn.Module) -> bool:
+    """Whether a module may be an activation nobody declared: a parameter-free, buffer-free leaf
+    that is not one of PyTorch's own modules (Dropout, Softmax, ... are not activations) and not
+    a known pass-through. Its first call decides (:func:`~gradlab.components.external_activations.is_elementwise`).
+    """
+    from gradlab.components.external_activations import external_info, wants_autograd
+
+    if type(module).__module__.startswith("torch.") or external_info(module) is False:
+        return False
+    if wants_autograd(module):
+        return True
+    return (
+        next(module.children(), None) is None
+        and next(module.parameters(), None) is None
+        and next(module.buffers(), None) is None
+    )

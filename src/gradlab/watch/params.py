@@ -93,7 +93,7 @@ class ParamLayers:
         for i in self.sym:  # row symmetry needs the mean row of each weight (one pass each)
             w = ws[i].reshape(ws[i].shape[0], -1)
             means.append((w if w.dtype in (torch.float32, torch.float64) else w.float()).mean(dim=0))
-        vals = torch.stack(torch._foreach_norm(ws + gs + means)).tolist()
+        vals = torch.stack(S.foreach_norms(ws + gs + means)).tolist()
         P, G = len(ws), len(gs)
         wn, gn, mn = vals[:P], vals[P : P + G], vals[P + G :]
         self._wn = wn  # the weights before the update: a snapshot taken next reuses these norms
@@ -146,9 +146,9 @@ class ParamLayers:
         chosen, pidx, copies, old = self._snap
         self._snap = None
         if old is None:
-            old = torch.stack(torch._foreach_norm(copies)).tolist()
+            old = torch.stack(S.foreach_norms(copies)).tolist()
         torch._foreach_sub_(copies, [self.params[i].detach() for i in pidx])  # now the updates
-        vals = old + torch.stack(torch._foreach_norm(copies)).tolist()
+        vals = old + torch.stack(S.foreach_norms(copies)).tolist()
         del copies
         n = len(pidx)
         osq = self._layer_sums([v * v for v in vals[:n]], pidx)

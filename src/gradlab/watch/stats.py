@@ -29,6 +29,13 @@ def as_float(x: Tensor) -> Tensor:
     return x if x.dtype in (torch.float32, torch.float64) else x.float()
 
 
+def foreach_norms(tensors: list[Tensor]) -> list[Tensor]:
+    """2-norms of ``tensors`` in one fused call: accumulated in float32 for half/bfloat16 (whose
+    own 8-bit mantissa would round the norm), in float64 when any tensor is float64."""
+    wide = any(t.dtype == F64 for t in tensors)
+    return list(torch._foreach_norm(tensors, 2, dtype=F64 if wide else torch.float32))
+
+
 def unit_layout(x: Tensor, channels_first: bool) -> tuple[int, ...] | None:
     """The dims to reduce so that one value per unit remains.
 

@@ -46,14 +46,19 @@ class Watch(WatchEngine):
         max_points: int = 512,
         histogram_bins: int = 64,
         update_budget: float = 0.05,
+        scheduler: Any = None,
     ):
         if not isinstance(model, nn.Module):
             raise ConfigError(f"watch needs an nn.Module, got {type(model).__name__}")
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             raise ConfigError(f"every must be a positive integer number of steps, got {every!r}")
-        if optimizer is not None and not hasattr(optimizer, "register_step_post_hook"):
-            raise ConfigError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+        from gradlab.watch.optimizers import unwrap_optimizer
         from gradlab.watch.sinks import make_sinks
+
+        self.user_optimizer = optimizer
+        self.scheduler = scheduler  # read into the run context of the findings, never stepped
+        if optimizer is not None:
+            optimizer = unwrap_optimizer(optimizer)
 
         super().__init__(model, optimizer, every=every, strict=strict, functional=functional,
                          histogram_bins=histogram_bins if histograms else 0, update_budget=update_budget)
@@ -114,6 +119,8 @@ class Watch(WatchEngine):
         if self.step_index % self.every == 0:
             self._collect_params(before_update=True)
             self._collect_params(before_update=False)
+        elif not self._flags.done:
+            self._guarded("(params)", "finiteness flags", lambda: self._flags.end_step(self.step_index, self.params))
         self._end_step()
 
     def log(self, loss: Any = None, **scalars: Any) -> None:
@@ -224,6 +231,7 @@ def watch(model: nn.Module, optimizer: torch.optim.Optimizer | None = None, **kw
             once, naming layer and statistic, and switch it off).
         functional: watch activations called as functions (``F.relu``) too.
         max_points: the most points each (layer, stat) series keeps (older ones are thinned).
+        scheduler: the learning-rate scheduler, if any (read for the findings' advice only).
 
     Returns:
         a :class:`Watch`; use it as a context manager.

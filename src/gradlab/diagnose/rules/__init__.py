@@ -12,13 +12,16 @@ from typing import Any, Callable
 
 from gradlab.components.suggest import did_you_mean
 from gradlab.diagnose.rules import (
+    constant_prediction,
     dead_units,
     exploding_gradient,
     loss_not_decreasing,
     non_finite,
     oscillating_loss,
+    pinned_activation,
     poor_init_scale,
     saturated_units,
+    self_normalization,
     symmetric_weights,
     update_ratio,
     vanishing_gradient,
@@ -34,8 +37,11 @@ RULES: dict[str, ModuleType] = {
         dead_units,
         vanishing_gradient,
         saturated_units,
+        pinned_activation,
+        self_normalization,
         symmetric_weights,
         poor_init_scale,
+        constant_prediction,
         loss_not_decreasing,
         oscillating_loss,
         update_ratio,

@@ -52,7 +52,12 @@ def rule(vitals, layers, config: dict) -> list[Finding]:
     table = {(info(layer, "path"), s): _counts(view, info(layer, "path"), s) for layer in view.layers for s in stats}
     loss = _counts(view, "", "loss_nonfinite")
     bad = lambda v: _bad(v, config["min_count"])  # noqa: E731
-    steps = sorted({s for counts in [*table.values(), loss] for s, v in counts.items() if bad(v)})
+    # between sampled steps the watch keeps per-step flags of the model's input and output, and
+    # every logged loss: they place the first bad step exactly
+    model_in, model_out = _counts(view, "", "nonfinite_in"), _counts(view, "", "nonfinite_out")
+    losses = {s: (0.0 if v == v and abs(v) != float("inf") else 1.0) for s, v in zip(*view.loss())}
+    counts_all = [*table.values(), loss, model_in, model_out, losses]
+    steps = sorted({s for counts in counts_all for s, v in counts.items() if bad(v)})
     if not steps:
         return []
     step = steps[0]
@@ -69,7 +74,12 @@ def rule(vitals, layers, config: dict) -> list[Finding]:
                 break
         if origin is not None:
             break
-    if origin is None:
+    params = view.of_kind("param")
+    if origin is None and bad(model_in.get(step)):
+        origin, source = (info(params[0], "path") if params else None), "input"
+    elif origin is None and bad(model_out.get(step)):
+        source = "activation"  # a step between samples: the forward overflowed, layer not traced
+    if origin is None and not source:
         grads = [info(layer, "path") for layer in view.layers
                  if bad(table[(info(layer, "path"), "nonfinite_grad")].get(step))]
         if grads:
@@ -80,13 +90,16 @@ def rule(vitals, layers, config: dict) -> list[Finding]:
     affected = sorted({p for (p, s), counts in table.items() if bad(counts.get(step))})
     evidence["affected_layers"] = affected
     evidence["act"] = view.main_act()
-    where = f"in {origin}" if origin else "in the loss"
+    where = f"in {origin}" if origin else ("in the forward pass" if source == "activation" else "in the loss")
     text = {
         "input": f"NaN/Inf values arrive in the input of {origin}: the data itself holds them. "
                  "Remove or impute those samples; no training setting can repair them.",
         "weight": f"The weights of {origin} became NaN/Inf, and everything after it followed.",
-        "activation": f"The output of {origin} overflowed to NaN/Inf although its input and weights "
-                      "were finite: values grew too large.",
+        "activation": (f"The output of {origin} overflowed to NaN/Inf although its input and weights "
+                       "were finite: values grew too large.") if origin else (
+                       "The model's output turned NaN/Inf at this step although every weight and the "
+                       "input were finite: a value overflowed inside the forward pass (watch with "
+                       "every=1 to name the layer)."),
         "gradient": f"The forward pass is finite but the gradients turned NaN/Inf, first at {origin} "
                     "on the way back.",
         "loss": "The loss is NaN/Inf while every layer is finite: the loss function itself overflows "

@@ -65,6 +65,7 @@ def rule(vitals, layers, config: dict) -> list[Finding]:
     for i, layer in enumerate(params[:-1]):
         path = info(layer, "path")
         later = params[i + 1:]
+        siblings = _parallel(view, layer)
         steps = sorted(norms[path])
         need = 1 if checkup else config["min_reports"]
         if len(steps) < need:
@@ -79,6 +80,11 @@ def rule(vitals, layers, config: dict) -> list[Finding]:
             if ref is None or best <= config["zero"]:
                 continue  # nothing flows anywhere after it: not a depth effect
             g = norms[path][s]
+            if any(norms[sib].get(s, 0.0) >= config["ratio"] * best for sib in siblings):
+                # a layer beside it (attention's value projection beside query and key) gets a
+                # healthy gradient: the signal reaches this depth, this layer's own gradient is
+                # small for another reason (q·k is bilinear: each gets the other's small weights)
+                g = max(g, best)
             zeros.append(g <= config["zero"])
             loss = _loss_at(loss_steps, loss_vals, s)
             stalled = g <= config["abs_floor"] and loss is not None and loss > config["loss_floor"]
@@ -124,6 +130,31 @@ def rule(vitals, layers, config: dict) -> list[Finding]:
                                 fixes.vanishing_gradient(evidence, context)))
     return findings
 
+
+
+def _parallel(view: View, layer) -> list[str]:
+    """Parametric layers that run right beside ``layer``: same parent module, next to it in
+    forward order with no activation or other module's layer in between (attention's query,
+    key and value projections). Layers of a chain have an activation between them."""
+    path = info(layer, "path")
+    if "." not in path:
+        return []
+    parent = path.rsplit(".", 1)[0]
+    ordered = [x for x in view.layers if info(x, "order") is not None]
+    if layer not in ordered:
+        return []
+    i = ordered.index(layer)
+    out = []
+    for step in (-1, 1):
+        j = i + step
+        while 0 <= j < len(ordered):
+            other = ordered[j]
+            p = info(other, "path")
+            if info(other, "kind") != "param" or "." not in p or p.rsplit(".", 1)[0] != parent:
+                break
+            out.append(p)
+            j += step
+    return out
 
 
 def _loss_at(steps: list[int], values: list[float], step: int) -> float | None:

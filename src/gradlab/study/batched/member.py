@@ -87,6 +87,8 @@ def assemble(tasks: list[tuple[dict, int]], device=None) -> Ensemble:
     builts = []
     for config, seed in tasks:
         builts.append(build(config, seed, device))
+    if any(b.config["train"].get("pretrain") for b in builts):  # pretraining runs inside run_trial
+        raise NotBatchable("train.pretrain is not batched")
     kinds = [b.config["model"]["kind"] for b in builts]
     if _same(kinds, "model kind") != "mlp":
         raise NotBatchable(f"model kind {kinds[0]!r} is not batched (only 'mlp')")

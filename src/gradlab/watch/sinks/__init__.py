@@ -30,7 +30,8 @@ class Sink:
 
 
 def make_sink(spec: Any) -> Sink:
-    """A sink from an object or a ``"kind:PATH"`` string (``jsonl``, ``csv``, ``tensorboard``).
+    """A sink from an object, a ``"kind:PATH"`` string (``jsonl``, ``csv``, ``tensorboard``) or
+    ``"wandb"`` (the active W&B run).
 
     A bare path ending in ``.jsonl`` or ``.csv`` works too.
     """
@@ -50,11 +51,15 @@ def make_sink(spec: Any) -> Sink:
         from gradlab.watch.sinks.csv import CSVSink
 
         return CSVSink(path)
+    if spec == "wandb":
+        from gradlab.watch.sinks.wandb import WandbSink
+
+        return WandbSink()
     if kind == "tensorboard":
         from gradlab.watch.sinks.tensorboard import TensorBoardSink
 
         return TensorBoardSink(path)
-    raise ConfigError(f"unknown sink {spec!r}: use 'jsonl:PATH', 'csv:PATH' or 'tensorboard:DIR'")
+    raise ConfigError(f"unknown sink {spec!r}: use 'jsonl:PATH', 'csv:PATH', 'tensorboard:DIR' or 'wandb'")
 
 
 def make_sinks(specs: Iterable[Any] | Any) -> list[Sink]:

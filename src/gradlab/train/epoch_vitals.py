@@ -1,0 +1,50 @@
+"""Rows a trial reports about its watched layers: vitals summarised per epoch, the share of dead
+units at the end, and each layer's description as a dict (used by ordinary and GAN trials)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, is_dataclass
+from typing import Any
+
+
+def epoch_vitals(rows: list[dict], epoch_steps: list[tuple[int, int]]) -> list[dict]:
+    """Summarise step-wise vitals per epoch: for each layer/stat, the last value recorded at or
+    before the epoch's last step (carried forward over epochs with no new record).
+
+    Args:
+        rows: ``{"step", "layer", "stat", "value"}`` from the watch; ``step`` counts optimizer
+            steps from 0, so a row of step ``s`` was recorded during the ``s+1``-th step.
+        epoch_steps: ``(epoch, steps done at that epoch's end)`` pairs in order.
+    """
+    series: dict[tuple[str, str], list[tuple[int, float]]] = {}
+    for row in rows:
+        series.setdefault((row["layer"], row["stat"]), []).append((row["step"], row["value"]))
+    out = []
+    for (layer, stat), points in series.items():
+        points.sort(key=lambda p: p[0])
+        i, last = 0, None
+        for epoch, done in epoch_steps:
+            while i < len(points) and points[i][0] < done:
+                last = points[i][1]
+                i += 1
+            if last is not None:
+                out.append({"epoch": epoch, "layer": layer, "stat": stat, "value": last})
+    out.sort(key=lambda r: (r["epoch"], r["layer"], r["stat"]))
+    return out
+
+
+def dead_share(vitals: list[dict], prefix: str = "") -> float:
+    """Mean over the activation layers under ``prefix`` of their last ``dead_frac`` (0 if none)."""
+    last: dict[str, tuple[int, float]] = {}
+    for r in vitals:
+        if (r["stat"] == "dead_frac" and r["layer"].startswith(prefix)
+                and (r["layer"] not in last or r["epoch"] >= last[r["layer"]][0])):
+            last[r["layer"]] = (r["epoch"], r["value"])
+    return sum(v for _, v in last.values()) / len(last) if last else 0.0
+
+
+def as_dict(obj: Any) -> dict:
+    """A dataclass or a plain object (a watched layer's info) as a dict."""
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return asdict(obj)
+    return dict(vars(obj)) if hasattr(obj, "__dict__") else dict(obj)

@@ -1,0 +1,61 @@
+"""The comparison in words: claims only what the exact tests and Holm's correction allow."""
+
+import pytest
+
+from gradlab.study import stats
+from gradlab.study.results import GroupRow, _compare
+
+SEEDS = range(10)
+
+
+def _group(label, values):
+    return GroupRow(label, label, {"model.act": label}, len(values), 0, 0, 0, 0,
+                    values=dict(enumerate(values)))
+
+
+def _study(groups, alpha=0.05):
+    rows = [_group(label, vals) for label, vals in groups]
+    values = [{"model.act": g.label} for g in rows]
+    _compare(rows, values, {"model.act": rows[0].label}, "dev_accuracy", True, alpha, (0.0, 1.0))
+    return {g.label: g for g in rows}
+
+
+BASE = [0.5 + 0.01 * s for s in SEEDS]
+
+
+def test_words_follow_holm_and_the_seeds():
+    by = _study([
+        ("relu", BASE),
+        ("elu", [v + 0.2 for v in BASE]),                       # every seed better
+        ("tanh", [v - 0.2 for v in BASE]),                      # every seed worse
+        ("gelu", [v + (0.01 if s % 2 else -0.01) for s, v in enumerate(BASE)]),  # mixed
+        ("selu", list(BASE)),                                   # the same on every seed
+        ("silu", BASE[:3] + [v + 0.1 for v in BASE[3:5]] + BASE[5:]),  # only 2 seeds differ
+    ])
+    assert by["relu"].verdict == "baseline" and by["relu"].sentence == ""
+    assert by["elu"].verdict == "better" and by["elu"].sentence.startswith("elu beats relu by +0.2")
+    assert by["tanh"].verdict == "worse" and by["tanh"].sentence.startswith("tanh trails relu by -0.2")
+    assert by["gelu"].verdict == "no clear difference"
+    assert "no clear difference (0 dev_accuracy, 95% CI" in by["gelu"].sentence
+    assert by["selu"].verdict == "identical" and by["selu"].p_holm is None
+    assert by["silu"].verdict == "too few seeds" and "only 2 of 10 seeds differ" in by["silu"].sentence
+    # Holm counts only what could be significant at all (Tarone): elu, tanh, gelu
+    p = 2 / 2**10
+    assert by["elu"].p == pytest.approx(p) and by["elu"].p_holm == pytest.approx(3 * p)
+    assert by["tanh"].p_holm == pytest.approx(3 * p)
+    assert by["gelu"].p_holm == pytest.approx(max(3 * p, by["gelu"].p))
+    assert "after Holm's correction for 3 comparisons" in by["elu"].sentence
+
+
+def test_a_difference_that_is_not_significant_is_never_called_beats():
+    # every seed better by a little, but only 5 seeds: the smallest possible p is 0.0625
+    base = BASE[:5]
+    by = _study([("relu", base), ("elu", [v + 0.03 for v in base])])
+    assert by["elu"].verdict == "too few seeds" and "beats" not in by["elu"].sentence
+    assert "fewer than 6 differing paired seeds" in by["elu"].sentence
+    assert (by["elu"].diff_low, by["elu"].diff_high) == (-1.0, 1.0)
+
+
+def test_sign_flip_floor_counts_only_seeds_that_differ():
+    test = stats.compare({s: 0.5 for s in SEEDS}, {s: 0.5 if s > 2 else 0.4 for s in SEEDS})
+    assert test.min_p == pytest.approx(2 / 2**3) and test.too_few  # 3 differing seeds
