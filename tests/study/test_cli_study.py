@@ -70,7 +70,9 @@ def test_studies_lists_every_builtin():
 
     assert names == study_names()  # every study file, sorted
     assert {"dying-relu", "negative-inputs", "slope-sweep", "vanishing", "zero-init", "gan-slope",
-            "slope-depth", "regularization", "transfer", "defaults"} <= set(names)
+            "slope-depth", "regularization", "transfer", "defaults",
+            "init-compare", "clipping"} <= set(names)
+    assert all("seed 00" not in line.lower() for line in result.output.splitlines())
 
 
 @pytest.mark.parametrize(

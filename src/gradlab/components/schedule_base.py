@@ -71,6 +71,12 @@ class Schedule:
         """The first parameter group's learning rate now."""
         return float(self.optimizer.param_groups[0]["lr"])
 
+    @property
+    def current_momentum(self) -> float | None:
+        """The momentum this schedule drives now (None: it leaves momentum alone; one_cycle
+        cycles it)."""
+        return None
+
     def state_dict(self) -> dict:
         return {"t": self.t}
 

@@ -125,6 +125,11 @@ class OneCycle(Schedule):
             return self.max_m + (self.base_m - self.max_m) * frac
         return self.base_m + (self.max_m - self.base_m) * frac
 
+    @property
+    def current_momentum(self) -> float | None:
+        """The momentum (or beta1) this schedule set now; None when it does not cycle it."""
+        return self.momentum_at(self.t) if self.cycle else None
+
     def _apply(self) -> None:
         super()._apply()
         if not self.cycle:

@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 
 from gradlab.report import figures as F
 from gradlab.report.article_figures import article_figures
+from gradlab.report.article_items import article_items
 from gradlab.report.figure_items import FigureItem, done, safe, series
 from gradlab.report.group_figures import activation_record_figures, group_figures, shown
 from gradlab.report.page_data import ReportData
@@ -118,6 +119,7 @@ def build_figures(data: ReportData, *, activations: bool = True) -> list[FigureI
                   "red: worse, grey: no clear difference or too few seeds, black: a baseline "
                   "(dotted line).", lambda: results_figure(data))]
     items += article_figures(data)  # the article's own figure, for a built-in study
+    items += article_items(data)  # the articles' figures, where the study stored their data
     items += sweep_figures(data)
     items.append(safe("Training curves", "Train (solid) and dev (dashed) loss and "
                       f"{data.metric_kind} per epoch: the median over seeds, the band from the 25th "

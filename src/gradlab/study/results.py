@@ -51,6 +51,7 @@ class GroupRow:
     test: str | None = None
     significant: bool | None = None
     sentence: str = ""
+    selected: bool | None = None  # with [compare] select: chosen on the select_on metric?
     verdict: str = ""            # one word: see gradlab.study.verdict
     n_baseline: int = 0          # the baseline's seeds in the test
     too_few: bool = False        # no outcome of these seeds could reach p < alpha
@@ -60,8 +61,9 @@ class GroupRow:
 
     @property
     def is_baseline(self) -> bool:
-        """Whether this group is a baseline (it is compared with no other group)."""
-        return self.baseline is None
+        """Whether this group is a baseline (it is compared with no other group; a group not
+        chosen on dev by ``[compare] select`` is none)."""
+        return self.baseline is None and self.selected is not False
 
 
 @dataclass
@@ -116,6 +118,8 @@ def analyze(source: "Store | str | Path") -> StudyResults:
         trials = store.trials(hashes=set(hashes) if hashes else None)
         groups: dict[str, GroupRow] = {}
         configs: dict[str, dict] = {}
+        select, select_on = compare.get("select"), compare.get("select_on")
+        on_values: dict[str, list[float]] = {}
         for t in trials:
             g = groups.get(t["config_hash"])
             if g is None:
@@ -126,6 +130,9 @@ def analyze(source: "Store | str | Path") -> StudyResults:
                 value = (t["metrics"] or {}).get(metric)
                 if isinstance(value, (int, float)) and math.isfinite(value):
                     g.values[t["seed"]] = float(value)
+                chosen_on = (t["metrics"] or {}).get(select_on)
+                if select and isinstance(chosen_on, (int, float)) and math.isfinite(chosen_on):
+                    on_values.setdefault(t["config_hash"], []).append(float(chosen_on))
             elif t["status"] == "failed":
                 g.failed += 1
             else:
@@ -145,7 +152,19 @@ def analyze(source: "Store | str | Path") -> StudyResults:
                                 *(k for g in rows for k in g.assignment)]))
     values = [effective_values(configs[g.config_hash], swept) for g in rows]
     keys = _relabel(rows, values, swept)
-    _compare(rows, values, compare.get("baseline") or {}, metric, higher, alpha, bounds)
+    baseline = compare.get("baseline") or {}
+    compared = rows
+    if select:  # compare only each family's best value of the select key (chosen on dev)
+        from gradlab.study.selection import select_best
+        from gradlab.study.spec import Compare
+
+        on_higher = Compare(metric=str(select_on or metric)).higher
+        compared, values = select_best(rows, values, on_values, select, on_higher)
+        baseline = {k: v for k, v in baseline.items() if k != select}
+        for g in rows:
+            if g.selected is False:
+                g.verdict = verdict.NOT_CHOSEN
+    _compare(compared, values, baseline, metric, higher, alpha, bounds)
     return StudyResults(meta["name"], meta.get("description", ""), metric, higher, alpha,
                         rows, counts, keys)
 

@@ -40,7 +40,7 @@ except ModuleNotFoundError:  # pragma: no cover - 3.10
 SECTIONS = ("task", "model", "train", "watch")
 TOP_KEYS = ("name", "description", "seeds", "executor", "sweep", "sweep_mode", "samples",
             "sample_seed", "compare", *SECTIONS)
-COMPARE_KEYS = ("metric", "baseline", "higher_is_better", "alpha")
+COMPARE_KEYS = ("metric", "baseline", "higher_is_better", "alpha", "select", "select_on")
 SWEEP_OPTIONS = ("mode", "samples")
 # bounds on what is absurd: each configuration x seed is one trained network
 MAX_SEEDS = 10_000
@@ -73,6 +73,8 @@ class Compare:
     baseline: dict = field(default_factory=dict)
     higher_is_better: bool | None = None
     alpha: float = 0.05
+    select: str | None = None
+    select_on: str | None = None
 
     @property
     def higher(self) -> bool:
@@ -181,6 +183,11 @@ class Study:
         out["sample_seed"] = self.sample_seed
         out["compare"] = {"metric": self.compare.metric, "baseline": dict(self.compare.baseline),
                           "higher_is_better": self.compare.higher, "alpha": self.compare.alpha}
+        if self.compare.select:  # only then: older studies keep their stored compare table
+            from gradlab.study.selection import default_select_on
+
+            on = self.compare.select_on or default_select_on(self.compare.metric)
+            out["compare"].update(select=self.compare.select, select_on=on)
         return out
 
 
@@ -325,6 +332,13 @@ def _check_compare(compare: Compare, sweeps: list[Sweep], config: dict) -> None:
         )
     if not 0 < compare.alpha < 1:
         raise ConfigError(f"[compare] alpha = {compare.alpha!r}: expected 0 < alpha < 1")
+    if compare.select is not None and compare.select not in {k for b in sweeps for k in b.axes}:
+        raise ConfigError(f"[compare] select = {compare.select!r} is not a swept key "
+                          "(select names the key whose best value is chosen per group, e.g. 'train.lr')")
+    if compare.select_on is not None and not (_METRIC.match(compare.select_on)
+                                              or compare.select_on in KNOWN_METRICS):
+        raise ConfigError(f"[compare] select_on = {compare.select_on!r} is not a trial metric"
+                          f"{_did_you_mean(compare.select_on, KNOWN_METRICS)}")
     if not isinstance(compare.baseline, dict):
         raise ConfigError(f"[compare] baseline must be a table of swept keys, got {compare.baseline!r}")
     swept: dict[str, Any] = {}

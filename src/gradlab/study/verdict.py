@@ -13,6 +13,7 @@ import math
 BASELINE, BETTER, WORSE, UNCLEAR, TOO_FEW, IDENTICAL, UNTESTED = (
     "baseline", "better", "worse", "no clear difference", "too few seeds", "identical",
     "not tested")
+NOT_CHOSEN = "not chosen"  # with [compare] select: another value of the tuned key won on dev
 
 
 def num(x: float | None, signed: bool = False) -> str:

@@ -120,12 +120,39 @@ def validate_config(config: dict | None) -> dict:
     check_model(out["model"])
     check_train(out["train"])
     check_watch(out["watch"])
+    check_time_against(out["train"].get("time_against"), out)
     return out
+
+
+def twin_config(config: dict, overrides: dict) -> dict:
+    """``config`` with the dotted ``overrides`` applied (and ``time_against`` removed)."""
+    twin = copy.deepcopy(config)
+    for key, value in overrides.items():
+        set_dotted(twin, key, value)
+    twin.setdefault("train", {}).pop("time_against", None)
+    return twin
+
+
+def check_time_against(value: Any, config: dict) -> None:
+    """``train.time_against`` is None or a non-empty table of dotted keys giving a valid twin."""
+    if value is None:
+        return
+    if not isinstance(value, dict) or not value or not all(isinstance(k, str) and "." in k for k in value):
+        raise ConfigError(
+            f"train.time_against must be a table of dotted keys to change for the twin, "
+            f"e.g. {{ \"model.act\" = \"relu\" }}; got {value!r}")
+    if any(k.startswith("task.") for k in value):
+        raise ConfigError("train.time_against: the twin must train on the same task; "
+                          f"drop the task keys from {value!r}")
+    try:
+        validate_config(twin_config(config, value))
+    except ConfigError as exc:
+        raise ConfigError(f"train.time_against: the twin is not a valid config: {exc}") from None
 
 
 # keys a section accepts without a default: absent unless given, so adding one leaves the
 # config hash of every run that does not use it unchanged
-OPTIONAL_KEYS = {"train": ("pretrain",), "watch": ()}
+OPTIONAL_KEYS = {"train": ("pretrain", "time_against"), "watch": ()}
 
 
 def _fixed_section(name: str, given: dict) -> dict:

@@ -147,6 +147,10 @@ def run_trial(
         layers = [_as_dict(layer) for layer in w.layers]
     metrics = _final_metrics(trainer, task, history)
     metrics.update(_mc_dropout_metrics(trainer.model, task, seed), **reused)
+    if tr.get("time_against"):
+        from gradlab.train.timing import time_against
+
+        metrics.update(time_against(cfg, seed, tr["time_against"], build=build, device=device))
     return TrialResult(metrics, list(history), vitals, findings, layers, time.perf_counter() - start,
                        recorder.rows)
 
@@ -187,7 +191,8 @@ class _WatchClock(Callback):
         self.epoch_steps: list[tuple[int, int]] = []
 
     def on_step_end(self, trainer: Any, step: int, loss: Any) -> None:
-        self.watch.log(loss=loss)
+        # with clipping on, the turn clipping gave the gradient is a model-wide vital
+        self.watch.log(loss=loss, clip_angle=getattr(trainer, "clip_angle", None))
 
     def on_epoch_end(self, trainer: Any, epoch: int, logs: dict) -> None:
         self.epoch_steps.append((epoch, trainer.step))

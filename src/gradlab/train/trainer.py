@@ -111,6 +111,9 @@ class Trainer:
         self.step = 0
         self.epoch = 0
         self.stop_training = False
+        # degrees between the raw and the clipped gradient of the last step (a 0-d tensor, no
+        # host sync); None without clipping
+        self.clip_angle: Tensor | None = None
         self.history = History()
 
     @staticmethod
@@ -197,6 +200,9 @@ class Trainer:
                     row[f"dev_{self.metric_name}"] = scores[self.metric_name]
                 # the learning rate in effect at the epoch's last step
                 row["lr"] = float(self.optimizer.param_groups[0]["lr"])
+                momentum = getattr(self.schedule, "current_momentum", None)
+                if momentum is not None:  # a schedule that cycles momentum (1cycle) shows it
+                    row["momentum"] = float(momentum)
                 self.history.append(row)
                 score = row[monitor]
                 if better(score, self.history.best_score, maximize, 0.0):
@@ -262,10 +268,13 @@ class Trainer:
     def _clip(self) -> None:
         if not self.clip:
             return
-        from gradlab.components.regularizers import clip_gradients
+        from gradlab.components.regularizers import clip_angle, clip_gradients
 
+        grads = [p.grad for p in self.model.parameters() if p.grad is not None]
+        raw = [g.clone() for g in grads]  # clipping works in place
         for by, limit in self.clip:
             clip_gradients(self.model.parameters(), by=by, max=limit)
+        self.clip_angle = clip_angle(raw, grads)
 
     def _step_schedule_after_epoch(self, score: float) -> None:
         if self.schedule is None:

@@ -156,6 +156,8 @@ def check_train(train: dict) -> None:
     check_number("train.batch_size", train["batch_size"], minimum=1, inclusive=True, integer=True,
                  optional=True)
     for key in ("clip_norm", "clip_value", "max_norm"):
+        if train[key] == "none":  # TOML has no null: a sweep writes "none" for "off"
+            train[key] = None
         check_number(f"train.{key}", train[key], optional=True)
     check_number("train.weight_decay", train["weight_decay"], inclusive=True)
     checked(lambda: EarlyStopping.coerce(train["early_stopping"]), "train.early_stopping")

@@ -34,7 +34,7 @@ class EngineState:
     _layers: dict[tuple[str, str], LayerInfo]
     _sites: dict[str, ActivationSite]
     _act_modules: dict[int, tuple[str, Any, list[ActivationSite]]]
-    _losses: list[tuple[int, Any]]
+    _losses: list[tuple[int, Any, str]]  # (step, value, stat) logged, not pulled yet
     _pending: list[Block]
     _fwd_acc: dict[int, HostAcc]
     _failed: set[tuple[str, str]]

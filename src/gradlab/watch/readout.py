@@ -85,25 +85,26 @@ class Reporting(EngineState):
             a.vals, k = flat[k : k + n], k + n
 
     def _pull(self, step: int, blocks) -> None:
-        """Publish ``blocks`` (``(pairs, host values)``), the logged losses and histograms."""
+        """Publish ``blocks`` (``(pairs, host values)``), the logged scalars and histograms."""
         losses, self._losses = self._losses, []
         pairs: list[tuple[str, str]] = []
         values: list[float] = []
         for ks, vs in blocks:
             pairs += ks
             values += vs
-        loss_rows: list[tuple[int, float]] = []
+        loss_rows: list[tuple[int, float, str]] = []
         if losses:
-            lt = torch.stack([loss if isinstance(loss, torch.Tensor) else torch.tensor(float(loss))
-                              for _, loss in losses])
+            lt = torch.stack([v if isinstance(v, torch.Tensor) else torch.tensor(float(v)) for _, v, _ in losses])
             if dist.world_size() > 1:
                 lt = lt.to(S.F64)
                 dist.all_reduce_([lt], "sum")
                 lt /= dist.world_size()
             lvals = lt.tolist()
-            loss_rows = [(s, v) for (s, _), v in zip(losses, lvals)]
-            pairs.append(("", "loss_nonfinite"))
-            values.append(float(sum(1 for v in lvals if not math.isfinite(v))))
+            loss_rows = [(s, v, stat) for (s, _, stat), v in zip(losses, lvals)]
+            if any(stat == "loss" for _, _, stat in losses):
+                pairs.append(("", "loss_nonfinite"))
+                values.append(float(sum(1 for (_, _, stat), v in zip(losses, lvals)
+                                        if stat == "loss" and not math.isfinite(v))))
         for site in self._sites.values():
             if site.hist:
                 for stat, (counts, edges) in site.hist.items():
@@ -112,7 +113,7 @@ class Reporting(EngineState):
         self._publish(step, pairs, values, loss_rows)
 
     def _publish(self, step: int, pairs: list[tuple[str, str]], values: list[float],
-                 losses: list[tuple[int, float]]) -> None:  # pragma: no cover - overridden
+                 losses: list[tuple[int, float, str]]) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
 
     def _publish_histogram(self, step, layer, stat, edges, counts) -> None:  # pragma: no cover

@@ -123,16 +123,22 @@ class Watch(WatchEngine):
             self._guarded("(params)", "finiteness flags", lambda: self._flags.end_step(self.step_index, self.params))
         self._end_step()
 
-    def log(self, loss: Any = None) -> None:
-        """Record the loss of the step just taken (a tensor stays on its device until the pull)."""
-        if loss is None:
-            return
+    def log(self, loss: Any = None, **scalars: Any) -> None:
+        """Record the loss of the step just taken, and any other model-wide scalars of it.
+
+        Each value may be a 0-d tensor: it stays on its device until the next pull (no host
+        sync). ``scalars`` become model-wide vitals (layer ``""``) under their own names, e.g.
+        ``w.log(loss=loss, clip_angle=angle)``; only ``loss`` feeds ``loss_nonfinite``.
+        """
         step = self.step_index - 1 if self.optimizer is not None else self.step_index
-        if isinstance(loss, torch.Tensor):
-            loss = loss.detach()
-            if loss.dim() != 0 or loss.dtype != torch.float32:
-                loss = loss.reshape(-1)[:1].float().reshape(())
-        self._losses.append((max(step, 0), loss))
+        for stat, value in ({"loss": loss} | scalars).items():
+            if value is None:
+                continue
+            if isinstance(value, torch.Tensor):
+                value = value.detach()
+                if value.dim() != 0 or value.dtype != torch.float32:
+                    value = value.reshape(-1)[:1].float().reshape(())
+            self._losses.append((max(step, 0), value, stat))
         if len(self._losses) > 4096:
             self._pull(self._losses[-1][0], [])
 
@@ -165,13 +171,13 @@ class Watch(WatchEngine):
 
     # -- engine callbacks -------------------------------------------------------------------
     def _publish(self, step: int, pairs: list[tuple[str, str]], values: list[float],
-                 losses: list[tuple[int, float]]) -> None:
+                 losses: list[tuple[int, float, str]]) -> None:
         add = self.vitals.add
-        for s, v in losses:
-            add(s, "", "loss", v)
+        for s, v, stat in losses:
+            add(s, "", stat, v)
         self.vitals.add_many(step, pairs, values)
         if self.sinks:  # rows are built only for sinks: a report has a hundred of them
-            rows = [{"step": s, "layer": "", "stat": "loss", "value": v} for s, v in losses]
+            rows = [{"step": s, "layer": "", "stat": stat, "value": v} for s, v, stat in losses]
             rows += [{"step": step, "layer": layer, "stat": stat, "value": v}
                      for (layer, stat), v in zip(pairs, values)]
             for sink in self.sinks:

@@ -50,6 +50,9 @@ class Observer:
     def after_step(self, step: int) -> None:
         """The optimizer has stepped."""
 
+    def log(self, stat: str, value: Tensor) -> None:
+        """A model-wide scalar of the current step, one per member (``[M]``), e.g. the clip angle."""
+
     def member_stopped(self, member: int, steps_done: int) -> None:
         """``member`` stopped early after ``steps_done`` steps: nothing more of it is recorded."""
 
@@ -106,7 +109,7 @@ def fit(
         recorder: an :class:`~gradlab.train.activation_record.ActivationRecorder` with
             ``members``, called where the Trainer calls its callbacks.
     """
-    from gradlab.components.regularizers import MaxNorm, clip_gradients
+    from gradlab.components.regularizers import MaxNorm, clip_angle, clip_gradients
 
     observer = observer or Observer()
     limits = thresholds or {}
@@ -145,8 +148,12 @@ def fit(
             losses = loss_fn(out, yb)
             opt.zero_grad()
             losses.sum().backward()
-            for by, limit in clip:  # the Trainer clips before the step (and before the watch reads)
-                clip_gradients(params, by=by, max=limit, members=True)
+            if clip:  # the Trainer clips before the step (and before the watch reads)
+                grads = [p.grad for p in params if p.grad is not None]
+                raw = [g.clone() for g in grads]
+                for by, limit in clip:
+                    clip_gradients(params, by=by, max=limit, members=True)
+                observer.log("clip_angle", clip_angle(raw, grads, members=True))  # as run_trial's vital
             observer.after_backward(step, trace, losses.detach())
             opt.step()
             observer.after_step(step)  # the watch's step-end hook runs before max-norm

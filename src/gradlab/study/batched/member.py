@@ -41,6 +41,9 @@ class Ensemble:
 
 
 def _thresholds(configs: list[dict], device) -> dict[str, torch.Tensor]:
+    if any(cfg["train"].get("time_against") for cfg in configs):
+        # timing against a twin happens after training, in run_trial (one by one)
+        raise NotBatchable("train.time_against is not batched")
     out = {}
     for key in _THRESHOLDS:
         values = [cfg["train"].get(key) for cfg in configs]

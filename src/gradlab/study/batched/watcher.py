@@ -107,7 +107,8 @@ class EnsembleWatcher(Observer):
         self.forward = ForwardStats(list(linears), size)
         self.params = _Params(ens)
         self.pending: dict[tuple[str, str], Tensor] = {}
-        self.losses: list[tuple[int, Tensor]] = []  # logged, not yet pulled
+        self.losses: list[tuple[int, Tensor, str]] = []  # (step, [M] values, stat) logged, not yet pulled
+        self._scalars: dict[str, Tensor] = {}  # model-wide scalars of the current step
         self.last_report = -1
         self.stopped: set[int] = set()
         self._layers: list | None = None
@@ -142,7 +143,12 @@ class EnsembleWatcher(Observer):
             self.pending = {}
             self._report(step, reset=True, values=values)
         # the Trainer logs the loss after the step, so it is pulled by the next report
-        self.losses.append((step, self._loss))
+        self.losses.append((step, self._loss, "loss"))
+        self.losses += [(step, v.float(), stat) for stat, v in self._scalars.items()]
+        self._scalars = {}
+
+    def log(self, stat: str, value: Tensor) -> None:
+        self._scalars[stat] = value
 
     def _report(self, step: int, reset: bool, values: dict | None = None, only: int | None = None) -> None:
         values = dict(values or {})
@@ -155,7 +161,7 @@ class EnsembleWatcher(Observer):
         members = [only] if only is not None else [i for i in range(len(self.vitals)) if i not in self.stopped]
         keys = list(values)
         table = torch.stack([values[k].to(F64) for k in keys], 1)[members].tolist() if keys else [[]] * len(members)
-        loss_table = torch.stack([v for _, v in self.losses], 1)[members].tolist() if self.losses else None
+        loss_table = torch.stack([v for _, v, _ in self.losses], 1)[members].tolist() if self.losses else None
         for row_i, i in enumerate(members):
             vit = self.vitals[i]
             for key, value in zip(keys, table[row_i]):
@@ -164,9 +170,10 @@ class EnsembleWatcher(Observer):
                 vit.add(step, key[0], key[1], value)
             if loss_table is not None:
                 lv = loss_table[row_i]
-                for (s, _), value in zip(self.losses, lv):
-                    vit.add(s, "", "loss", value)
-                vit.add(step, "", "loss_nonfinite", float(sum(1 for v in lv if not math.isfinite(v))))
+                for (s, _, stat), value in zip(self.losses, lv):
+                    vit.add(s, "", stat, value)
+                vit.add(step, "", "loss_nonfinite", float(sum(
+                    1 for (_, _, stat), v in zip(self.losses, lv) if stat == "loss" and not math.isfinite(v))))
         if only is None:
             self.losses = []
             self.last_report = max(self.last_report, step)
