@@ -45,3 +45,20 @@ def test_unregistered_and_missing_names_are_not_known_to_saturate():
     assert not is_bounded("softsign")  # not a registered activation
     assert not is_bounded(None) and not is_bounded("")
     assert is_bounded(nn.Tanh.__name__.lower())
+
+
+@pytest.mark.parametrize("alias,name", SPELLINGS, ids=[a for a, _ in SPELLINGS])
+def test_output_range_of_every_bounded_activation_is_what_it_reaches(alias, name):
+    """Regression: ``pinned_activation`` kept its own table of output ranges (naming the
+    unregistered ``softsign``); the range now comes from ``ActivationInfo.out_range``."""
+    from gradlab.components.activations import output_range
+
+    bounds = output_range(alias)
+    if not is_bounded(alias):
+        assert bounds is None
+        return
+    assert bounds is not None
+    module = ACTIVATIONS.create(name)
+    with torch.no_grad():  # brute force: the outputs far out on both sides are the bounds
+        y = module(torch.tensor([-1e4, 1e4]))
+    assert (float(y[0]), float(y[1])) == pytest.approx(bounds, abs=1e-6)

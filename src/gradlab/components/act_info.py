@@ -51,6 +51,7 @@ class ActivationInfo:
         dead_threshold: ``|f'(z)|`` at or below this is "no gradient" (0.0: exactly zero).
         saturation_threshold: ``0.01 * grad_max``; under it a bounded unit is saturated.
         recover_pre: ``z`` from the output ``y`` where ``f`` is invertible, else None.
+        out_range: ``(low, high)``, the outputs a bounded activation can reach, else None.
     """
 
     name: str
@@ -62,6 +63,14 @@ class ActivationInfo:
     dead_threshold: float = 0.0
     saturation_threshold: float = 0.0
     recover_pre: Callable[[Tensor], Tensor] | None = None
+    out_range: tuple[float, float] | None = None
+
+
+def _out_range(name: str, p: dict) -> tuple[float, float] | None:
+    """The output range of a bounded activation (hardtanh's from its parameters)."""
+    if name == "hardtanh":
+        return float(p.get("min_val", -1.0)), float(p.get("max_val", 1.0))
+    return {"sigmoid": (0.0, 1.0), "hard_sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}.get(name)
 
 
 def _ones(z: Tensor) -> Tensor:
@@ -128,6 +137,7 @@ def build_info(name: str, **p) -> ActivationInfo:
         dead_threshold=0.0,
         saturation_threshold=0.01 * top,
         recover_pre=inverse,
+        out_range=_out_range(name, p) if bounded else None,
     )
 
 

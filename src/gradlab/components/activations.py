@@ -183,6 +183,17 @@ def activation_info(obj: Any, **kwargs: Any) -> ActivationInfo | None:
 
 
 @functools.lru_cache(maxsize=None)
+def output_range(name: str | None) -> tuple[float, float] | None:
+    """The output range of the registered bounded activation ``name`` (or an alias), else None.
+
+    Read from :attr:`ActivationInfo.out_range` with the activation's default parameters.
+    """
+    if not name or name not in ACTIVATIONS:
+        return None
+    info = activation_info(ACTIVATIONS.canonical_name(name))
+    return info.out_range if info is not None and info.bounded else None
+
+
 def is_bounded(name: str | None) -> bool:
     """Whether the registered activation ``name`` (or an alias) saturates on both sides.
 

@@ -9,16 +9,13 @@ a bound with a spread under ``max_spread`` of the range, on most reports and the
 
 from __future__ import annotations
 
+from gradlab.components.activations import output_range
 from gradlab.diagnose import fixes
 from gradlab.diagnose.finding import Finding
 from gradlab.diagnose.rules._view import View, info
 
 CODE = "pinned_activation"
 CHECKUP = True
-
-# output range of the bounded activations by name (default parameters)
-RANGES = {"sigmoid": (0.0, 1.0), "hard_sigmoid": (0.0, 1.0), "hardsigmoid": (0.0, 1.0),
-          "tanh": (-1.0, 1.0), "hardtanh": (-1.0, 1.0), "softsign": (-1.0, 1.0)}
 
 DEFAULTS = {
     "margin": 0.05,
@@ -36,7 +33,8 @@ def rule(vitals, layers, config: dict) -> list[Finding]:
     findings = []
     for site in view.of_kind("activation"):
         act = info(site, "act")
-        if act not in RANGES or view.is_terminal(site):
+        bounds = output_range(act)  # from ActivationInfo: one home for what is bounded
+        if bounds is None or view.is_terminal(site):
             continue
         path = info(site, "path")
         steps, means = view.finite_series(path, "out_mean")
@@ -44,7 +42,7 @@ def rule(vitals, layers, config: dict) -> list[Finding]:
         n = min(len(means), len(stds))
         if n < (1 if checkup else config["min_reports"]):
             continue
-        lo, hi = RANGES[act]
+        lo, hi = bounds
         width = hi - lo
         pinned: list[float | None] = []
         for m, s in zip(means[:n], stds[:n]):
