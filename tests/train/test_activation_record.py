@@ -50,3 +50,18 @@ def test_dead_relu_layer_records_only_zeros():
     dead = {**CONFIG, "model": {**CONFIG["model"], "bias_init": "constant(-8)", "init": "normal(0, 0.01)"}}
     rows = run_trial(dead, seed=0).activations
     assert rows and all((unpack_values(r["values"]) == 0).all() for r in rows if r["layer"] == "act1")
+
+
+def test_values_beyond_float16_are_kept_as_infinities_without_a_warning():
+    """Regression: a diverged seed of the Quickstart's study printed numpy's 'overflow
+    encountered in cast' into the user's terminal."""
+    import warnings
+
+    import numpy as np
+
+    from gradlab.train.activation_record import pack_values, unpack_values
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = unpack_values(pack_values(np.array([1e6, -1e6, 1.5, np.nan])))
+    assert out[0] == np.inf and out[1] == -np.inf and out[2] == 1.5 and np.isnan(out[3])

@@ -39,8 +39,14 @@ def activation_layers(model: nn.Module) -> list[str]:
 
 
 def pack_values(values: np.ndarray) -> str:
-    """Activation values as base64 float16 (little-endian), the trial result's JSON-ready form."""
-    return base64.b64encode(np.asarray(values, dtype="<f2").tobytes()).decode("ascii")
+    """Activation values as base64 float16 (little-endian), the trial result's JSON-ready form.
+
+    A value beyond float16's range (|v| > 65504, a diverged run) is kept as ±inf: off the
+    histogram's scale either way, and no overflow warning reaches the user's terminal.
+    """
+    with np.errstate(over="ignore"):
+        half = np.asarray(values, dtype=np.float64).astype("<f2")
+    return base64.b64encode(half.tobytes()).decode("ascii")
 
 
 def unpack_values(data: str | bytes) -> np.ndarray:
