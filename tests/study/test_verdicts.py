@@ -59,3 +59,30 @@ def test_a_difference_that_is_not_significant_is_never_called_beats():
 def test_sign_flip_floor_counts_only_seeds_that_differ():
     test = stats.compare({s: 0.5 for s in SEEDS}, {s: 0.5 if s > 2 else 0.4 for s in SEEDS})
     assert test.min_p == pytest.approx(2 / 2**3) and test.too_few  # 3 differing seeds
+
+
+def _headline_for(n_groups, seeds):
+    from types import SimpleNamespace
+
+    from gradlab.study.headline import headline
+
+    base = [0.5 + 0.01 * s for s in range(seeds)]
+    groups = [("base", base)] + [(f"g{i}", [v + 0.1 + 0.01 * i for v in base])
+                                 for i in range(n_groups)]
+    by = _study(groups)
+    results = SimpleNamespace(groups=list(by.values()), metric="dev_accuracy", alpha=0.05,
+                              higher_is_better=True)
+    return by, headline(results)
+
+
+def test_seeds_advice_counts_holms_comparisons():
+    # 12 comparisons, every seed better: 5 seeds cannot tell; the advice must name a count that,
+    # once run, makes every comparison significant after Holm, and one fewer must not be enough
+    _, lines = _headline_for(12, 5)
+    advice = next(line for line in lines if "too few seeds" in line)
+    need = int(advice.split("run with --seeds ")[1].split()[0])
+    assert "after Holm's correction for 12 comparisons" in advice
+    by, _ = _headline_for(12, need)
+    assert all(g.verdict == "better" for k, g in by.items() if k != "base")
+    by, _ = _headline_for(12, need - 1)
+    assert not any(g.verdict == "better" for k, g in by.items() if k != "base")

@@ -70,8 +70,12 @@ def headline(results) -> list[str]:
                    f"{_listing([f'{g.label} ({V.num(g.diff, True)})' for g in by_verdict[V.WORSE]])}.")
     if by_verdict[V.TOO_FEW]:
         fewest = min(min(g.n, g.n_baseline) for g in by_verdict[V.TOO_FEW])
+        # Holm divides alpha by the number of comparisons that can differ: enough seeds for one
+        # comparison alone would still leave every verdict "no clear difference"
+        tested = max(1, len(compared) - len(by_verdict[V.IDENTICAL]))
+        need = V.needed_pairs(results.alpha / tested)
+        across = f" after Holm's correction for {tested} comparisons" if tested > 1 else ""
         out.append(f"{len(by_verdict[V.TOO_FEW])} of {len(compared)} comparisons have too few "
-                   f"seeds to tell ({fewest} seeds; an exact test needs "
-                   f"{V.needed_pairs(results.alpha)} for p<{results.alpha:g}: run with --seeds "
-                   f"{V.needed_pairs(results.alpha)} or more).")
+                   f"seeds to tell ({fewest} seeds; an exact test needs {need} to reach "
+                   f"p<{results.alpha:g}{across}: run with --seeds {need} or more).")
     return out
