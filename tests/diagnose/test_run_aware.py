@@ -194,3 +194,35 @@ def test_attention_query_key_gradients_are_not_a_vanishing_gradient():
     assert not [f for f in findings if f.code == "vanishing_gradient"]
     q = "bert.encoder.layer.0.attention.self.query"
     assert q.endswith("query")  # the layers the old rule flagged
+
+
+def test_trained_lecun_selu_net_is_not_called_broken():
+    """init-compare's healthy case: 10 SELU layers, LeCun-normal, zero biases, trained to ~0.98.
+
+    Training moves every layer's moments about equally (the first quarter as far as the deepest),
+    which is not the broken fixed point; the rule used to flag it and recommend the LeCun init the
+    run already had.
+    """
+    from gradlab.train.experiment import run_trial
+
+    config = {"task": {"name": "spirals", "k": 3, "turns": 1.0, "noise": 0.05},
+              "model": {"kind": "mlp", "depth": 10, "width": 32, "act": "selu",
+                        "init": "lecun_normal(gain=1)", "bias_init": "zeros"},
+              "train": {"optimizer": "momentum", "lr": 0.01, "epochs": 20, "batch_size": 64},
+              "watch": {"enabled": True, "every": 10}}
+    result = run_trial(config, 0)
+    assert result.metrics["dev_accuracy"] > 0.9
+    assert not [f for f in result.findings if f["code"] == "self_normalization"]
+
+
+def test_self_normalization_advice_skips_what_the_run_has():
+    from gradlab.diagnose import fixes
+
+    evidence = {"deep_mean": 0.5, "deep_var": 4.0}
+    has_both = {"model.init": "lecun_normal(gain=1)", "model.bias_init": "zeros", "model.dropout": None}
+    assert fixes.self_normalization(evidence, has_both) == []
+    he_dropout = {"model.init": "he_normal", "model.bias_init": "zeros", "model.dropout": "dropout(0.1)"}
+    sets = [r["set"] for r in fixes.self_normalization(evidence, he_dropout)]
+    assert {"model.init": "lecun_normal", "model.bias_init": "zeros"} in sets
+    assert {"model.dropout": "alpha_dropout(0.05)"} in sets
+    assert len(fixes.self_normalization(evidence, None)) == 2  # nothing known: both

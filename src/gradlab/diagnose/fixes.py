@@ -243,9 +243,19 @@ def pinned_activation(evidence: dict, context: dict | None) -> list[dict]:
 
 
 def self_normalization(evidence: dict, context: dict | None) -> list[dict]:
-    """Broken SELU self-normalization: LeCun-normal init, AlphaDropout instead of Dropout."""
-    recs = [rec("SELU self-normalizes only with LeCun-normal weights (variance 1/fan_in) and zero biases "
-                "(Klambauer et al., 2017).", model__init="lecun_normal", model__bias_init="zeros")]
-    recs.append(rec("Plain Dropout changes the variance SELU relies on; AlphaDropout keeps mean and variance "
-                    "(Klambauer et al., 2017).", model__dropout="alpha_dropout(0.05)"))
+    """Broken SELU self-normalization: LeCun-normal init, AlphaDropout instead of Dropout.
+
+    Neither is offered when the run already has it: LeCun-normal weights with zero biases, or no
+    plain Dropout at all (a context that does not say keeps the advice).
+    """
+    init = str(lookup(context, "model.init") or "")
+    bias = str(lookup(context, "model.bias_init") or "")
+    recs = []
+    if not (init.startswith("lecun_normal") and bias in ("zeros", "zero", "0", "0.0")):
+        recs.append(rec("SELU self-normalizes only with LeCun-normal weights (variance 1/fan_in) and zero "
+                        "biases (Klambauer et al., 2017).", model__init="lecun_normal", model__bias_init="zeros"))
+    dropout = lookup(context, "model.dropout", "unknown")
+    if dropout == "unknown" or (dropout and "alpha" not in str(dropout) and str(dropout) != "none"):
+        recs.append(rec("Plain Dropout changes the variance SELU relies on; AlphaDropout keeps mean and "
+                        "variance (Klambauer et al., 2017).", model__dropout="alpha_dropout(0.05)"))
     return dedupe(recs)
