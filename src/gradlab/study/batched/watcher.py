@@ -1,9 +1,12 @@
 """The watch, per member, inside the batched passes: vitals, findings and layers for each member.
 
 Hooks cannot see inside a plain ``vmap``; the batched model instead hands its pre-activations,
-outputs and gradients to this observer, which reduces them over the samples and keeps the member
-dimension. The cadence is the watch's: the dead-unit mask on every step, moments, norms and the
-update ratio on the sampled steps, one report per window. Each member's values go into its own
+outputs and gradients to this observer. The statistics are the watch's own, with a member axis:
+an :class:`~gradlab.watch.probes.ActivationSite` per activation layer (and per group of members
+with identical activations), :class:`~gradlab.watch.params.ParamLayers` for the Linear layers,
+the forward counters in the watch's :class:`~gradlab.watch.host_sums.HostAcc` slots. The cadence
+is the watch's: the dead-unit mask on every step, moments, norms and the update ratio on the
+sampled steps, one report per window. Each member's values go into its own
 :class:`gradlab.watch.vitals.Vitals`, so thinning, ``rows()`` and the per-epoch summary are the
 very ones ``run_trial`` uses, and :func:`gradlab.diagnose.diagnose` reads them unchanged.
 """
@@ -11,79 +14,22 @@ very ones ``run_trial`` uses, and :func:`gradlab.diagnose.diagnose` reads them u
 from __future__ import annotations
 
 import copy
-import math
 from typing import Any
 
 import torch
 from torch import Tensor
 
 from gradlab.models.members import activation_groups, member_count, member_linears
-from gradlab.study.batched import member_stats as MS
 from gradlab.study.batched.fit import Observer
 from gradlab.study.batched.member import Ensemble
-from gradlab.study.batched.sites import ForwardStats, Site
 from gradlab.study.batched.trace import Trace
 from gradlab.watch import stats as S
+from gradlab.watch.host_sums import HostAcc, drain_members
+from gradlab.watch.params import ParamLayers
+from gradlab.watch.probes import ActivationSite
+from gradlab.watch.readout import loss_nonfinite
 
-F64 = torch.float64
-
-
-def _sum_sq(norms) -> Tensor:
-    """``Σ n²`` of per-member norms, in float64 (as the watch sums its float32 squares)."""
-    return torch.stack([(n * n).to(F64) for n in norms]).sum(0)
-
-
-class _Params:
-    """Gradient, weight, update and symmetry vitals of the Linear layers, per member.
-
-    Squares are taken in float32 and summed in float64, as :class:`gradlab.watch.params.ParamLayers`
-    does, so the two agree to float32 rounding.
-    """
-
-    def __init__(self, ens: Ensemble):
-        self.net = ens.net
-        self.before: list[Tensor] | None = None
-
-    def _layers(self):
-        for name, layer in member_linears(self.net):
-            yield name, [(p, t) for p, t in layer.named_parameters()]
-
-    def grad_stats(self) -> dict[tuple[str, str], Tensor]:
-        """Norms, ratios, non-finite counts and row symmetry, before the optimizer step."""
-        out: dict[tuple[str, str], Tensor] = {}
-        for name, params in self._layers():
-            wn = {p: MS.norms(t) for p, t in params}
-            wsq = _sum_sq(wn.values())
-            if all(t.grad is not None for _, t in params):
-                gn = {p: MS.norms(t.grad) for p, t in params}
-                for p, n in gn.items():
-                    out[(name, f"grad_norm/{p}")] = n.to(F64)
-                gnorm = _sum_sq(gn.values()).sqrt()
-                out[(name, "grad_norm")] = gnorm
-                out[(name, "grad_weight_ratio")] = gnorm / wsq.sqrt().clamp_min(1e-30)
-                out[(name, "nonfinite_grad")] = torch.stack([MS.nonfinite(t.grad) for _, t in params]).sum(0)
-            out[(name, "weight_norm")] = wsq.sqrt()
-            out[(name, "nonfinite_weight")] = torch.stack([MS.nonfinite(t) for _, t in params]).sum(0)
-            w = params[0][1]
-            if w.shape[1] > 1:
-                out[(name, "row_symmetry")] = S.row_symmetry(w, wn["weight"] * wn["weight"], members=True)
-        self.before = [p.detach().clone() for p in self.net.parameters()]
-        return out
-
-    def update_stats(self) -> dict[tuple[str, str], Tensor]:
-        """``||w_after - w_before|| / ||w_before||`` per layer and member."""
-        if self.before is None:
-            return {}
-        out = {}
-        old = iter(self.before)
-        for name, params in self._layers():
-            pairs = [(t, next(old)) for _, t in params]
-            dn = [MS.norms(before - t) for t, before in pairs]
-            on = [MS.norms(before) for _, before in pairs]
-            dsq, osq = _sum_sq(dn), _sum_sq(on)
-            out[(name, "update_ratio")] = dsq.sqrt() / osq.sqrt().clamp_min(1e-30)
-        self.before = None
-        return out
+Keys = list[tuple[str, str]]
 
 
 class EnsembleWatcher(Observer):
@@ -95,29 +41,27 @@ class EnsembleWatcher(Observer):
     """
 
     def __init__(self, ens: Ensemble, every: int):
+        from gradlab.components.activations import activation_info
         from gradlab.watch.vitals import Vitals
 
         self.ens = ens
         self.every = every
-        size = member_count(ens.net)
+        self.size = size = member_count(ens.net)
         self.vitals = [Vitals() for _ in range(size)]
         linears = dict(member_linears(ens.net))
-        self.sites = [Site(name, self._groups(act, size), size)
-                      for name, act in ens.net.named_children() if name not in linears]
-        self.forward = ForwardStats(list(linears), size)
-        self.params = _Params(ens)
-        self.pending: dict[tuple[str, str], Tensor] = {}
+        # a slope sweep mixes activations: one site per group of members with identical ones
+        self.sites = [(idx, ActivationSite(name, activation_info(module), members=len(idx)))
+                      for name, act in ens.net.named_children() if name not in linears
+                      for idx, module in activation_groups(act, size)]
+        self.params = ParamLayers(list(linears.items()), members=size)
+        self.fwd = {name: HostAcc(3, size) for name in linears}  # Σ out_grad², nonfinite_in, nonfinite_out
+        self.armed: set[str] = set()
+        self.pending: tuple[Keys, list[list[float]]] = ([], [])
         self.losses: list[tuple[int, Tensor, str]] = []  # (step, [M] values, stat) logged, not yet pulled
         self._scalars: dict[str, Tensor] = {}  # model-wide scalars of the current step
         self.last_report = -1
         self.stopped: set[int] = set()
         self._layers: list | None = None
-
-    @staticmethod
-    def _groups(act, size: int) -> list[tuple[list[int], Any]]:
-        from gradlab.components.activations import activation_info
-
-        return [(idx, activation_info(module)) for idx, module in activation_groups(act, size)]
 
     def sampled(self, step: int) -> bool:
         return step % self.every == 0
@@ -128,20 +72,38 @@ class EnsembleWatcher(Observer):
     def after_backward(self, step: int, trace: Trace | None, loss: Tensor) -> None:
         sampled = self.sampled(step)
         assert trace is not None  # wants_trace: every step is traced
-        for site in self.sites:
-            site.observe(trace.pre[site.name], trace.out[site.name], sampled)
+        for idx, site in self.sites:
+            z, y = trace.pre[site.name], trace.out[site.name]
+            if len(idx) < self.size:
+                z, y = z[idx], y[idx]
+            site.observe_pre(z, sampled)
+            if sampled:
+                site.observe_out(y)
         if sampled:
-            assert trace.x is not None
-            self.forward.observe(trace, trace.x)
-            self.pending = self.params.grad_stats()
+            self._forward(trace)
+            self.pending = self.params.member_grad_stats()
+            self.params.snapshot()
         self._loss = loss.float()
+
+    def _forward(self, trace: Trace) -> None:
+        """The watch's forward counters of each Linear layer, per member (sampled steps)."""
+        assert trace.x is not None
+        inputs = [trace.x] + list(trace.out.values())
+        for (name, acc), inp in zip(self.fwd.items(), inputs):
+            z = trace.linear_out[name]
+            shared = inp.dim() == 2  # the shared input: one count for every member
+            acc.add(1, S.nonfinite_count(inp).expand(self.size) if shared else S.nonfinite_count(inp, True))
+            acc.add(2, S.nonfinite_count(z.detach(), True))
+            if z.grad is not None:
+                acc.add(0, torch.linalg.vector_norm(z.grad.reshape(self.size, -1), dim=1), square=True)
+                self.armed.add(name)
 
     def after_step(self, step: int) -> None:
         if self.sampled(step):
-            values = dict(self.pending)
-            values.update(self.params.update_stats())
-            self.pending = {}
-            self._report(step, reset=True, values=values)
+            keys, rows = self.pending
+            ukeys, urows = self.params.member_update_stats()
+            self.pending = ([], [])
+            self._report(step, reset=True, keys=keys + ukeys, rows=[a + b for a, b in zip(rows, urows)])
         # the Trainer logs the loss after the step, so it is pulled by the next report
         self.losses.append((step, self._loss, "loss"))
         self.losses += [(step, v.float(), stat) for stat, v in self._scalars.items()]
@@ -150,30 +112,42 @@ class EnsembleWatcher(Observer):
     def log(self, stat: str, value: Tensor) -> None:
         self._scalars[stat] = value
 
-    def _report(self, step: int, reset: bool, values: dict | None = None, only: int | None = None) -> None:
-        values = dict(values or {})
-        skips: dict[tuple[str, str], Tensor] = {}
-        for site in self.sites:
-            site_values, site_skip = site.report(reset)
-            values.update({(site.name, stat): v for stat, v in site_values.items()})
-            skips.update({(site.name, stat): m for stat, m in site_skip.items()})
-        values.update(self.forward.report(reset))
-        members = [only] if only is not None else [i for i in range(len(self.vitals)) if i not in self.stopped]
-        keys = list(values)
-        table = torch.stack([values[k].to(F64) for k in keys], 1)[members].tolist() if keys else [[]] * len(members)
-        loss_table = torch.stack([v for _, v, _ in self.losses], 1)[members].tolist() if self.losses else None
-        for row_i, i in enumerate(members):
-            vit = self.vitals[i]
-            for key, value in zip(keys, table[row_i]):
-                if key in skips and bool(skips[key][i]):
-                    continue
-                vit.add(step, key[0], key[1], value)
-            if loss_table is not None:
-                lv = loss_table[row_i]
-                for (s, _, stat), value in zip(self.losses, lv):
-                    vit.add(s, "", stat, value)
-                vit.add(step, "", "loss_nonfinite", float(sum(
-                    1 for (_, _, stat), v in zip(self.losses, lv) if stat == "loss" and not math.isfinite(v))))
+    def _report(self, step: int, reset: bool, keys: Keys | None = None, rows: list[list[float]] | None = None,
+                only: int | None = None) -> None:
+        maxes = [site.report_tensors() for _, site in self.sites]
+        dead = [(m <= site.info.dead_threshold).sum(1) for (_, site), m in zip(self.sites, maxes) if m is not None]
+        flat = drain_members([site.acc for _, site in self.sites] + list(self.fwd.values()),
+                             dead + [v for _, v, _ in self.losses])
+        pairs: list[Keys] = [list(keys or []) for _ in range(self.size)]
+        values = [list(row) for row in rows] if rows else [[] for _ in range(self.size)]
+        for (idx, site), m in zip(self.sites, maxes):
+            counts = None
+            if m is not None:  # the dead counts came with the sums
+                counts, flat = flat[: len(idx)], flat[len(idx) :]
+            reports = site.report_members(counts, m.shape[1] if m is not None else 0, reset)
+            for i, (names, vals) in zip(idx, reports):
+                pairs[i] += [(site.name, n) for n in names]
+                values[i] += vals
+        for name, acc in self.fwd.items():
+            stats = (["out_grad_norm"] if name in self.armed else []) + ["nonfinite_in", "nonfinite_out"]
+            for i in range(self.size):
+                gsq, nf_in, nf_out = acc.member(i)
+                pairs[i] += [(name, stat) for stat in stats]
+                values[i] += ([gsq ** 0.5] if name in self.armed else []) + [nf_in, nf_out]
+            if reset:
+                acc.reset()
+        if reset:
+            self.armed.clear()
+        losses = [flat[k * self.size : (k + 1) * self.size] for k in range(len(self.losses))]
+        for i in [only] if only is not None else [i for i in range(self.size) if i not in self.stopped]:
+            rows_i = [(s, lv[i], stat) for (s, _, stat), lv in zip(self.losses, losses)]
+            for s, v, stat in rows_i:
+                self.vitals[i].add(s, "", stat, v)
+            nonfinite = loss_nonfinite(rows_i)
+            if nonfinite is not None:
+                pairs[i].append(("", "loss_nonfinite"))
+                values[i].append(nonfinite)
+            self.vitals[i].add_many(step, pairs[i], values[i])
         if only is None:
             self.losses = []
             self.last_report = max(self.last_report, step)
