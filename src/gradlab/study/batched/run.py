@@ -125,7 +125,7 @@ def run_ensemble(ens: Ensemble) -> list[Any]:
     wall = (time.perf_counter() - start) / member_count(ens.net)
     results = []
     for i, h in enumerate(hist):
-        vitals: list[Any] = []
+        vitals: Any = []
         findings: list[Any] = []
         layers: list[Any] = []
         if observer is not None:

@@ -168,11 +168,12 @@ class EnsembleWatcher(Observer):
         self._flush(steps_done)
 
     def member_report(self, i: int, hist: list[dict], ends: list[int], rules: Any,
-                      config: dict) -> tuple[list, list, list]:
+                      config: dict) -> tuple[Any, list, list]:
         """``(vitals rows per epoch, findings, layers)`` of member ``i``, as ``run_trial`` makes them."""
         from gradlab.diagnose import diagnose
+        from gradlab.study.series_codec import PackedVitals
         from gradlab.study.vital_thinning import kept_epochs
-        from gradlab.train.experiment import epoch_vitals
+        from gradlab.train.epoch_vitals import epoch_series
 
         done = list(zip([row["epoch"] for row in hist], ends))
         # only the epochs the store keeps: the same rows as summarising every epoch, then thinning
@@ -181,7 +182,9 @@ class EnsembleWatcher(Observer):
         layers = self.layers()
         findings = [f.to_dict() for f in diagnose(self.vitals[i], layers, rules=rules,
                                                      context={"config": config})]
-        return epoch_vitals(self.vitals[i].rows(), done), findings, [layer.to_dict() for layer in layers]
+        # packed here, as a worker packs them (result_dict), straight from the member's series
+        vitals = PackedVitals.from_series(epoch_series(self.vitals[i], done))
+        return vitals, findings, [layer.to_dict() for layer in layers]
 
     def layers(self) -> list:
         """The watch's LayerInfo list for one member's model (all members share it)."""
