@@ -38,6 +38,7 @@ class Ensemble:
     metric_fn: Any
     metric_name: str
     thresholds: dict[str, torch.Tensor]  # per-member clip_norm / clip_value / max_norm, [M]
+    layers: list | None = None  # the watch's LayerInfo of one member (see run.layers_of)
 
 
 def _thresholds(configs: list[dict], device) -> dict[str, torch.Tensor]:

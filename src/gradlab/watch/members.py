@@ -1,77 +1,73 @@
-"""The watch, per member, inside the batched passes: vitals, findings and layers for each member.
+"""The watch of an ensemble: M same-shaped models trained as one, with a leading member axis.
 
-Hooks cannot see inside a plain ``vmap``; the batched model instead hands its pre-activations,
-outputs and gradients to this observer. The statistics are the watch's own, with a member axis:
-an :class:`~gradlab.watch.probes.ActivationSite` per activation layer (and per group of members
-with identical activations), :class:`~gradlab.watch.params.ParamLayers` for the Linear layers,
-the forward counters in the watch's :class:`~gradlab.watch.host_sums.HostAcc` slots. The cadence
-is the watch's: the dead-unit mask on every step, moments, norms and the update ratio on the
-sampled steps, one report per window. Each member's values go into its own
-:class:`gradlab.watch.vitals.Vitals`, so thinning, ``rows()`` and the per-epoch summary are the
-very ones ``run_trial`` uses, and :func:`gradlab.diagnose.diagnose` reads them unchanged.
+Hooks cannot see inside one batched pass; the ensemble's training loop instead hands this watch
+each traced forward (pre-activations, outputs, Linear outputs with their gradients) and its
+step events. The statistics are the watch's own, with a member axis: an
+:class:`~gradlab.watch.probes.ActivationSite` per activation layer (one per group of members with
+identical activations, e.g. a slope sweep), :class:`~gradlab.watch.params.ParamLayers` for the
+Linear layers, the forward counters in the engine's :class:`~gradlab.watch.host_sums.HostAcc`
+slots; the cadence is the watch's (dead-unit masks every step; moments, norms and the update
+ratio on sampled steps; one report per window). Each member's values go into its own
+:class:`~gradlab.watch.vitals.Vitals`, so everything downstream reads them as a single run's.
 """
 
 from __future__ import annotations
 
-import copy
-from typing import Any
+from typing import Any, Sequence
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
-from gradlab.models.members import activation_groups, member_count, member_linears
-from gradlab.study.batched.fit import Observer
-from gradlab.study.batched.member import Ensemble
-from gradlab.study.batched.trace import Trace
 from gradlab.watch import stats as S
 from gradlab.watch.host_sums import HostAcc, drain_members
 from gradlab.watch.params import ParamLayers
 from gradlab.watch.probes import ActivationSite
 from gradlab.watch.readout import loss_nonfinite
+from gradlab.watch.vitals import Vitals
 
 Keys = list[tuple[str, str]]
 
 
-class EnsembleWatcher(Observer):
-    """Per-member vitals of an ensemble, with the watch's cadence (see the module docstring).
+class MemberWatch:
+    """Per-member vitals of an ensemble, at the watch's cadence (see the module docstring).
 
     Args:
-        ens: the ensemble being trained.
+        members: M, the size of the member axis.
+        activations: ``(name, [(member indices, module), ...])`` of each activation layer, its
+            members grouped by identical modules.
+        linears: ``(name, layer)`` of each member-axis Linear layer, parameters ``[M, ...]``.
         every: the watch's sampling interval in steps.
     """
 
-    def __init__(self, ens: Ensemble, every: int):
+    def __init__(self, members: int, activations: list[tuple[str, list[tuple[list[int], nn.Module]]]],
+                 linears: Sequence[tuple[str, nn.Module]], every: int):
         from gradlab.components.activations import activation_info
-        from gradlab.watch.vitals import Vitals
 
-        self.ens = ens
         self.every = every
-        self.size = size = member_count(ens.net)
-        self.vitals = [Vitals() for _ in range(size)]
-        linears = dict(member_linears(ens.net))
-        # a slope sweep mixes activations: one site per group of members with identical ones
+        self.size = members
+        self.vitals = [Vitals() for _ in range(members)]
         self.sites = [(idx, ActivationSite(name, activation_info(module), members=len(idx)))
-                      for name, act in ens.net.named_children() if name not in linears
-                      for idx, module in activation_groups(act, size)]
-        self.params = ParamLayers(list(linears.items()), members=size)
-        self.fwd = {name: HostAcc(3, size) for name in linears}  # Σ out_grad², nonfinite_in, nonfinite_out
+                      for name, groups in activations for idx, module in groups]
+        self.params = ParamLayers(list(linears), members=members)
+        self.fwd = {name: HostAcc(3, members) for name, _ in linears}  # Σ out_grad², nonfinite_in, nonfinite_out
         self.armed: set[str] = set()
         self.pending: tuple[Keys, list[list[float]]] = ([], [])
         self.losses: list[tuple[int, Tensor, str]] = []  # (step, [M] values, stat) logged, not yet pulled
         self._scalars: dict[str, Tensor] = {}  # model-wide scalars of the current step
         self.last_report = -1
         self.stopped: set[int] = set()
-        self._layers: list | None = None
 
     def sampled(self, step: int) -> bool:
+        """Whether (0-based) ``step`` is one the watch samples."""
         return step % self.every == 0
 
-    def wants_trace(self, step: int) -> bool:
-        return True  # the dead-unit masks see every training forward
+    def after_backward(self, step: int, trace: Any, loss: Tensor) -> None:
+        """Gradients are in ``.grad``, the optimizer has not stepped: read ``trace`` (every step).
 
-    def after_backward(self, step: int, trace: Trace | None, loss: Tensor) -> None:
+        ``trace`` holds ``pre``, ``out`` (per activation layer), ``linear_out`` (per Linear layer,
+        gradients retained) and ``x``, the batch, as ``[M, N, ...]`` tensors (``x`` may be shared).
+        """
         sampled = self.sampled(step)
-        assert trace is not None  # wants_trace: every step is traced
         for idx, site in self.sites:
             z, y = trace.pre[site.name], trace.out[site.name]
             if len(idx) < self.size:
@@ -85,7 +81,7 @@ class EnsembleWatcher(Observer):
             self.params.snapshot()
         self._loss = loss.float()
 
-    def _forward(self, trace: Trace) -> None:
+    def _forward(self, trace: Any) -> None:
         """The watch's forward counters of each Linear layer, per member (sampled steps)."""
         assert trace.x is not None
         inputs = [trace.x] + list(trace.out.values())
@@ -99,6 +95,7 @@ class EnsembleWatcher(Observer):
                 self.armed.add(name)
 
     def after_step(self, step: int) -> None:
+        """The optimizer has stepped: close the window on sampled steps."""
         if self.sampled(step):
             keys, rows = self.pending
             ukeys, urows = self.params.member_update_stats()
@@ -110,6 +107,7 @@ class EnsembleWatcher(Observer):
         self._scalars = {}
 
     def log(self, stat: str, value: Tensor) -> None:
+        """A model-wide scalar of the current step, one per member (``[M]``), e.g. the clip angle."""
         self._scalars[stat] = value
 
     def _report(self, step: int, reset: bool, keys: Keys | None = None, rows: list[list[float]] | None = None,
@@ -160,40 +158,11 @@ class EnsembleWatcher(Observer):
             self._report(step, reset=only is None, only=only)
 
     def member_stopped(self, member: int, steps_done: int) -> None:
+        """``member`` stopped early after ``steps_done`` steps: nothing more of it is recorded."""
         # the member's watch would exit here: flush it alone, without closing the others' window
         self._flush(steps_done, only=member)
         self.stopped.add(member)
 
     def finish(self, steps_done: int) -> None:
+        """Training ended after ``steps_done`` steps: report what is left."""
         self._flush(steps_done)
-
-    def member_report(self, i: int, hist: list[dict], ends: list[int], rules: Any,
-                      config: dict) -> tuple[Any, list, list]:
-        """``(vitals rows per epoch, findings, layers)`` of member ``i``, as ``run_trial`` makes them."""
-        from gradlab.diagnose import diagnose
-        from gradlab.study.series_codec import PackedVitals
-        from gradlab.study.vital_thinning import kept_epochs
-        from gradlab.train.epoch_vitals import epoch_series
-
-        done = list(zip([row["epoch"] for row in hist], ends))
-        # only the epochs the store keeps: the same rows as summarising every epoch, then thinning
-        keep = kept_epochs([epoch for epoch, _ in done])
-        done = [(epoch, steps) for epoch, steps in done if epoch in keep]
-        layers = self.layers()
-        findings = [f.to_dict() for f in diagnose(self.vitals[i], layers, rules=rules,
-                                                     context={"config": config})]
-        # packed here, as a worker packs them (result_dict), straight from the member's series
-        vitals = PackedVitals.from_series(epoch_series(self.vitals[i], done))
-        return vitals, findings, [layer.to_dict() for layer in layers]
-
-    def layers(self) -> list:
-        """The watch's LayerInfo list for one member's model (all members share it)."""
-        if self._layers is None:
-            from gradlab.watch.watch import watch
-
-            model = copy.deepcopy(self.ens.builts[0].model).train()
-            x = self.ens.train.x[:2] if self.ens.train.x_shared else self.ens.train.x[0, :2]
-            with watch(model) as w:
-                model(x).sum().backward()
-            self._layers = list(w.layers)
-        return self._layers
