@@ -42,3 +42,23 @@ def test_epoch_series_and_its_packing_equal_the_row_path():
         packed = PackedVitals.from_series(got)
         assert sorted(packed.series) == sorted(PackedVitals.from_rows(rows).series)  # order is free
         assert len(packed) == len(rows) and list(packed) == PackedVitals.from_rows(rows).rows()
+
+
+def test_per_member_losses_and_metrics_equal_each_members_own():
+    """``per_member(fn)`` on ``[M, N, ...]`` gives each member's own ``fn`` (a batch mean)."""
+    import torch
+
+    from gradlab.train.metrics import LOSSES, METRICS, per_member
+
+    g = torch.Generator().manual_seed(0)
+    cases = {  # (outputs, targets) of M = 5 members, 37 samples
+        "bce": (torch.randn(5, 37, 1, generator=g), (torch.rand(5, 37, 1, generator=g) > 0.5).float()),
+        "ce": (torch.randn(5, 37, 4, generator=g), torch.randint(0, 4, (5, 37), generator=g).float()),
+        "mse": (torch.randn(5, 37, 3, generator=g), torch.randn(5, 37, 3, generator=g)),
+    }
+    for name, (out, y) in cases.items():
+        fns = [LOSSES[name]] + ([METRICS["accuracy"]] if name != "mse" else [METRICS["mse"]])
+        for fn in fns:
+            got = per_member(fn)(out, y)
+            want = torch.stack([fn(out[i], y[i]) for i in range(5)])
+            torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-7)
