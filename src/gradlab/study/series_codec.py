@@ -103,6 +103,14 @@ class PackedVitals(Sequence):
         """Pack ``rows`` ({epoch, layer, stat, value})."""
         return cls(pack_vitals(rows))
 
+    @classmethod
+    def from_series(cls, series: dict[tuple[str, str], list[tuple[int, float]]]) -> "PackedVitals":
+        """Pack ``{(layer, stat): [(epoch, value), ...]}`` (epochs in order), without row dicts."""
+        # the values are floats already (a Vitals series): no per-value check, one array each
+        return cls([(layer, stat, np.asarray([e for e, _ in points], dtype=EPOCH_DTYPE).tobytes(),
+                     np.asarray([v for _, v in points], dtype=VALUE_DTYPE).tobytes())
+                    for (layer, stat), points in series.items()])
+
     def rows(self) -> list[dict]:
         """The unpacked rows (cached)."""
         if self._rows is None:
@@ -113,7 +121,8 @@ class PackedVitals(Sequence):
         return self.rows()[index]
 
     def __len__(self) -> int:  # noqa: D105
-        return len(self.rows())
+        # one row per packed epoch: counted from the bytes (the store asks; unpacking costs more)
+        return sum(len(eb) // EPOCH_DTYPE.itemsize for _, _, eb, _ in self.series)
 
     def __getstate__(self) -> dict:  # the packed bytes only cross a process boundary
         return {"series": self.series, "_rows": None}

@@ -22,14 +22,44 @@ def epoch_vitals(rows: list[dict], epoch_steps: list[tuple[int, int]]) -> list[d
     out = []
     for (layer, stat), points in series.items():
         points.sort(key=lambda p: p[0])
-        i, last = 0, None
-        for epoch, done in epoch_steps:
-            while i < len(points) and points[i][0] < done:
-                last = points[i][1]
-                i += 1
-            if last is not None:
-                out.append({"epoch": epoch, "layer": layer, "stat": stat, "value": last})
+        steps, values = zip(*points)
+        out += [{"epoch": epoch, "layer": layer, "stat": stat, "value": value}
+                for epoch, value in carried(list(steps), list(values), epoch_steps)]
     out.sort(key=lambda r: (r["epoch"], r["layer"], r["stat"]))
+    return out
+
+
+def epoch_series(vitals: Any, epoch_steps: list[tuple[int, int]]) -> dict[tuple[str, str], list[tuple[int, float]]]:
+    """:func:`epoch_vitals` of a :class:`~gradlab.watch.vitals.Vitals`, by series and without
+    building a row per recorded point: ``{(layer, stat): [(epoch, value), ...]}``."""
+    out = {}
+    picks: dict[tuple[int, ...], list[tuple[int, int]]] = {}  # series recorded at the same steps share them
+    for layer in vitals.layers():
+        for stat in vitals.stats(layer):
+            steps, values = vitals.series(layer, stat)
+            key = tuple(steps)
+            pick = picks.get(key)
+            if pick is None:
+                pick = picks[key] = _picks(steps, epoch_steps)
+            if pick:
+                out[(layer, stat)] = [(epoch, values[j]) for epoch, j in pick]
+    return out
+
+
+def carried(steps: list[int], values: list[float], epoch_steps: list[tuple[int, int]]) -> list[tuple[int, float]]:
+    """``(epoch, value)``: the last value of sorted ``steps`` before each epoch's end, carried forward."""
+    return [(epoch, values[j]) for epoch, j in _picks(steps, epoch_steps)]
+
+
+def _picks(steps: list[int], epoch_steps: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``(epoch, index)`` of the last of sorted ``steps`` under each epoch's end (once there is one)."""
+    out = []
+    i, n = 0, len(steps)
+    for epoch, done in epoch_steps:
+        while i < n and steps[i] < done:
+            i += 1
+        if i:
+            out.append((epoch, i - 1))
     return out
 
 

@@ -145,7 +145,8 @@ def run_trial(
         # the run config ranks the recommendations (e.g. Adam only where plain SGD stalls)
         findings = [f.to_dict() for f in w.findings(context={"config": cfg})]
         layers = [_as_dict(layer) for layer in w.layers]
-    metrics = _final_metrics(trainer, task, history)
+    metrics = final_metrics(trainer.metric_name, {part: trainer.evaluate(getattr(task, part))
+                                                  for part in ("train", "dev", "test")}, history)
     metrics.update(_mc_dropout_metrics(trainer.model, task, seed), **reused)
     if tr.get("time_against"):
         from gradlab.train.timing import time_against
@@ -172,9 +173,8 @@ def _is_gan(config: dict) -> bool:
     return MODELS.get(kind) is MODELS.get("gan")
 
 
-def _final_metrics(trainer: Trainer, task: Any, history: Any) -> dict:
-    m = trainer.metric_name
-    scores = {part: trainer.evaluate(getattr(task, part)) for part in ("train", "dev", "test")}
+def final_metrics(m: str, scores: dict[str, dict[str, float]], history: Any) -> dict:
+    """A trial's metrics: ``scores`` (``{part: {"loss", m}}`` of the best-dev weights) and the run's facts."""
     metrics = {f"{part}_loss": s["loss"] for part, s in scores.items()}
     if m != "mse":  # regression reports its loss; classification its accuracy as well
         metrics.update({f"{part}_{m}": s[m] for part, s in scores.items()})

@@ -17,22 +17,25 @@ from gradlab.errors import ConfigError
 Metric = Callable[[Tensor, Tensor], Tensor]
 
 
-def accuracy(outputs: Tensor, targets: Tensor) -> Tensor:
-    """Share of correct predictions.
+def accuracy(outputs: Tensor, targets: Tensor, reduction: str = "mean") -> Tensor:
+    """Share of correct predictions (``reduction="none"``: 1.0 or 0.0 per sample).
 
     Binary tasks (one output column) predict 1 where the logit is > 0, i.e. where the sigmoid is
     > 0.5; multiclass tasks predict the argmax over the last dimension.
     """
     if outputs.dim() > 1 and outputs.shape[-1] > 1:
         predicted = outputs.argmax(dim=-1)
-        return (predicted == targets.reshape(predicted.shape)).float().mean()
-    predicted = (outputs > 0).float()
-    return (predicted == targets.reshape(predicted.shape).float()).float().mean()
+        correct = (predicted == targets.reshape(predicted.shape)).float()
+    else:
+        predicted = (outputs > 0).float()
+        correct = (predicted == targets.reshape(predicted.shape).float()).float()
+    return correct.mean() if reduction == "mean" else correct
 
 
-def mse(outputs: Tensor, targets: Tensor) -> Tensor:
-    """Mean squared error over every element."""
-    return ((outputs - targets.reshape(outputs.shape).to(outputs.dtype)) ** 2).mean()
+def mse(outputs: Tensor, targets: Tensor, reduction: str = "mean") -> Tensor:
+    """Mean squared error over every element (``reduction="none"``: each squared error)."""
+    sq = (outputs - targets.reshape(outputs.shape).to(outputs.dtype)) ** 2
+    return sq.mean() if reduction == "mean" else sq
 
 
 METRICS: dict[str, Metric] = {"accuracy": accuracy, "mse": mse}
@@ -59,19 +62,19 @@ def higher_is_better(name: str) -> bool:
     return HIGHER_IS_BETTER.get(name, False)
 
 
-def _bce(outputs: Tensor, targets: Tensor) -> Tensor:
+def _bce(outputs: Tensor, targets: Tensor, reduction: str = "mean") -> Tensor:
     # targets arrive as float {0, 1} of shape [N, 1]; accept [N] too
     return nn.functional.binary_cross_entropy_with_logits(
-        outputs, targets.reshape(outputs.shape).to(outputs.dtype)
+        outputs, targets.reshape(outputs.shape).to(outputs.dtype), reduction=reduction
     )
 
 
-def _ce(outputs: Tensor, targets: Tensor) -> Tensor:
-    return nn.functional.cross_entropy(outputs, targets.long().reshape(-1))
+def _ce(outputs: Tensor, targets: Tensor, reduction: str = "mean") -> Tensor:
+    return nn.functional.cross_entropy(outputs, targets.long().reshape(-1), reduction=reduction)
 
 
-def _mse(outputs: Tensor, targets: Tensor) -> Tensor:
-    return nn.functional.mse_loss(outputs, targets.reshape(outputs.shape).to(outputs.dtype))
+def _mse(outputs: Tensor, targets: Tensor, reduction: str = "mean") -> Tensor:
+    return nn.functional.mse_loss(outputs, targets.reshape(outputs.shape).to(outputs.dtype), reduction=reduction)
 
 
 LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {"bce": _bce, "ce": _ce, "mse": _mse}
@@ -88,3 +91,17 @@ def get_loss(loss: str | Callable[[Tensor, Tensor], Tensor]) -> Callable[[Tensor
     if loss not in LOSSES:
         raise ConfigError(f"unknown loss {loss!r} (choices: {', '.join(LOSSES)})")
     return LOSSES[loss]
+
+
+def per_member(fn: Callable[..., Tensor]) -> Metric:
+    """A loss or metric of this module (a batch mean) for an ensemble: ``[M, N, ...]`` in, ``[M]`` out.
+
+    One call on every member's samples at once (``reduction="none"``), then each member's mean:
+    the member's own batch mean, without the per-call cost of ``torch.func.vmap``.
+    """
+
+    def member_fn(outputs: Tensor, targets: Tensor) -> Tensor:
+        m = outputs.shape[0]
+        return fn(outputs.flatten(0, 1), targets.flatten(0, 1), reduction="none").reshape(m, -1).mean(1)
+
+    return member_fn

@@ -101,9 +101,7 @@ class Trainer:
         self.loss_fn = get_loss(loss_fn)
         self.metric_name, self.metric_fn = get_metric(metric)
         self.schedule = schedule
-        if schedule is not None and getattr(schedule, "interval", None) == "metric" and hasattr(schedule, "mode"):
-            # a plateau schedule watches the same dev metric as the checkpoint: align its direction
-            schedule.mode = "max" if higher_is_better(self.metric_name) else "min"
+        align_schedule(schedule, self.metric_name)
         self.clip = clip_rules(clip)
         self.max_norm = self._max_norm(max_norm)
         self.callbacks = list(callbacks)
@@ -215,7 +213,7 @@ class Trainer:
                         since_improved += 1
                         if since_improved >= stopper.patience:
                             self.history.stopped_early = self.stop_training = True
-                self._step_schedule_after_epoch(score)
+                step_after_epoch(self.schedule, score)
                 for cb in self.callbacks:
                     cb.on_epoch_end(self, epoch, row)
                 bar.update(epoch, row)
@@ -276,16 +274,24 @@ class Trainer:
             clip_gradients(self.model.parameters(), by=by, max=limit)
         self.clip_angle = clip_angle(raw, grads)
 
-    def _step_schedule_after_epoch(self, score: float) -> None:
-        if self.schedule is None:
-            return
-        if self.schedule.interval == "epoch":
-            self.schedule.step()
-        elif self.schedule.interval == "metric":
-            self.schedule.step(metric=score)
-
     def _set_progress(self, fraction: float) -> None:
         set_progress(self.model, fraction)
+
+
+def align_schedule(schedule: Any, metric_name: str) -> None:
+    """A plateau schedule watches the same dev metric as the checkpoint: align its direction."""
+    if schedule is not None and getattr(schedule, "interval", None) == "metric" and hasattr(schedule, "mode"):
+        schedule.mode = "max" if higher_is_better(metric_name) else "min"
+
+
+def step_after_epoch(schedule: Any, score: float) -> None:
+    """Step a per-epoch schedule, or a per-metric one on the epoch's ``score`` (None: nothing)."""
+    if schedule is None:
+        return
+    if schedule.interval == "epoch":
+        schedule.step()
+    elif schedule.interval == "metric":
+        schedule.step(metric=score)
 
 
 def set_progress(model: nn.Module, fraction: float) -> None:

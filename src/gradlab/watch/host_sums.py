@@ -5,6 +5,10 @@ adding them to a slice of a device accumulator takes longer than computing them.
 :class:`HostAcc` therefore only queues the 0-d tensors a sampled call produces; the report
 stacks the queues of every accumulator into one vector, reads it with one ``tolist()`` and adds
 the values in Python floats (float64, as the device accumulator was).
+
+With ``members`` (an ensemble trained on a member axis) each queued tensor holds one value per
+member: :func:`drain_members` adds them into per-member ``rows``, while ``vals`` keeps the counts
+that every member shares (samples seen); :meth:`HostAcc.member` is one member's view of both.
 """
 
 from __future__ import annotations
@@ -20,21 +24,31 @@ class HostAcc:
 
     Args:
         size: number of slots.
+        members: queued tensors are ``[members]`` (one value per member of an ensemble).
     """
 
-    __slots__ = ("vals", "queue")
+    __slots__ = ("vals", "queue", "rows")
 
-    def __init__(self, size: int):
+    def __init__(self, size: int, members: int | None = None):
         self.vals = [0.0] * size
         self.queue: list[tuple[int, Tensor, float, bool]] = []
+        self.rows = None if members is None else [[0.0] * size for _ in range(members)]
 
     def add(self, index: int, t: Tensor, coef: float = 1.0, square: bool = False) -> None:
         """Queue ``coef * t`` (``coef * t**2`` when ``square``) to be added to slot ``index``."""
         self.queue.append((index, t, coef, square))
 
     def reset(self) -> None:
+        """Start a new window: every slot zero, nothing queued."""
         self.vals = [0.0] * len(self.vals)
         self.queue = []
+        if self.rows is not None:
+            self.rows = [[0.0] * len(self.vals) for _ in self.rows]
+
+    def member(self, i: int) -> list[float]:
+        """Member ``i``'s slots: its own sums plus the counts every member shares."""
+        assert self.rows is not None, "a HostAcc without members"
+        return [a + b for a, b in zip(self.vals, self.rows[i])]
 
 
 def drain(accs: list[HostAcc], vectors: Sequence[Tensor] = ()) -> list[float]:
@@ -53,6 +67,24 @@ def drain(accs: list[HostAcc], vectors: Sequence[Tensor] = ()) -> list[float]:
             v = flat[k]
             vals[index] += coef * (v * v if square else v)
             k += 1
+        acc.queue = []
+    return flat[k:]
+
+
+def drain_members(accs: list[HostAcc], vectors: Sequence[Tensor] = ()) -> list[float]:
+    """:func:`drain` for accumulators with a member axis, and any tensors ``vectors``, in one read."""
+    tensors = [q[1] for acc in accs for q in acc.queue] + list(vectors)
+    if not tensors:
+        return []
+    flat = torch.cat([t.reshape(-1).to(torch.float64) for t in tensors]).tolist()
+    k = 0
+    for acc in accs:
+        assert acc.rows is not None, "a HostAcc without members"
+        for index, _, coef, square in acc.queue:
+            for row in acc.rows:
+                v = flat[k]
+                row[index] += coef * (v * v if square else v)
+                k += 1
         acc.queue = []
     return flat[k:]
 

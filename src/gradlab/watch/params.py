@@ -8,6 +8,9 @@ Python float operations, cheaper than the small device ops they replace on small
 update ratio needs the weights before the optimizer step; copying all of them would raise peak
 memory by the size of the model, so each sampled step snapshots a round-robin slice of the
 layers that fits in a small budget.
+
+With ``members`` the layers are an ensemble's (parameters ``[M, ...]``, one model per member):
+the norms are taken per member and the same host arithmetic runs once per member.
 """
 
 from __future__ import annotations
@@ -31,9 +34,14 @@ class ParamLayers:
         layers: ``(name, module)`` of every module with parameters of its own that require grad.
         update_budget: fraction of the parameter memory a sampled step may copy for
             ``update_ratio`` (at least 1 MiB and one layer per sampled step).
+        members: the parameters have a leading member axis of this size (an ensemble); the
+            budget is that of one member, so each member's layers are snapshotted as alone.
     """
 
-    def __init__(self, layers: list[tuple[str, nn.Module]], update_budget: float = 0.05):
+    def __init__(self, layers: list[tuple[str, nn.Module]], update_budget: float = 0.05,
+                 members: int | None = None):
+        self.members = members
+        self._axis = 0 if members is None else 1  # where a weight's output dim is
         self.names = [name for name, _ in layers]
         self.params: list[nn.Parameter] = []
         self.pnames: list[str] = []
@@ -45,9 +53,10 @@ class ParamLayers:
                     self.pnames.append(pname)
                     self.owner.append(li)
         self.layer_params = [[i for i, o in enumerate(self.owner) if o == li] for li in range(len(layers))]
+        ax = self._axis
         self.sym = [i for i, (p, n) in enumerate(zip(self.params, self.pnames))
-                    if n == "weight" and p.dim() >= 2 and p.shape[0] > 1]
-        self.sizes = [sum(self.params[i].numel() * self.params[i].element_size() for i in ps)
+                    if n == "weight" and p.dim() >= 2 + ax and p.shape[ax] > 1]
+        self.sizes = [sum(self.params[i].numel() * self.params[i].element_size() for i in ps) / (members or 1)
                       for ps in self.layer_params]
         self.budget = max(update_budget * sum(self.sizes), float(1 << 20))
         self._rr = 0
@@ -64,10 +73,20 @@ class ParamLayers:
             out[self.owner[i]] += v
         return out
 
-    def _counts(self, tensors: list[Tensor], idx: list[int]) -> list[float]:
+    def _counts(self, tensors: list[Tensor], idx: list[int], member: int | None) -> list[float]:
         """Exact non-finite counts per layer (only run when a norm was not finite)."""
-        counts = torch.stack([S.nonfinite_count(t.detach()) for t in tensors]).tolist()
+        own = [t if member is None else t[member] for t in tensors]
+        counts = torch.stack([S.nonfinite_count(t.detach()) for t in own]).tolist()
         return self._layer_sums(counts, idx)
+
+    def _norms(self, tensors: list[Tensor]) -> list[list[float]]:
+        """The 2-norms of ``tensors`` in one read: one list, or one list per member."""
+        if self.members is None:
+            return [torch.stack(S.foreach_norms(tensors)).tolist()]
+        m = self.members
+        norms = [torch.linalg.vector_norm(t.reshape(m, -1), dim=1, dtype=None if t.dtype == S.F64 else torch.float32)
+                 for t in tensors]
+        return torch.stack(norms, 1).tolist()
 
     def _grad_keys(self, has: tuple[int, ...], layers_g: list[int]) -> list[tuple[str, str]]:
         keys = self._keys.get(has)
@@ -83,35 +102,45 @@ class ParamLayers:
 
     def grad_stats(self) -> tuple[list[tuple[str, str]], list[float] | None]:
         """Norms, ratios, non-finite counts and row symmetry from the current weights and grads."""
+        keys, rows = self.member_grad_stats()
+        return keys, rows[0] if rows else None
+
+    def member_grad_stats(self) -> tuple[list[tuple[str, str]], list[list[float]]]:
+        """:meth:`grad_stats` with one row of values per member (one row without members)."""
         if not self.params:
-            return [], None
+            return [], []
         params = self.params
         ws = [p.detach() for p in params]
         has = tuple(i for i, p in enumerate(params) if p.grad is not None and not p.grad.is_sparse)
         gs = [params[i].grad.detach() for i in has]  # type: ignore[union-attr]  # has: grad is set
         means = []
         for i in self.sym:  # row symmetry needs the mean row of each weight (one pass each)
-            w = ws[i].reshape(ws[i].shape[0], -1)
-            means.append((w if w.dtype in (torch.float32, torch.float64) else w.float()).mean(dim=0))
-        vals = torch.stack(S.foreach_norms(ws + gs + means)).tolist()
+            w = ws[i].flatten(self._axis + 1)
+            means.append((w if w.dtype in (torch.float32, torch.float64) else w.float()).mean(dim=self._axis))
         P, G = len(ws), len(gs)
-        wn, gn, mn = vals[:P], vals[P : P + G], vals[P + G :]
-        self._wn = wn  # the weights before the update: a snapshot taken next reuses these norms
-        wsq = self._layer_sums([v * v for v in wn], list(range(P)))
         layers_g = sorted({self.owner[i] for i in has})
-        values: list[float] = list(gn)
-        if has:
-            gsq = self._layer_sums([v * v for v in gn], list(has))
-            gnorm = [math.sqrt(gsq[li]) for li in layers_g]
-            values += gnorm
-            values += [g / max(math.sqrt(wsq[li]), 1e-30) for g, li in zip(gnorm, layers_g)]
-            nf = [0.0] * len(self.names) if _finite(gn) else self._counts(gs, list(has))
-            values += [nf[li] for li in layers_g]
-        values += [math.sqrt(v) for v in wsq]
-        values += [0.0] * len(self.names) if _finite(wn) else self._counts(ws, list(range(P)))
-        for i, m in zip(self.sym, mn):
-            values.append(_row_symmetry(params[i].shape[0], m, wn[i]))
-        return self._grad_keys(has, layers_g), values
+        rows = []
+        for member, vals in enumerate(self._norms(ws + gs + means)):
+            wn, gn, mn = vals[:P], vals[P : P + G], vals[P + G :]
+            self._wn = wn  # the weights before the update: a snapshot taken next reuses these norms
+            wsq = self._layer_sums([v * v for v in wn], list(range(P)))
+            values: list[float] = list(gn)
+            own = None if self.members is None else member
+            if has:
+                gsq = self._layer_sums([v * v for v in gn], list(has))
+                gnorm = [math.sqrt(gsq[li]) for li in layers_g]
+                values += gnorm
+                values += [g / max(math.sqrt(wsq[li]), 1e-30) for g, li in zip(gnorm, layers_g)]
+                nf = [0.0] * len(self.names) if _finite(gn) else self._counts(gs, list(has), own)
+                values += [nf[li] for li in layers_g]
+            values += [math.sqrt(v) for v in wsq]
+            values += [0.0] * len(self.names) if _finite(wn) else self._counts(ws, list(range(P)), own)
+            for i, m in zip(self.sym, mn):
+                values.append(_row_symmetry(params[i].shape[self._axis], m, wn[i]))
+            rows.append(values)
+        if self.members is not None:
+            self._wn = None  # one member's norms: a snapshot measures the weights itself
+        return self._grad_keys(has, layers_g), rows
 
     # -- update ratio -----------------------------------------------------------------------
     def snapshot(self, reuse_norms: bool = False) -> None:
@@ -141,20 +170,25 @@ class ParamLayers:
 
     def update_stats(self) -> tuple[list[tuple[str, str]], list[float] | None]:
         """``||w_after - w_before|| / ||w_before||`` for the layers snapshotted; frees the copies."""
+        keys, rows = self.member_update_stats()
+        return keys, rows[0] if rows else None
+
+    def member_update_stats(self) -> tuple[list[tuple[str, str]], list[list[float]]]:
+        """:meth:`update_stats` with one row of values per member (one row without members)."""
         if self._snap is None:
-            return [], None
+            return [], []
         chosen, pidx, copies, old = self._snap
         self._snap = None
-        if old is None:
-            old = torch.stack(S.foreach_norms(copies)).tolist()
-        torch._foreach_sub_(copies, [self.params[i].detach() for i in pidx])  # now the updates
-        vals = old + torch.stack(S.foreach_norms(copies)).tolist()
-        del copies
         n = len(pidx)
-        osq = self._layer_sums([v * v for v in vals[:n]], pidx)
-        dsq = self._layer_sums([v * v for v in vals[n:]], pidx)
-        ratio = [math.sqrt(dsq[li]) / max(math.sqrt(osq[li]), 1e-30) for li in chosen]
-        return [(self.names[li], "update_ratio") for li in chosen], ratio
+        olds = [old] if old is not None else [vals[:n] for vals in self._norms(copies)]
+        torch._foreach_sub_(copies, [self.params[i].detach() for i in pidx])  # now the updates
+        rows = []
+        for old_norms, upd in zip(olds, self._norms(copies)):
+            osq = self._layer_sums([v * v for v in old_norms], pidx)
+            dsq = self._layer_sums([v * v for v in upd], pidx)
+            rows.append([math.sqrt(dsq[li]) / max(math.sqrt(osq[li]), 1e-30) for li in chosen])
+        del copies
+        return [(self.names[li], "update_ratio") for li in chosen], rows
 
 
 def _row_symmetry(out: int, mean_norm: float, weight_norm: float) -> float:

@@ -7,6 +7,10 @@ call of a shared one (``act#1``) or a functional call attributed to its module
 threshold on some sample of the window) and a :class:`~gradlab.watch.host_sums.HostAcc` of raw
 sums (each a 0-d device tensor, read with the report's single transfer); :meth:`report` turns
 both into vitals and starts a new window.
+
+With ``members`` the site watches one activation layer of an ensemble trained on a member axis
+(``[M, N, ...]`` tensors): the same statistics, each kept per member (unit maxima ``[M, units]``,
+sums ``[M]``), reported per member by :meth:`ActivationSite.report_members`.
 """
 
 from __future__ import annotations
@@ -36,29 +40,34 @@ class ActivationSite:
         name: the layer name reported in vitals.
         info: the activation's :class:`~gradlab.components.act_info.ActivationInfo`.
         channels_first: read 3-dim tensors as ``[N, C, L]`` (after a conv) rather than ``[N, T, F]``.
+        members: the tensors have a leading member axis of this size (an ensemble).
     """
 
-    def __init__(self, name: str, info, channels_first: bool = False):
+    def __init__(self, name: str, info, channels_first: bool = False, members: int | None = None):
         self.name = name
         self.info = info
         self.channels_first = channels_first
         self.fast = info.name in _POSITIVE_PART and info.dead_threshold == 0.0
         self.enabled = True
-        self.dims: tuple[int, ...] | None = None
+        self.members = members
+        self.dims: tuple[int, ...] | None = None  # one member's sample dims (reduced per unit)
+        self._red: tuple[int, ...] = ()  # the dims reduced on the tensors seen (member axis kept)
         self.runmax: Tensor | None = None
         self.fullmax: Tensor | None = None  # elementwise running max (small ReLU inputs)
-        self.acc = HostAcc(S.ACC_SIZE)
+        self.acc = HostAcc(S.ACC_SIZE, members)
         self.hist: dict[str, tuple[Tensor, list[float]]] = {}
         self._nd = -1
 
     # -- per call ---------------------------------------------------------------------------
     def _layout(self, x: Tensor) -> tuple[int, ...]:
-        dims = S.unit_layout(x, self.channels_first)
+        """The dims of ``x`` to reduce per unit (past the member axis when there is one)."""
+        dims = S.unit_layout(x[0] if self.members else x, self.channels_first)
         if dims is None:
             raise ValueError(f"activation output of shape {tuple(x.shape)} has no units")
+        red = tuple(d + 1 for d in dims) if self.members else dims
         if self.dims is None:
-            self.dims, self._nd = dims, x.dim()
-        return dims
+            self.dims, self._red, self._nd = dims, red, x.dim()
+        return red
 
     def observe_pre(self, z: Tensor, sampled: bool, hist_bins: int = 0, proofs=None) -> None:
         """Record the pre-activation ``z``: the alive mask always, moments when ``sampled``.
@@ -67,8 +76,9 @@ class ActivationSite:
         entry finite, which the engine reuses for the producing layer's ``nonfinite_out``.
         """
         zf = S.as_float(z)
-        dims = self.dims if self.dims is not None and zf.dim() == self._nd else self._layout(zf)
+        dims = self._red if self.dims is not None and zf.dim() == self._nd else self._layout(zf)
         info = self.info
+        members = self.members is not None
         deriv = None
         if info.can_die:
             if self.fast:
@@ -80,15 +90,16 @@ class ActivationSite:
             return
         acc = self.acc
         if self.fast:
-            sq = S.queue_relu_moments(zf, acc, S.PRE_S1)
+            sq = S.queue_relu_moments(zf, acc, S.PRE_S1, members)
         else:
-            sq = S.queue_moments(zf, acc, S.PRE_S1, signs=True)
+            sq = S.queue_moments(zf, acc, S.PRE_S1, signs=True, members=members)
         if proofs is not None:
             proofs.setdefault(id(z), (z, sq))
-        acc.vals[S.PRE_N] += zf.numel()
+        acc.vals[S.PRE_N] += zf[0].numel() if members else zf.numel()
         if info.bounded:
             d = (deriv if deriv is not None else info.derivative(zf)).abs()
-            count, units, n_units = S.saturation(d, info.saturation_threshold, dims)
+            own = tuple(i - 1 for i in dims) if members else dims  # saturation takes one member's dims
+            count, units, n_units = S.saturation(d, info.saturation_threshold, own, members)
             acc.add(S.SAT_COUNT, count)
             acc.add(S.SAT_UNITS, units)
             acc.vals[S.SAT_UNITS_N] += n_units
@@ -122,7 +133,7 @@ class ActivationSite:
         buf = self.fullmax
         if buf is not None:
             self.fullmax = None
-            dims = S.unit_layout(buf, self.channels_first) or ()
+            dims = self._layout(buf)
             self._fold_units(S.unit_max(buf, dims) if dims else buf)
         return self.runmax
 
@@ -134,18 +145,19 @@ class ActivationSite:
         """
         yf = S.as_float(y)
         acc = self.acc
+        members = self.members is not None
         # relu(z) == 0 exactly where z <= 0: one count_nonzero of the output gives n_pos, which
         # yields both the output's zero count and the input's negative count (no temporaries).
-        sq = S.queue_moments(yf, acc, S.OUT_S1, signs=not self.fast)
+        sq = S.queue_moments(yf, acc, S.OUT_S1, signs=not self.fast, members=members)
         if self.fast:  # completes the input's Σsign (see stats.queue_relu_moments)
-            acc.add(S.PRE_SGN, torch.count_nonzero(yf.reshape(-1)), 2.0)
+            acc.add(S.PRE_SGN, S.count_nonzero(S.flat_rows(yf, members)), 2.0)
         if defer is not None:
             defer(acc, S.OUT_NONFINITE, yf, sq)
         else:
-            acc.add(S.OUT_NONFINITE, S.nonfinite_count(yf))
+            acc.add(S.OUT_NONFINITE, S.nonfinite_count(yf, members))
         if proofs is not None:
             proofs.setdefault(id(y), (y, sq))
-        acc.vals[S.OUT_N] += yf.numel()
+        acc.vals[S.OUT_N] += yf[0].numel() if members else yf.numel()
         if hist_bins and "out" not in self.hist:
             h = S.histogram(yf, hist_bins)
             if h is not None:
@@ -162,6 +174,31 @@ class ActivationSite:
 
     def report(self, acc: list[float] | None, dead: float | None, n_units: int) -> tuple[list[str], list[float]]:
         """Stat names and values of the window just closed from the host copies; resets the window."""
+        out = self._values(acc, dead, n_units)
+        self.reset()
+        return out
+
+    def report_members(self, dead: list[float] | None, n_units: int,
+                       reset: bool = True) -> list[tuple[list[str], list[float]]]:
+        """:meth:`report` of every member (``members`` set), from its drained sums and dead count.
+
+        ``reset=False`` reads the window without closing it (a member that stopped early).
+        """
+        assert self.members is not None, "a site without members"
+        out = []
+        for i in range(self.members):
+            acc = self.acc.member(i)
+            out.append(self._values(acc if acc[S.PRE_N] > 0 else None, None if dead is None else dead[i], n_units))
+        if reset:
+            self.reset()
+        return out
+
+    def reset(self) -> None:
+        """Start a new window."""
+        self.runmax = None
+        self.acc.reset()
+
+    def _values(self, acc: list[float] | None, dead: float | None, n_units: int) -> tuple[list[str], list[float]]:
         names: list[str] = []
         vals: list[float] = []
         info = self.info
@@ -185,8 +222,6 @@ class ActivationSite:
             if info.bounded:
                 names += ["sat_frac", "sat_unit_frac"]
                 vals += [acc[S.SAT_COUNT] / max(acc[S.PRE_N], 1.0), acc[S.SAT_UNITS] / max(acc[S.SAT_UNITS_N], 1.0)]
-        self.runmax = None
-        self.acc.reset()
         return names, vals
 
 

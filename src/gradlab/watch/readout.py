@@ -18,6 +18,13 @@ from gradlab.watch.engine_state import EngineState
 from gradlab.watch.host_sums import drain
 
 
+def loss_nonfinite(rows: list[tuple[int, float, str]]) -> float | None:
+    """The ``loss_nonfinite`` vital of a window's ``(step, value, stat)`` rows (None: no loss logged)."""
+    if not any(stat == "loss" for _, _, stat in rows):
+        return None
+    return float(sum(1 for _, v, stat in rows if stat == "loss" and not math.isfinite(v)))
+
+
 class Reporting(EngineState):
     """Mixin: close a window (:meth:`_report`) and publish rows and histograms (:meth:`_pull`)."""
 
@@ -101,10 +108,10 @@ class Reporting(EngineState):
                 lt /= dist.world_size()
             lvals = lt.tolist()
             loss_rows = [(s, v, stat) for (s, _, stat), v in zip(losses, lvals)]
-            if any(stat == "loss" for _, _, stat in losses):
+            nonfinite = loss_nonfinite(loss_rows)
+            if nonfinite is not None:
                 pairs.append(("", "loss_nonfinite"))
-                values.append(float(sum(1 for (_, _, stat), v in zip(losses, lvals)
-                                        if stat == "loss" and not math.isfinite(v))))
+                values.append(nonfinite)
         for site in self._sites.values():
             if site.hist:
                 for stat, (counts, edges) in site.hist.items():

@@ -78,26 +78,41 @@ def unit_absmax(x: Tensor, dims: tuple[int, ...]) -> Tensor:
     return torch.linalg.vector_norm(x, ord=inf, dim=dims)
 
 
-def queue_moments(x: Tensor, acc, start: int, signs: bool = True) -> Tensor:
+def flat_rows(x: Tensor, members: bool) -> Tensor:
+    """``x`` flat, or one flat row per member (leading member axis)."""
+    return x.reshape(x.shape[0], -1) if members else x.reshape(-1)
+
+
+def _dot(a: Tensor, b: Tensor) -> Tensor:
+    """``a·b``: a BLAS dot, or one per row of an ensemble's ``[M, n]``.
+
+    Not a batched ``bmm``: it sums each long row in one sequential float32 pass, whose rounding
+    (1e-3 relative on 2,400 values near -1) would swamp the variance of a narrow pre-activation.
+    """
+    return torch.dot(a, b) if a.dim() == 1 else torch.linalg.vecdot(a, b)
+
+
+def queue_moments(x: Tensor, acc, start: int, signs: bool = True, members: bool = False) -> Tensor:
     """Queue ``[Σx, Σx², Σsign x, Σsign² x]`` (or the first two) into ``acc`` from slot ``start``.
 
     ``acc`` is a :class:`~gradlab.watch.host_sums.HostAcc`. Float kernels and BLAS dots only
     (``n_neg = (Σsign² - Σsign) / 2``, ``n_zero = n - Σsign²``); the only temporary is
     ``sign x`` when ``signs``; each sum stays a 0-d tensor until the report reads them all at
     once. Returns ``Σx²`` (non-finite exactly when ``x`` holds NaN/inf: the finiteness proof).
+    With ``members`` every sum is ``[M]``, one per member of the leading axis.
     """
-    flat = x.reshape(-1)
-    sq = torch.dot(flat, flat)
-    acc.add(start, flat.sum())
+    flat = flat_rows(x, members)
+    sq = _dot(flat, flat)
+    acc.add(start, flat.sum(-1))
     acc.add(start + 1, sq)
     if signs:
         sg = torch.sign(flat)
-        acc.add(start + 2, sg.sum())
-        acc.add(start + 3, torch.dot(sg, sg))
+        acc.add(start + 2, sg.sum(-1))
+        acc.add(start + 3, _dot(sg, sg))
     return sq
 
 
-def queue_relu_moments(z: Tensor, acc, start: int) -> Tensor:
+def queue_relu_moments(z: Tensor, acc, start: int, members: bool = False) -> Tensor:
     """:func:`queue_moments` of a ReLU's input without a temporary.
 
     Queues ``Σz, Σz²`` and the nonzero count ``Σsign²`` (one ``count_nonzero`` pass), and
@@ -105,14 +120,19 @@ def queue_relu_moments(z: Tensor, acc, start: int) -> Tensor:
     (``count_nonzero(relu(z))``, as ``relu(z) > 0`` iff ``z > 0``), which makes the slot
     ``n_pos - n_neg`` exactly. Returns ``Σz²`` (the finiteness proof).
     """
-    flat = z.reshape(-1)
-    sq = torch.dot(flat, flat)
-    nz = torch.count_nonzero(flat)
-    acc.add(start, flat.sum())
+    flat = flat_rows(z, members)
+    sq = _dot(flat, flat)
+    nz = count_nonzero(flat)
+    acc.add(start, flat.sum(-1))
     acc.add(start + 1, sq)
     acc.add(start + 2, nz, -1.0)
     acc.add(start + 3, nz)
     return sq
+
+
+def count_nonzero(flat: Tensor) -> Tensor:
+    """Nonzero entries of a flat tensor, or of each row of an ensemble's ``[M, n]``."""
+    return torch.count_nonzero(flat) if flat.dim() == 1 else torch.count_nonzero(flat, dim=1)
 
 
 def nonfinite_count(x: Tensor, members: bool = False) -> Tensor:

@@ -22,6 +22,7 @@ from gradlab.study.batched.optim import MemberOptimizer
 from gradlab.study.batched.trace import Trace, traced_forward
 from gradlab.train.plan import better, make_plan
 from gradlab.train.trainer import History
+from gradlab.watch.members import MemberWatch
 
 
 @dataclass
@@ -35,29 +36,6 @@ class FitSpec:
     early_stopping: Any = None  # an EarlyStopping or None
     maximize: bool = True
     metric_name: str = "accuracy"
-
-
-class Observer:
-    """Receives the training events the vitals need (no-op base)."""
-
-    def wants_trace(self, step: int) -> bool:
-        """Whether the forward of (0-based) ``step`` should be traced."""
-        return False
-
-    def after_backward(self, step: int, trace: Trace | None, loss: Tensor) -> None:
-        """Gradients are in ``.grad``; the optimizer has not stepped yet."""
-
-    def after_step(self, step: int) -> None:
-        """The optimizer has stepped."""
-
-    def log(self, stat: str, value: Tensor) -> None:
-        """A model-wide scalar of the current step, one per member (``[M]``), e.g. the clip angle."""
-
-    def member_stopped(self, member: int, steps_done: int) -> None:
-        """``member`` stopped early after ``steps_done`` steps: nothing more of it is recorded."""
-
-    def finish(self, steps_done: int) -> None:
-        """Training ended after ``steps_done`` steps."""
 
 
 @torch.no_grad()
@@ -84,7 +62,7 @@ def fit(
     thresholds: dict[str, Tensor] | None = None,
     on_step: Callable[[], None] | None = None,
     on_epoch: Callable[[list[float]], None] | None = None,
-    observer: Observer | None = None,
+    observer: MemberWatch | None = None,
     recorder: Any = None,
 ) -> tuple[list[History], list[list[int]]]:
     """Train every member; restore each one's best-dev weights.
@@ -105,13 +83,12 @@ def fit(
             Trainer's clipping (before the step, in the order norm then value) and max-norm.
         on_step: schedule hook after each step.
         on_epoch: schedule hook after each epoch (with the scores).
-        observer: vitals hooks.
+        observer: the members' watch (it sees every step's traced forward).
         recorder: an :class:`~gradlab.train.activation_record.ActivationRecorder` with
             ``members``, called where the Trainer calls its callbacks.
     """
     from gradlab.components.regularizers import MaxNorm, clip_angle, clip_gradients
 
-    observer = observer or Observer()
     limits = thresholds or {}
     clip = [(by, limits[f"clip_{by}"]) for by in ("norm", "value") if f"clip_{by}" in limits]
     max_norm = MaxNorm(1.0) if "max_norm" in limits else None
@@ -143,7 +120,7 @@ def fit(
             if step >= total:
                 break
             xb, yb = train.take(None if bs >= n else order[:, start : start + bs])
-            trace = Trace() if observer.wants_trace(step) else None
+            trace = Trace() if observer is not None else None
             out = traced_forward(net, xb, trace)
             losses = loss_fn(out, yb)
             opt.zero_grad()
@@ -153,10 +130,13 @@ def fit(
                 raw = [g.clone() for g in grads]
                 for by, limit in clip:
                     clip_gradients(params, by=by, max=limit, members=True)
-                observer.log("clip_angle", clip_angle(raw, grads, members=True))  # as run_trial's vital
-            observer.after_backward(step, trace, losses.detach())
+                if observer is not None:  # as run_trial's vital
+                    observer.log("clip_angle", clip_angle(raw, grads, members=True))
+            if observer is not None:
+                observer.after_backward(step, trace, losses.detach())
             opt.step()
-            observer.after_step(step)  # the watch's step-end hook runs before max-norm
+            if observer is not None:
+                observer.after_step(step)  # the watch's step-end hook runs before max-norm
             if max_norm is not None:
                 for w in weights:
                     max_norm.project_(w, members=True, max_norm=limits["max_norm"])
@@ -192,7 +172,8 @@ def fit(
                     since[i] += 1
                     if since[i] >= stop.patience:
                         h.stopped_early, active[i] = True, False
-                        observer.member_stopped(i, step)
+                        if observer is not None:
+                            observer.member_stopped(i, step)
         if improved.any():
             if best_state is None:
                 best_state = [p.detach().clone() for p in params]
@@ -205,7 +186,8 @@ def fit(
             recorder.epoch_end(epoch, [a and not b for a, b in zip(was_active, active)], was_active)
         if step >= total or not any(active):
             break
-    observer.finish(step)
+    if observer is not None:
+        observer.finish(step)
     if best_state is not None:
         kept = torch.tensor([h.best_epoch is not None for h in hist])
         with torch.no_grad():

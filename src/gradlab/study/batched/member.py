@@ -38,6 +38,7 @@ class Ensemble:
     metric_fn: Any
     metric_name: str
     thresholds: dict[str, torch.Tensor]  # per-member clip_norm / clip_value / max_norm, [M]
+    layers: list | None = None  # the watch's LayerInfo of one member (see run.layers_of)
 
 
 def _thresholds(configs: list[dict], device) -> dict[str, torch.Tensor]:
@@ -53,11 +54,6 @@ def _thresholds(configs: list[dict], device) -> dict[str, torch.Tensor]:
             raise NotBatchable(f"train.{key} is set for some members only")
         out[key] = torch.tensor([float(v) for v in values], device=device)
     return out
-
-
-def per_member(fn: Any) -> Any:
-    """The trainer's own loss or metric (a batch mean) applied to each member: ``[M]`` out."""
-    return torch.func.vmap(fn)
 
 
 def _same(values: list[Any], what: str) -> Any:
@@ -106,7 +102,7 @@ def assemble(tasks: list[tuple[dict, int]], device=None) -> Ensemble:
     if train.x.dim() != (2 if train.x_shared else 3):
         raise NotBatchable("only vector inputs are batched")
     _check_forward(net, builts, train.x, train.x_shared)
-    from gradlab.train.metrics import get_loss, get_metric
+    from gradlab.train.metrics import get_loss, get_metric, per_member
 
     return Ensemble(builts, [seed for _, seed in tasks], net, opt, train, dev, test,
                     per_member(get_loss(loss_name)), per_member(get_metric(metric_name)[1]), metric_name,

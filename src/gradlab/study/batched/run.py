@@ -12,26 +12,25 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from gradlab.models.members import member_count
+from gradlab.models.members import activation_groups, member_count, member_linears
 from gradlab.study.batched.fit import FitSpec, evaluate, fit
 from gradlab.study.batched.member import Ensemble
 
 
 def _schedule_hooks(ens: Ensemble):
-    """Step every member's own schedule on its own (never stepped) optimizer.
+    """Step every member's own schedule on its own (never stepped) optimizer, as the Trainer does.
 
     The members' ``torch.optim`` optimizers only carry the learning rate their schedules write;
     :class:`~gradlab.study.batched.optim.MemberOptimizer` reads it back on every step, so any
     schedule gradlab knows works unchanged.
     """
-    from gradlab.train.metrics import higher_is_better
+    from gradlab.train.trainer import align_schedule, step_after_epoch
 
     schedules = [b.schedule for b in ens.builts]
     for s in schedules:
-        if s is not None and getattr(s, "interval", None) == "metric" and hasattr(s, "mode"):
-            # as the Trainer does: a plateau schedule watches the checkpoint's dev metric
-            s.mode = "max" if higher_is_better(ens.metric_name) else "min"
-    if all(s is None or _is_constant(s) for s in schedules):
+        align_schedule(s, ens.metric_name)
+    # a schedule that never changes the rate needs no per-step python calls for 1000 members
+    if all(s is None or type(s).__name__.lower().startswith("constant") for s in schedules):
         return None, None
     per_step = [s for s in schedules if s is not None and s.interval == "step"]
 
@@ -41,19 +40,9 @@ def _schedule_hooks(ens: Ensemble):
 
     def on_epoch(scores: list[float]) -> None:
         for s, score in zip(schedules, scores):
-            if s is None:
-                continue
-            if s.interval == "epoch":
-                s.step()
-            elif s.interval == "metric":
-                s.step(metric=score)
+            step_after_epoch(s, score)
 
     return (on_step if per_step else None), on_epoch
-
-
-def _is_constant(schedule: Any) -> bool:
-    # a schedule that never changes the rate needs no per-step python calls for 1000 members
-    return type(schedule).__name__.lower().startswith("constant")
 
 
 def _recorder(ens: Ensemble) -> Any:
@@ -79,18 +68,13 @@ def _recorder(ens: Ensemble) -> Any:
 
 
 def _metrics(ens: Ensemble, hist) -> list[dict]:
-    name = ens.metric_name
+    from gradlab.train.experiment import final_metrics
+
+    m = ens.metric_name
     scores = {part: evaluate(ens.net, getattr(ens, part), ens.loss_fn, ens.metric_fn)
               for part in ("train", "dev", "test")}
-    out = []
-    for i, h in enumerate(hist):
-        metrics = {f"{part}_loss": s[0][i] for part, s in scores.items()}
-        if name != "mse":
-            metrics.update({f"{part}_{name}": s[1][i] for part, s in scores.items()})
-        metrics.update(best_epoch=h.best_epoch, epochs_run=len(h), steps=h.steps,
-                       stopped_early=h.stopped_early)
-        out.append(metrics)
-    return out
+    return [final_metrics(m, {part: {"loss": s[0][i], m: s[1][i]} for part, s in scores.items()}, h)
+            for i, h in enumerate(hist)]
 
 
 def run_ensemble(ens: Ensemble) -> list[Any]:
@@ -114,9 +98,12 @@ def run_ensemble(ens: Ensemble) -> list[Any]:
     on_step, on_epoch = _schedule_hooks(ens)
     observer = None
     if cfg["watch"]["enabled"]:
-        from gradlab.study.batched.watcher import EnsembleWatcher
+        from gradlab.watch.members import MemberWatch
 
-        observer = EnsembleWatcher(ens, every=cfg["watch"]["every"])
+        linears = list(member_linears(ens.net))
+        acts = [(name, activation_groups(act, len(ens.seeds))) for name, act in ens.net.named_children()
+                if name not in dict(linears)]
+        observer = MemberWatch(len(ens.seeds), acts, linears, every=cfg["watch"]["every"])
     recorder = _recorder(ens)
     hist, ends = fit(ens.net, ens.opt, ens.train, ens.dev, spec, ens.loss_fn, ens.metric_fn,
                      thresholds=ens.thresholds, on_step=on_step, on_epoch=on_epoch, observer=observer,
@@ -125,11 +112,42 @@ def run_ensemble(ens: Ensemble) -> list[Any]:
     wall = (time.perf_counter() - start) / member_count(ens.net)
     results = []
     for i, h in enumerate(hist):
-        vitals: list[Any] = []
+        vitals: Any = []
         findings: list[Any] = []
-        layers: list[Any] = []
+        layers = [layer.to_dict() for layer in layers_of(ens)] if observer is not None else []
         if observer is not None:
-            vitals, findings, layers = observer.member_report(i, h, ends[i], cfg["watch"]["rules"] or None,
-                                                              ens.builts[i].config)
+            vitals, findings = _member_vitals(observer.vitals[i], h, ends[i], layers_of(ens), ens.builts[i].config)
         results.append(TrialResult(metrics[i], list(h), vitals, findings, layers, wall, recorder.member_rows[i]))
     return results
+
+
+def _member_vitals(vitals: Any, hist: list[dict], ends: list[int], layers: list, config: dict) -> tuple[Any, list]:
+    """``(per-epoch vitals, findings)`` of one member from its Vitals, as ``run_trial`` makes them."""
+    from gradlab.diagnose import diagnose
+    from gradlab.study.series_codec import PackedVitals
+    from gradlab.study.vital_thinning import kept_epochs
+    from gradlab.train.epoch_vitals import epoch_series
+
+    done = list(zip([row["epoch"] for row in hist], ends))
+    # only the epochs the store keeps: the same rows as summarising every epoch, then thinning
+    keep = kept_epochs([epoch for epoch, _ in done])
+    done = [(epoch, steps) for epoch, steps in done if epoch in keep]
+    findings = [f.to_dict() for f in diagnose(vitals, layers, rules=config["watch"]["rules"] or None,
+                                                 context={"config": config})]
+    # packed here, as a worker packs them (result_dict), straight from the member's series
+    return PackedVitals.from_series(epoch_series(vitals, done)), findings
+
+
+def layers_of(ens: Ensemble) -> list:
+    """The watch's LayerInfo list of one member's model (all members share it), cached."""
+    if ens.layers is None:
+        import copy
+
+        from gradlab.watch.watch import watch
+
+        model = copy.deepcopy(ens.builts[0].model).train()
+        x = ens.train.x[:2] if ens.train.x_shared else ens.train.x[0, :2]
+        with watch(model) as w:
+            model(x).sum().backward()
+        ens.layers = list(w.layers)
+    return ens.layers

@@ -65,9 +65,11 @@ class WorkerPool(Generic[J]):
         self.close()
         context = mp.get_context(self.start_method)
         if self.start_method == "forkserver":
-            # workers fork from a server that imported these once: a pool starts in ~0.1 s
-            context.set_forkserver_preload(["torch", "gradlab.train.experiment",
-                                            "gradlab.study.executors.local"])
+            # workers fork from a server that imported these once: a pool starts in ~0.1 s.
+            # torch._dynamo: the first torch.optim optimizer of a process imports it (1.1 s CPU)
+            context.set_forkserver_preload(["torch", "torch._dynamo", "gradlab.train.experiment",
+                                            "gradlab.study.executors.local",
+                                            "gradlab.study.executors.ensemble"])
         self._pool = ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=init_worker)
         return self._pool
 
