@@ -86,3 +86,19 @@ def test_seeds_advice_counts_holms_comparisons():
     assert all(g.verdict == "better" for k, g in by.items() if k != "base")
     by, _ = _headline_for(12, need - 1)
     assert not any(g.verdict == "better" for k, g in by.items() if k != "base")
+
+
+def test_ties_on_most_seeds_are_not_told_to_add_seeds():
+    from types import SimpleNamespace
+
+    from gradlab.study.headline import headline
+
+    base = [0.5 + 0.01 * s for s in range(12)]
+    tied = base[:10] + [v + 0.1 for v in base[10:]]  # 12 seeds, only 2 differ
+    by = _study([("base", base), ("tied", tied)])
+    assert by["tied"].verdict == "too few seeds"
+    lines = headline(SimpleNamespace(groups=list(by.values()), metric="dev_accuracy", alpha=0.05,
+                                     higher_is_better=True))
+    assert not any("run with --seeds" in line for line in lines)
+    assert any("1 of 1 comparisons cannot tell because the two sides give the same" in line
+               for line in lines)

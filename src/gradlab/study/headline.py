@@ -69,13 +69,19 @@ def headline(results) -> list[str]:
         out.append(f"Worse than their baseline: "
                    f"{_listing([f'{g.label} ({V.num(g.diff, True)})' for g in by_verdict[V.WORSE]])}.")
     if by_verdict[V.TOO_FEW]:
-        fewest = min(min(g.n, g.n_baseline) for g in by_verdict[V.TOO_FEW])
         # Holm divides alpha by the number of comparisons that can differ: enough seeds for one
         # comparison alone would still leave every verdict "no clear difference"
         tested = max(1, len(compared) - len(by_verdict[V.IDENTICAL]))
         need = V.needed_pairs(results.alpha / tested)
-        across = f" after Holm's correction for {tested} comparisons" if tested > 1 else ""
-        out.append(f"{len(by_verdict[V.TOO_FEW])} of {len(compared)} comparisons have too few "
-                   f"seeds to tell ({fewest} seeds; an exact test needs {need} to reach "
-                   f"p<{results.alpha:g}{across}: run with --seeds {need} or more).")
+        short = [g for g in by_verdict[V.TOO_FEW] if min(g.n, g.n_baseline) < need]
+        ties = len(by_verdict[V.TOO_FEW]) - len(short)
+        if short:
+            fewest = min(min(g.n, g.n_baseline) for g in short)
+            across = f" after Holm's correction for {tested} comparisons" if tested > 1 else ""
+            out.append(f"{len(short)} of {len(compared)} comparisons have too few seeds to tell "
+                       f"({fewest} seeds; an exact test needs {need} to reach "
+                       f"p<{results.alpha:g}{across}: run with --seeds {need} or more).")
+        if ties:
+            out.append(f"{ties} of {len(compared)} comparisons cannot tell because the two sides "
+                       f"give the same {results.metric} on most seeds (too few seeds differ).")
     return out
