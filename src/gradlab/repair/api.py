@@ -24,6 +24,7 @@ from torch import nn
 
 from gradlab.errors import ConfigError
 from gradlab.repair.candidates import candidates, run_context
+from gradlab.repair.explain import data_caveat, why_not
 from gradlab.repair.result import RepairResult
 from gradlab.repair.search import Search, search
 from gradlab.repair.surgery import Patient, as_code, blocker, operate
@@ -63,6 +64,7 @@ class _UserRuns:
         self.build, self.train, self.every = build, train, every
         self.act: str | None = None
         self.total_steps = 1
+        self.weight_decay = 0.0
         self.context: dict = {}
         self._probe: tuple | None = None
 
@@ -81,6 +83,7 @@ class _UserRuns:
             self.context = run_context(p.opt, w.layers)
             self.act = self.context.get("model.act")
             self.total_steps = max(self.total_steps, w.step_index)
+            self.weight_decay = float(p.opt.param_groups[0].get("weight_decay", 0.0))
         findings = w.findings(context={**self.context, **changes})
         return Trial(seed, metric, findings, time.perf_counter() - start, w.step_index)
 
@@ -134,7 +137,8 @@ def repair(
         raise ConfigError(f"budget must be a multiple of the original run's time above 1, got {budget!r}")
     runs = _UserRuns(build, train, every)
     return run_repair(runs, runs.blocker, seed_list, higher_is_better, budget, max_candidates, progress, metric,
-                      code=lambda changes: as_code(changes, runs.act, runs.context.get("train.lr")),
+                      code=lambda changes: as_code(changes, runs.act, runs.context.get("train.lr"),
+                                                   runs.total_steps, runs.weight_decay),
                       apply=lambda changes: (lambda model, opt: _apply(runs, changes, model, opt)))
 
 
@@ -168,18 +172,16 @@ def run_repair(run: Callable[[dict, int], Trial], block: Callable[[dict], str | 
         found = search(s, before, pool, targets)
     seconds = time.perf_counter() - start
     if found.kept is None:
-        why = "no recommendation applies to this setup" if all(c.status == "skipped" for c in pool) else \
-            "no candidate removed the findings and improved the metric on every seed"
-        if found.out_of_time:
-            why += " within the time budget"
-        return RepairResult(False, {}, before, before, message=f"not repaired: {why} ({', '.join(sorted(targets))})",
+        findings = [f for t in original for f in t.findings]
+        return RepairResult(False, {}, before, before, message=why_not(pool, findings, targets, found.out_of_time),
                             candidates=pool, seconds=seconds, original_seconds=original_seconds, metric=metric)
     kept = found.kept
     after = outcome(found.trials)
     judgement = found.judgement
     return RepairResult(
         True, dict(kept.changes), before, after, code=code(kept.changes),
-        message=f"repaired {', '.join(sorted(targets))}: {judgement.reason if judgement else ''}",
+        message=f"repaired {', '.join(sorted(targets))}: {judgement.reason if judgement else ''}"
+                f"{data_caveat(kept.changes)}",
         candidates=pool, seconds=seconds, original_seconds=original_seconds, metric=metric,
         test=judgement.test if judgement else None, _apply=apply(kept.changes) if apply else None)
 

@@ -96,7 +96,8 @@ def candidates(findings_by_seed: dict[int, list[Finding]], limit: int = 12) -> l
     keys: set[tuple] = set()
     for _, f in ordered:
         for r in f.recommendations:
-            changes = dict(r.get("set") or {})
+            # ``extra``: keys for the user's own code only (the data's NaN/Inf, a pre-LN block)
+            changes = {**(r.get("set") or {}), **(r.get("extra") or {})}
             key = tuple(sorted((k, repr(v)) for k, v in changes.items()))
             if not changes or key in keys:
                 continue
