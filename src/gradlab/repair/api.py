@@ -139,7 +139,8 @@ def repair(
     return run_repair(runs, runs.blocker, seed_list, higher_is_better, budget, max_candidates, progress, metric,
                       code=lambda changes: as_code(changes, runs.act, runs.context.get("train.lr"),
                                                    runs.total_steps, runs.weight_decay),
-                      apply=lambda changes: (lambda model, opt: _apply(runs, changes, model, opt)))
+                      apply=lambda changes: (lambda model, opt: _apply(runs, changes, model, opt)),
+                      base_lr=lambda: runs.context.get("train.lr"))
 
 
 def _apply(runs: _UserRuns, changes: dict, model: nn.Module, opt: torch.optim.Optimizer) -> tuple:
@@ -150,8 +151,10 @@ def _apply(runs: _UserRuns, changes: dict, model: nn.Module, opt: torch.optim.Op
 
 def run_repair(run: Callable[[dict, int], Trial], block: Callable[[dict], str | None], seeds: list[int],
                higher: bool, budget: float, max_candidates: int, progress: bool | None, metric: str,
-               code: Callable[[dict], str], apply: Callable[[dict], Callable] | None) -> RepairResult:
-    """The repair of any setup given as ``run(changes, seed) -> Trial`` (the API and the CLI share it)."""
+               code: Callable[[dict], str], apply: Callable[[dict], Callable] | None,
+               base_lr: Callable[[], float | None] = lambda: None) -> RepairResult:
+    """The repair of any setup given as ``run(changes, seed) -> Trial`` (the API and the CLI share it);
+    ``base_lr()``: the original's learning rate, known once it has trained."""
     from gradlab.repair.progress import repair_progress
 
     start = time.perf_counter()
@@ -168,7 +171,8 @@ def run_repair(run: Callable[[dict, int], Trial], block: Callable[[dict], str | 
                                 "findings on any seed, so nothing was changed", seconds=time.perf_counter() - start,
                                 original_seconds=original_seconds, metric=metric)
         s = Search(run, block, seeds, higher, start + budget * original_seconds, tick=bar.tick,
-                   slowest=statistics.median(t.seconds for t in original))  # the first run may be a cold start
+                   slowest=statistics.median(t.seconds for t in original),  # the first run may be a cold start
+                   base_lr=base_lr())
         found = search(s, before, pool, targets)
     seconds = time.perf_counter() - start
     if found.kept is None:
