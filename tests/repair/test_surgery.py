@@ -96,6 +96,31 @@ def test_norm_goes_into_a_sequential_and_its_parameters_into_the_optimizer():
     assert all(id(q) in trained for q in m.parameters())
 
 
+class Wrapped(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(2, 6), nn.Sigmoid(), nn.Linear(6, 6), nn.Sigmoid())
+        self.head = nn.Linear(6, 1)
+
+    def forward(self, x):
+        return self.head(self.body(x))
+
+
+def test_norm_goes_into_a_sequential_inside_the_users_module():
+    torch.manual_seed(0)
+    m, opt = _pair(Wrapped())
+    operate(Patient(m, opt), {"model.norm": "batch"})
+    assert [type(c).__name__ for c in m.body] == ["Linear", "BatchNorm1d", "Sigmoid", "Linear", "BatchNorm1d",
+                                                  "Sigmoid"]
+    x = torch.randn(16, 2)
+    b = m.body
+    by_hand = m.head(torch.sigmoid(F.batch_norm(b[3](torch.sigmoid(F.batch_norm(b[0](x), None, None, training=True))),
+                                                None, None, training=True)))
+    assert torch.allclose(m(x), by_hand, atol=1e-5)
+    trained = {id(q) for g in opt.param_groups for q in g["params"]}
+    assert all(id(q) in trained for q in m.parameters())
+
+
 def test_what_cannot_be_applied_is_named():
     m, opt = _pair(Functional())
     assert "forward()" in blocker(Patient(m, opt), {"model.norm": "batch"})
