@@ -42,8 +42,8 @@ def why_not(pool: list[Candidate], findings: list[Finding], targets: set[str], o
     elif not tried and all(c.status == "skipped" for c in pool):
         why = f"no recommendation applies to this setup (first: {pool[0].label}: {pool[0].reason})"
     elif not tried:
-        first = next(c for c in pool if c.status != "skipped")
-        why = f"the time budget ran out before the first candidate ({first.label}) could be tried"
+        waiting = next(c for c in pool if c.status != "skipped")
+        why = f"the time budget ran out before the first candidate ({waiting.label}) could be tried"
         out_of_time = False  # said already
     else:
         # the closest: a candidate that cleared the findings but did not improve the metric enough
