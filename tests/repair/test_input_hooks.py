@@ -58,3 +58,24 @@ def test_sanitize_runs_before_the_standardizer_and_both_come_off():
     h2.remove()
     model(x)
     assert torch.isnan(got[1]).any()  # the model is as it was
+
+
+class TwoInputs(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(2, 1)
+
+    def forward(self, x, mask=None, extra=None):
+        return self.fc(x * mask + extra)
+
+
+def test_sanitize_reaches_keyword_arguments_and_standardize_only_the_first_input():
+    model = TwoInputs()
+    got = _seen(model, model.fc)
+    standardize_inputs(model)
+    sanitize_inputs(model)
+    x = torch.tensor([[1.0, 2.0], [3.0, 6.0]])
+    mask = torch.tensor([[1.0, 0.0], [1.0, 1.0]])
+    model(x, mask, extra=torch.tensor([[float("nan"), 0.0], [0.0, float("inf")]]))
+    z = (x - x.mean(0)) / x.std(0)
+    assert torch.allclose(got[0], z * mask)  # the mask kept as it is, the NaN/Inf extra zeroed

@@ -3,9 +3,9 @@
 Two findings point at the data rather than at the model: NaN/Inf arriving at the first layer
 (``non_finite`` with source ``input``) and inputs far from zero mean and unit scale. Their real
 fix belongs in the user's data pipeline, and the code repair prints says so; to prove that the
-fix helps, repair applies the same transformation on the way into the model, to every floating
-tensor argument of its ``forward`` (training and evaluation alike, as a cleaned data set would
-be):
+fix helps, repair applies the same transformation on the way into the model, to the floating
+tensors its ``forward`` is called with (training and evaluation alike, as a cleaned data set
+would be):
 
 * :func:`sanitize_inputs` replaces NaN and ±Inf by 0 — a stop-gap that lets training proceed on
   the finite part of the data while hiding the broken rows;
@@ -16,28 +16,35 @@ be):
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import nn
 
 
-def _map_floats(args: tuple, fn: Callable[[torch.Tensor], torch.Tensor]) -> tuple:
-    return tuple(fn(a) if isinstance(a, torch.Tensor) and a.is_floating_point() else a for a in args)
+def _is_float(a: Any) -> bool:
+    return isinstance(a, torch.Tensor) and a.is_floating_point()
+
+
+def _zero_non_finite(x: torch.Tensor) -> torch.Tensor:
+    return torch.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
 
 
 def sanitize_inputs(model: nn.Module) -> Any:
     """Replace NaN/Inf in every floating tensor argument of ``model``'s forward by 0.
 
+    Positional and keyword arguments alike (``model(input_ids=..., pixel_values=...)``).
+
     Returns:
         The hook's handle (``handle.remove()`` undoes it).
     """
 
-    def hook(_module: nn.Module, args: tuple) -> tuple:
-        return _map_floats(args, lambda x: torch.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0))
+    def hook(_module: nn.Module, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        return (tuple(_zero_non_finite(a) if _is_float(a) else a for a in args),
+                {k: _zero_non_finite(v) if _is_float(v) else v for k, v in kwargs.items()})
 
     # prepend: ahead of any hook already there (the watch's input counters see the cleaned input)
-    return model.register_forward_pre_hook(hook, prepend=True)
+    return model.register_forward_pre_hook(hook, prepend=True, with_kwargs=True)
 
 
 def _feature_dims(x: torch.Tensor) -> tuple[int, ...]:
@@ -46,31 +53,30 @@ def _feature_dims(x: torch.Tensor) -> tuple[int, ...]:
 
 
 class _Standardizer:
-    def __init__(self) -> None:
-        self.stats: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+    """Standardizes the model's *first* argument only: the data; a mask or a second input that
+    is already on its own scale is left alone."""
 
-    def __call__(self, module: nn.Module, args: tuple) -> tuple:
-        out = []
-        for i, a in enumerate(args):
-            if not (isinstance(a, torch.Tensor) and a.is_floating_point() and a.dim() >= 1):
-                out.append(a)
-                continue
-            if i not in self.stats and module.training and torch.is_grad_enabled() and len(a) > 1:
-                with torch.no_grad():
-                    dims = _feature_dims(a)
-                    finite = torch.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0)
-                    mean = finite.mean(dim=dims, keepdim=True)
-                    std = finite.std(dim=dims, keepdim=True)
-                    self.stats[i] = (mean, torch.where(std > 0, std, torch.ones_like(std)))
-            if i in self.stats:
-                mean, std = self.stats[i]
-                a = (a - mean) / std
-            out.append(a)
-        return tuple(out)
+    def __init__(self) -> None:
+        self.stats: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def __call__(self, module: nn.Module, args: tuple) -> tuple | None:
+        if not args or not _is_float(args[0]) or args[0].dim() < 1:
+            return None
+        x = args[0]
+        if self.stats is None and module.training and torch.is_grad_enabled() and len(x) > 1:
+            with torch.no_grad():
+                dims = _feature_dims(x)
+                finite = _zero_non_finite(x)
+                std = finite.std(dim=dims, keepdim=True)
+                self.stats = (finite.mean(dim=dims, keepdim=True), torch.where(std > 0, std, torch.ones_like(std)))
+        if self.stats is None:
+            return None
+        mean, std = self.stats
+        return ((x - mean) / std, *args[1:])
 
 
 def standardize_inputs(model: nn.Module) -> Any:
-    """Standardize every floating tensor argument of ``model``'s forward per feature.
+    """Standardize the floating tensor ``model`` is called with (its first argument) per feature.
 
     Returns:
         The hook's handle (``handle.remove()`` undoes it).
