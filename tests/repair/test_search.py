@@ -64,3 +64,20 @@ def test_what_was_closest_is_named_in_one_line_when_nothing_is_kept():
     late = why_not([Candidate({"train.lr": 0.1})], [], {"dead_units"}, out_of_time=True)
     assert late == ("not repaired: the time budget ran out before the first candidate (train.lr=0.1) could be "
                     "tried [dead_units]")
+
+
+def test_a_rate_that_trades_the_divergence_for_dead_units_is_followed_by_the_next_step():
+    # lr 3 diverges (the original); 0.3 stops it but kills the units; 0.03 trains
+    def run(changes, seed):
+        lr = changes.get("train.lr", 3.0)
+        if lr > 1:
+            return Trial(seed, math.inf, [Finding("non_finite", "error", None, 0)], 0.0)
+        dead = [Finding("dead_units", "warning", "fc1", 0)] if lr > 0.1 else []
+        return Trial(seed, (9.8 if dead else 0.05) + 0.001 * seed, dead, 0.0)
+
+    original = outcome([run({}, s) for s in SEEDS])
+    pool = [Candidate({"train.lr": 0.3}, "lower it", "non_finite"), Candidate({"train.clip_norm": 1.0})]
+    s = Search(run, lambda c: None, SEEDS, False, deadline=math.inf, base_lr=3.0)
+    found = search(s, original, pool, {"non_finite"})
+    assert found.kept is not None and found.kept.changes == {"train.lr": 0.03}
+    assert pool[0].reason == "traded for dead_units on seed 0"

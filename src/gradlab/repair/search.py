@@ -21,7 +21,7 @@ from typing import Callable
 from gradlab.diagnose.recommend import lr_times
 from gradlab.errors import GradlabError
 from gradlab.repair.candidates import SYMPTOMS, Candidate
-from gradlab.repair.verify import Judgement, Outcome, Trial, judge, outcome, seed_better
+from gradlab.repair.verify import Judgement, Outcome, Trial, judge, outcome, seed_better, serious_codes
 
 # a learning-rate candidate that went the right way but not far enough takes up to this many more
 # tenfold steps, within this range
@@ -93,6 +93,12 @@ def _try(s: Search, c: Candidate, original: Outcome, targets: set[str],
     if not verdict.fixed:
         c.status, c.reason = "screened out", verdict.reason
         return None
+    traded = sorted(serious_codes(t0.findings) - original.codes)
+    if set(c.changes) == {"train.lr"} and traded:
+        # a rate that stops the divergence but kills the units has traded one problem for another:
+        # the next tenfold step (see _further) is the better candidate
+        c.status, c.reason = "screened out", f"traded for {', '.join(traded)} on seed {first}"
+        return None
     if screen_only:
         return [t0]
     rest = s.seeds[1:]
@@ -115,13 +121,15 @@ def _further(c: Candidate, base_lr: float | None, keys: set[str]) -> Candidate |
     """One more tenfold step of a learning-rate candidate that went the right way but not far
     enough: it changed only the rate, it answers a finding about the step itself (a flat or
     bouncing loss, an update ratio), and the problem is still there (a blind tenfold step from
-    1e-6 under Adam still stalls). A rate recommended for a layer's finding (exploding gradients
-    from a bad init) is not pushed further: the layer's own fixes come next."""
+    1e-6 under Adam still stalls); or any rate that removed the problem but raised a new one (a
+    divergence stopped at a rate that still kills the units). A rate recommended for a layer's
+    finding that stays (exploding gradients from a bad init) is not pushed further: the layer's
+    own fixes come next."""
     lr = c.changes.get("train.lr")
-    if (set(c.changes) != {"train.lr"} or c.source not in SYMPTOMS or not isinstance(lr, (int, float))
-            or not base_lr or lr == base_lr
-            or c.status != "screened out" or c.steps >= MAX_LR_STEPS
-            or not c.reason.startswith(("still ", "error findings remain"))):
+    step_finding = c.source in SYMPTOMS and c.reason.startswith(("still ", "error findings remain"))
+    if (set(c.changes) != {"train.lr"} or not (step_finding or c.reason.startswith("traded for "))
+            or not isinstance(lr, (int, float)) or not base_lr or lr == base_lr
+            or c.status != "screened out" or c.steps >= MAX_LR_STEPS):
         return None
     nxt = lr_times({"train.lr": lr}, 10.0 if lr > base_lr else 0.1)
     if nxt is None or not LR_RANGE[0] <= nxt <= LR_RANGE[1] or repr(nxt) in keys:
