@@ -79,3 +79,21 @@ def test_sanitize_reaches_keyword_arguments_and_standardize_only_the_first_input
     model(x, mask, extra=torch.tensor([[float("nan"), 0.0], [0.0, float("inf")]]))
     z = (x - x.mean(0)) / x.std(0)
     assert torch.allclose(got[0], z * mask)  # the mask kept as it is, the NaN/Inf extra zeroed
+
+
+class DictInput(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(2, 1)
+
+    def forward(self, batch):
+        return self.fc(batch["x"][0] + batch["x"][1])
+
+
+def test_sanitize_reaches_tensors_inside_a_batch_passed_whole():
+    model = DictInput()
+    got = _seen(model, model.fc)
+    sanitize_inputs(model)
+    nan = float("nan")
+    model({"x": [torch.tensor([[nan, 1.0]]), torch.tensor([[2.0, -float("inf")]])], "ids": torch.tensor([3])})
+    assert torch.equal(got[0], torch.tensor([[2.0, 1.0]]))

@@ -33,15 +33,24 @@ def _zero_non_finite(x: torch.Tensor) -> torch.Tensor:
 def sanitize_inputs(model: nn.Module) -> Any:
     """Replace NaN/Inf in every floating tensor argument of ``model``'s forward by 0.
 
-    Positional and keyword arguments alike (``model(input_ids=..., pixel_values=...)``).
+    Positional and keyword arguments alike (``model(input_ids=..., pixel_values=...)``), and
+    the tensors inside a dict, list or tuple argument (a batch passed whole).
 
     Returns:
         The hook's handle (``handle.remove()`` undoes it).
     """
 
+    def clean(obj: Any) -> Any:  # a batch may come as a dict, list or tuple of tensors
+        if _is_float(obj):
+            return _zero_non_finite(obj)
+        if isinstance(obj, dict):
+            return type(obj)((k, clean(v)) for k, v in obj.items())
+        if isinstance(obj, (list, tuple)) and not hasattr(obj, "_fields"):
+            return type(obj)(clean(v) for v in obj)
+        return obj
+
     def hook(_module: nn.Module, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
-        return (tuple(_zero_non_finite(a) if _is_float(a) else a for a in args),
-                {k: _zero_non_finite(v) if _is_float(v) else v for k, v in kwargs.items()})
+        return tuple(clean(a) for a in args), {k: clean(v) for k, v in kwargs.items()}
 
     # prepend: ahead of any hook already there (the watch's input counters see the cleaned input)
     return model.register_forward_pre_hook(hook, prepend=True, with_kwargs=True)
