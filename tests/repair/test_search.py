@@ -81,3 +81,30 @@ def test_a_rate_that_trades_the_divergence_for_dead_units_is_followed_by_the_nex
     found = search(s, original, pool, {"non_finite"})
     assert found.kept is not None and found.kept.changes == {"train.lr": 0.03}
     assert pool[0].reason == "traded for dead_units on seed 0"
+
+
+def _nan_setup(clip_raises, init_fixes):
+    def run(changes, seed):
+        if "train.clip_norm" in changes:
+            found = [Finding("oscillating_loss", "warning", None, 0)] if clip_raises else []
+            return Trial(seed, 1e20 + seed, found, 0.0)
+        if "model.init" in changes and init_fixes:
+            return Trial(seed, 0.1 + 0.001 * seed, [], 0.0)
+        return Trial(seed, math.nan, [Finding("non_finite", "error", None, 0)], 0.0)
+
+    original = outcome([run({}, s) for s in SEEDS])
+    pool = [Candidate({"train.clip_norm": 1.0}, source="non_finite"),
+            Candidate({"model.init": "he_normal"}, source="non_finite")]
+    s = Search(run, lambda c: None, SEEDS, False, deadline=math.inf)
+    return search(s, original, pool, {"non_finite"}), pool
+
+
+def test_a_fix_that_raises_a_new_finding_gives_way_to_a_clean_one_and_is_kept_only_without_one():
+    found, pool = _nan_setup(clip_raises=True, init_fixes=True)
+    assert found.kept is pool[1]
+    assert pool[0].status == "rejected" and pool[0].reason.endswith(
+        "but it raises oscillating_loss; model.init=he_normal fixes it without")
+    found, pool = _nan_setup(clip_raises=True, init_fixes=False)
+    assert found.kept is pool[0] and pool[1].status == "screened out"
+    found, pool = _nan_setup(clip_raises=False, init_fixes=True)
+    assert found.kept is pool[0] and pool[1].status == "untried"  # a clean fix ends the search

@@ -24,7 +24,7 @@ from torch import nn
 
 from gradlab.errors import ConfigError
 from gradlab.repair.candidates import candidates, run_context
-from gradlab.repair.explain import data_caveat, why_not
+from gradlab.repair.explain import data_caveat, raised, why_not
 from gradlab.repair.result import RepairResult
 from gradlab.repair.search import Search, search
 from gradlab.repair.surgery import Patient, as_code, blocker, operate
@@ -185,7 +185,7 @@ def run_repair(run: Callable[[dict, int], Trial], block: Callable[[dict], str | 
     return RepairResult(
         True, dict(kept.changes), before, after, code=code(kept.changes),
         message=f"repaired {', '.join(sorted(targets))}: {judgement.reason if judgement else ''}"
-                f"{data_caveat(kept.changes)}",
+                f"{data_caveat(kept.changes)}{raised(after, before)}",
         candidates=pool, seconds=seconds, original_seconds=original_seconds, metric=metric,
         test=judgement.test if judgement else None, _apply=apply(kept.changes) if apply else None)
 

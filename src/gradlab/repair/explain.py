@@ -2,7 +2,8 @@
 
 A repair that fails says why in one line: the recommendations none of which applies (the first
 one and its reason), the closest candidate that was tried and what was still wrong with it, or
-the findings that recommend nothing (their own first sentence). A kept change that stands in for
+the findings that recommend nothing (their own first sentence). A kept fix that raises findings
+the original did not have says so. A kept change that stands in for
 a fix of the user's *data* (NaN/Inf zeroed, inputs standardized at the model's input) says that
 the real fix belongs in the data pipeline, which its code shows.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from gradlab.diagnose.finding import Finding
 from gradlab.repair.candidates import Candidate
+from gradlab.repair.verify import Outcome
 
 # run-config keys whose surgery stands in for a change of the user's data
 DATA_FIXES = {
@@ -24,6 +26,12 @@ DATA_FIXES = {
 def data_caveat(changes: dict) -> str:
     """``"; <what the data needs>"`` for each data fix among ``changes`` ("" when none)."""
     return "".join(f"; {DATA_FIXES[k]}" for k in changes if k in DATA_FIXES)
+
+
+def raised(after: Outcome, before: Outcome) -> str:
+    """``"; but it raises <codes> ..."`` when the kept fix raises findings the original had not."""
+    new = sorted(after.codes - before.codes)
+    return f"; but it raises {', '.join(new)}: no fix without them was found within the budget" if new else ""
 
 
 def _first_sentence(text: str) -> str:
@@ -56,4 +64,4 @@ def why_not(pool: list[Candidate], findings: list[Finding], targets: set[str], o
     return f"not repaired: {why} [{codes}]"
 
 
-__all__ = ["DATA_FIXES", "data_caveat", "why_not"]
+__all__ = ["DATA_FIXES", "data_caveat", "raised", "why_not"]

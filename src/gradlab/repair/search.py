@@ -5,7 +5,9 @@ Within a time budget counted in units of the original run: the original trains o
 gone, is the metric better there?) and a candidate that passes is *verified* on the other seeds
 (``n - 1`` more trials, judged by :func:`gradlab.repair.verify.judge` on all seeds). When budget
 is left after a verified fix, the fix combined with the next candidate from another finding is
-tried too, and kept only when it beats the fix on every seed. A learning-rate candidate for
+tried too, and kept only when it beats the fix on every seed. A verified fix that raises a
+finding the original did not have (clipping that stops the NaN but leaves the loss bouncing at
+1e28) is held back while the search goes on, and kept only when no clean fix is found. A learning-rate candidate for
 a finding about the step (a flat loss, an update ratio) that leaves it in place is followed by
 one more tenfold step the same way, up to :data:`MAX_LR_STEPS`: a recommendation's blind tenfold step is
 not always enough. A trial is started only when the slowest trial so far still fits in the budget.
@@ -151,6 +153,7 @@ def search(s: Search, original: Outcome, pool: list[Candidate], targets: set[str
         GradlabError: every candidate that trained returned a non-finite metric.
     """
     found: Found = Found(None, [], None)
+    fallback: Found | None = None  # the first fix that raises findings the original did not have
     i = -1
     while i + 1 < len(pool):
         i += 1
@@ -169,6 +172,14 @@ def search(s: Search, original: Outcome, pool: list[Candidate], targets: set[str
             if further is not None:
                 pool.insert(i + 1, further)
             continue
+        raised = sorted(outcome(trials).codes - original.codes)
+        if raised:  # a fix that trades the problem for another: kept only if no clean one is found
+            c.reason += f", but it raises {', '.join(raised)}"
+            fallback = fallback or Found(c, trials, judge(original, trials, targets, s.higher))
+            continue
+        if fallback is not None:
+            fallback.kept.status, fallback.kept.reason = "rejected", (  # type: ignore[union-attr]
+                f"{fallback.kept.reason}; {c.label} fixes it without")  # type: ignore[union-attr]
         found = Found(c, trials, judge(original, trials, targets, s.higher))
         combo = next((x for x in (_combine(c, d) for d in pool[i + 1:] if not s.blocker(d.changes)) if x), None)
         if combo is not None and s.fits(len(s.seeds)):
@@ -181,6 +192,9 @@ def search(s: Search, original: Outcome, pool: list[Candidate], targets: set[str
             elif combo_trials:
                 combo.status, combo.reason = "rejected", "a fix, but not better than the single change on every seed"
         break
+    if found.kept is None and fallback is not None:
+        fallback.out_of_time = found.out_of_time
+        found = fallback
     if found.kept is None and s.trained and not any(math.isfinite(v) for v in s.trained):
         raise GradlabError(
             f"no candidate trains: all {len(s.trained)} candidates tried gave a non-finite metric; "
