@@ -76,7 +76,10 @@ CASES = {
 @pytest.mark.parametrize("name", list(CASES))
 def test_an_unseen_faulty_setup_is_repaired(name):
     build, train = CASES[name]
-    r = gradlab.repair(build, train, seeds=3, progress=False)
+    # budget 4: the fix of the bad init comes third (after a lower rate and clipping) and needs 8
+    # of the default 9 trial-lengths; on a loaded machine trials stretch unevenly. The default
+    # budget is measured by benchmarks/bench_repair.py, not asserted here.
+    r = gradlab.repair(build, train, seeds=3, progress=False, budget=4.0)
     assert r.fixed, str(r)
     assert all(r.after.values[s] > r.before.values[s] for s in r.before.values)
     assert r.after.mean >= 0.65  # it learns: well above chance (0.5) on average
