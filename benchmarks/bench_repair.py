@@ -9,9 +9,10 @@ with the default budget (3x the original runs' time).
     python benchmarks/bench_repair.py            # every case
     python benchmarks/bench_repair.py dying      # the cases whose name contains "dying"
 
-Prints one line per case and the totals: repaired share of the faulty cases (and of those the
-recommendations can reach: NaN in the data has no setting to change), the time ratio (mean and
-max), and the healthy cases changed (the goal: 0).
+Prints one line per case and the totals: repaired share of the faulty cases (and of those with a
+recommendation that applies to the user's model at all), the time ratio (mean and max), and the
+healthy cases changed (the goal: 0). NaN in the data counts as repaired only through the input
+stop-gap, whose message says the data must be cleaned.
 """
 
 from __future__ import annotations

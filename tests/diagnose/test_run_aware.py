@@ -86,8 +86,11 @@ def test_every_recommendation_carries_code_and_actions():
     findings = gradlab.checkup(model, torch.randn(32, 4), torch.randn(32, 1), loss_fn=nn.functional.mse_loss)
     recs = [r for f in findings for r in f.recommendations]
     assert recs and all(r["code"] and r["actions"] for r in recs)
-    init = next(r for r in recs if r["set"].get("model.init") == "he_normal")
+    init = next(r for r in recs if r["set"].get("model.init") == "he_normal" and "model.act" not in r["set"])
     assert 'nn.init.kaiming_normal_(m.weight, nonlinearity="relu")' in init["code"]
+    # with a new activation, the gain is the new activation's (what apply_init gives it)
+    leaky = next(r for r in recs if r["set"].get("model.act") == "leaky_relu(0.1)" and "model.init" in r["set"])
+    assert 'nn.init.kaiming_normal_(m.weight, a=0.1, nonlinearity="leaky_relu")' in leaky["code"]
 
 
 # -- self-normalization ------------------------------------------------------------------------------

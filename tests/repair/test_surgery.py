@@ -96,21 +96,51 @@ def test_norm_goes_into_a_sequential_and_its_parameters_into_the_optimizer():
     assert all(id(q) in trained for q in m.parameters())
 
 
+class Wrapped(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(2, 6), nn.Sigmoid(), nn.Linear(6, 6), nn.Sigmoid())
+        self.head = nn.Linear(6, 1)
+
+    def forward(self, x):
+        return self.head(self.body(x))
+
+
+def test_norm_goes_into_a_sequential_inside_the_users_module():
+    torch.manual_seed(0)
+    m, opt = _pair(Wrapped())
+    operate(Patient(m, opt), {"model.norm": "batch"})
+    assert [type(c).__name__ for c in m.body] == ["Linear", "BatchNorm1d", "Sigmoid", "Linear", "BatchNorm1d",
+                                                  "Sigmoid"]
+    x = torch.randn(16, 2)
+    b = m.body
+    by_hand = m.head(torch.sigmoid(F.batch_norm(b[3](torch.sigmoid(F.batch_norm(b[0](x), None, None, training=True))),
+                                                None, None, training=True)))
+    assert torch.allclose(m(x), by_hand, atol=1e-5)
+    trained = {id(q) for g in opt.param_groups for q in g["params"]}
+    assert all(id(q) in trained for q in m.parameters())
+
+
 def test_what_cannot_be_applied_is_named():
     m, opt = _pair(Functional())
     assert "forward()" in blocker(Patient(m, opt), {"model.norm": "batch"})
-    assert "data" in blocker(Patient(m, opt), {"task.normalize": True})
-    assert "no surgery" in blocker(Patient(m, opt), {"model.depth": 3})
+    assert "no surgery for pre_layer_norm" in blocker(Patient(m, opt), {"model.pre_norm": True})
+    assert "no surgery for model.depth=3" in blocker(Patient(m, opt), {"model.depth": 3})
     with pytest.raises(ConfigError):
         operate(Patient(m, opt), {"model.norm": "batch"})
 
 
-def test_code_is_plain_pytorch():
-    code = as_code({"model.act": "leaky_relu(0.1)", "model.init": "he_normal", "model.bias_init": "zeros",
-                    "train.clip_norm": 1.0}, act="relu")
-    assert "nn.LeakyReLU(negative_slope=0.1)" in code
+def test_code_is_plain_pytorch_from_the_one_table_of_code_fixes():
+    changes = {"model.act": "leaky_relu(0.1)", "model.init": "he_normal", "model.bias_init": "zeros",
+               "train.clip_norm": 1.0}
+    code = as_code(changes, act="relu")
+    assert "nn.LeakyReLU(0.1)" in code
     assert 'nn.init.kaiming_normal_(m.weight, a=0.1, nonlinearity="leaky_relu")' in code
-    assert "torch.nn.utils.clip_grad_norm_(model.parameters(), 1)" in code
+    assert "torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)" in code
+    # the recommendation a finding carries has the same code, where it has the same context
+    from gradlab.diagnose.code_fixes import complete
+
+    assert complete({"set": changes}, {"model.act": "relu"})["code"] == code
 
 
 def test_a_deep_copy_of_a_repaired_model_runs_its_own_weights():

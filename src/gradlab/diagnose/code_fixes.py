@@ -2,14 +2,18 @@
 
 A recommendation's ``set`` holds gradlab run-config keys (what a study runs). Users of their own
 training code need the same fix as code, and the repair machinery needs it as data; both are
-derived here from the keys, in one table, so the three forms never disagree::
+derived here from the keys, in one table, so the forms never disagree::
 
     {"set": {"train.clip_norm": 1.0},
      "code": "torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)  # after backward(), before step()",
      "actions": [{"op": "clip_grad_norm", "max_norm": 1.0}], "why": "..."}
 
-Keys that only make sense for the user's own code (``model.pre_norm``: move a Transformer's
-LayerNorm before its sublayers) are actions without a config key.
+The code is what :mod:`gradlab.repair.surgery` does to a built (model, optimizer) for each action
+(``tests/repair/test_code_fixes.py`` runs both and compares). Keys that only make sense for the
+user's own code (``model.pre_norm``: move a Transformer's LayerNorm before its sublayers;
+``task.nan_to_num``: the data holds NaN/Inf) travel in a recommendation's ``extra``, not ``set``.
+The run ``context`` (the activation, learning rate and weight decay it uses now) makes the code
+concrete: the gain of the activation the init is for, the learning rate on the optimizer's line.
 """
 
 from __future__ import annotations
@@ -17,23 +21,17 @@ from __future__ import annotations
 from typing import Any
 
 from gradlab.components.spec import parse_spec
+from gradlab.diagnose.init_code import init_code
+from gradlab.diagnose.recommend import lookup
 from gradlab.errors import SpecError
 
-# init scheme -> (nn.init call on m.weight, the activation's name for the gain when it has one)
-_INIT_CODE = {
-    "he_normal": 'nn.init.kaiming_normal_(m.weight, nonlinearity="relu")',
-    "he_uniform": 'nn.init.kaiming_uniform_(m.weight, nonlinearity="relu")',
-    "xavier_normal": "nn.init.xavier_normal_(m.weight)",
-    "xavier_uniform": "nn.init.xavier_uniform_(m.weight)",
-    # LeCun: variance 1/fan_in (Klambauer et al. 2017 for SELU)
-    "lecun_normal": 'nn.init.kaiming_normal_(m.weight, nonlinearity="linear")',
-    "lecun_uniform": 'nn.init.kaiming_uniform_(m.weight, nonlinearity="linear")',
-    "orthogonal": "nn.init.orthogonal_(m.weight)",
-    "default": "m.reset_parameters()",
-}
+_STEP = "\n# scheduler.step() after every optimizer.step()"
 
-_OPTIMIZER_CODE = {"adam": "torch.optim.Adam", "adamw": "torch.optim.AdamW", "sgd": "torch.optim.SGD",
-                   "momentum": "torch.optim.SGD", "rmsprop": "torch.optim.RMSprop"}
+NAN_TO_NUM_CODE = (
+    "# the data holds NaN/Inf: the real fix is to clean it where it is loaded. A stop-gap (what\n"
+    "# gradlab.repair's hook on the model's input does): zero them in your data loader:\n"
+    "x = torch.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)\n"
+    "# better, drop the broken rows: keep = torch.isfinite(x).flatten(1).all(dim=1); x, y = x[keep], y[keep]")
 
 
 def _spec(value: Any) -> tuple[str, tuple, dict]:
@@ -50,69 +48,102 @@ def _activation_code(value: Any) -> str:
     name, args, kwargs = _spec(value)
     try:
         cls = ACTIVATIONS.get(name)
-        module = "nn" if cls.__module__.startswith("torch.") else "gradlab.create_activation"
     except Exception:  # noqa: BLE001 - an unknown name still gets a readable line
         return f"gradlab.create_activation({value!r})"
-    if module != "nn":
+    if not cls.__module__.startswith("torch."):
         return f"gradlab.create_activation({value!r})"
     text = ", ".join([repr(v) for v in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
     return f"nn.{cls.__name__}({text})"
 
 
-def _one(key: str, value: Any, settings: dict) -> tuple[str | None, dict | None]:
+def _optimizer_code(value: Any, lr: Any, weight_decay: float) -> str:
+    """``optimizer = torch.optim.X(model.parameters(), lr=..., <what gradlab's spec sets>)``.
+
+    The arguments are read off the optimizer gradlab builds for ``value`` (the options in which it
+    differs from the class's own defaults), so the line is what repair's surgery builds.
+    """
+    import torch
+
+    from gradlab.components.optim import create_optimizer
+
+    lr_text = f"{lr:g}" if isinstance(lr, (int, float)) else "lr"
+    try:
+        p = [torch.nn.Parameter(torch.zeros(1))]
+        built = create_optimizer(value, [{"params": p}], lr=1e-3, weight_decay=weight_decay)
+        plain = type(built)(p).defaults  # type: ignore[call-arg]  # a concrete class: its own defaults
+    except Exception:  # noqa: BLE001 - a spec gradlab cannot build still gets a line
+        return f"optimizer = gradlab.create_optimizer({value!r}, model.parameters(), lr={lr_text})"
+    extra = "".join(f", {k}={v!r}" for k, v in built.defaults.items() if k != "lr" and plain.get(k) != v)
+    return f"optimizer = torch.optim.{type(built).__name__}(model.parameters(), lr={lr_text}{extra})"
+
+
+def _schedule(value: Any, total: Any) -> tuple[str, dict]:
+    name, args, kw = _spec(value)
+    if name == "warmup" and not set(kw) - {"steps"} and len(args) <= 1:
+        steps = int(kw.get("steps", args[0] if args else 100))
+        # gradlab's warmup: lr * (t + 1) / steps for t < steps, then constant
+        return (f"scheduler = torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=1 / {steps}, "
+                f"total_iters={max(steps - 1, 1)})" + _STEP, {"op": "warmup", "steps": steps, "spec": value})
+    total_text = str(total) if isinstance(total, int) else "total_steps"
+    if name == "cosine" and not args and not kw:
+        return (f"scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max={total_text})" + _STEP,
+                {"op": "schedule", "name": "cosine", "spec": value})
+    return (f"scheduler = gradlab.create_schedule({str(value)!r}, optimizer, total_steps={total_text}, "
+            "steps_per_epoch=1)" + _STEP, {"op": "schedule", "name": name, "spec": value})
+
+
+def _one(key: str, value: Any, settings: dict, context: dict | None) -> tuple[str | None, dict | None]:
     """The code line(s) and the action of one setting (None where another key covers it)."""
     if key == "model.act":
-        code = _activation_code(value)
-        return (f"# replace every activation module with {code}", {"op": "replace_activation", "spec": value})
-    if key == "model.init":
-        call = _INIT_CODE.get(_spec(value)[0], f"gradlab.apply_init(m, {value!r})")
-        bias = settings.get("model.bias_init")
-        lines = ["for m in model.modules():", "    if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d)):",
-                 f"        {call}"]
-        if bias == "zeros":
-            lines += ["        if m.bias is not None:", "            nn.init.zeros_(m.bias)"]
-        return "\n".join(lines), {"op": "init", "scheme": value, "bias": bias}
-    if key == "model.bias_init":
-        if "model.init" in settings:
+        return (f"# replace every hidden activation (modules, and F.x calls in forward) with "
+                f"{_activation_code(value)}", {"op": "replace_activation", "spec": value})
+    if key in ("model.init", "model.bias_init"):
+        if key == "model.bias_init" and "model.init" in settings:
             return None, None
-        code = "for m in model.modules():\n    if getattr(m, 'bias', None) is not None:\n        nn.init.zeros_(m.bias)"
-        return code, {"op": "init_bias", "scheme": value}
+        weight, bias = settings.get("model.init", "default"), settings.get("model.bias_init", "default")
+        act = settings.get("model.act", lookup(context, "model.act"))
+        op = "init" if key == "model.init" else "init_bias"
+        return init_code(weight, bias, act), {"op": op, "scheme": weight, "bias": bias}
     if key == "model.norm":
         kind = {"batch": "nn.BatchNorm1d(features)", "layer": "nn.LayerNorm(features)"}.get(value, repr(value))
-        return f"# insert {kind} between each Linear and its activation", {"op": "insert_norm", "kind": value}
+        return (f"# insert {kind} between each Linear and its activation (BatchNorm2d after a Conv2d)",
+                {"op": "insert_norm", "kind": value})
     if key == "model.pre_norm":
         return ("# in each block: x = x + attn(ln1(x)); x = x + mlp(ln2(x))  (LayerNorm before each sublayer)",
                 {"op": "pre_layer_norm"})
     if key == "train.lr":
+        if "train.optimizer" in settings:
+            return None, {"op": "set_lr", "value": value}  # the optimizer's line carries it
         return (f"for g in optimizer.param_groups:\n    g['lr'] = {value:g}", {"op": "set_lr", "value": value})
     if key == "train.optimizer":
-        cls = _OPTIMIZER_CODE.get(_spec(value)[0], f"torch.optim.{value}")
-        extra = ", momentum=0.9" if value == "momentum" else ""
-        return (f"optimizer = {cls}(model.parameters(), lr=lr{extra})", {"op": "optimizer", "name": value})
+        lr = settings.get("train.lr", lookup(context, "train.lr"))
+        decay = lookup(context, "train.weight_decay") or 0.0
+        return _optimizer_code(value, lr, float(decay)), {"op": "optimizer", "name": value}
     if key == "train.clip_norm":
         return (f"torch.nn.utils.clip_grad_norm_(model.parameters(), {value})  # after backward(), before step()",
                 {"op": "clip_grad_norm", "max_norm": value})
     if key == "train.schedule":
-        name, _, kw = _spec(value)
-        if name == "warmup":
-            steps = kw.get("steps", 100)
-            return (f"scheduler = torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=0.01, total_iters={steps})"
-                    "\n# scheduler.step() after every optimizer.step()", {"op": "warmup", "steps": steps})
-        if name == "cosine":
-            return ("scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)"
-                    "\n# scheduler.step() after every optimizer.step()", {"op": "schedule", "name": "cosine"})
-        return f"# learning-rate schedule: {value}", {"op": "schedule", "name": value}
+        return _schedule(value, lookup(context, "train.total_steps"))
     if key == "task.normalize":
         return ("x = (x - x_train.mean(0)) / x_train.std(0)  # standardize inputs with training statistics",
                 {"op": "normalize_inputs"})
+    if key == "task.nan_to_num":
+        return NAN_TO_NUM_CODE, {"op": "sanitize_inputs"}
     return f"# set {key} = {value!r}", {"op": "set", "key": key, "value": value}
 
 
-def code_and_actions(settings: dict) -> tuple[str, list[dict]]:
-    """Plain PyTorch for a recommendation's settings, and its actions (one per setting)."""
+def code_and_actions(settings: dict, context: dict | None = None) -> tuple[str, list[dict]]:
+    """Plain PyTorch for a recommendation's settings, and its actions (one per setting).
+
+    Args:
+        settings: run-config keys and values (a recommendation's ``set`` and ``extra``).
+        context: the run as it is now (flat dotted keys or ``{"config": ...}``): ``model.act``
+            for the init's gain, ``train.lr`` and ``train.weight_decay`` for the optimizer's
+            line, ``train.total_steps`` for a schedule's length.
+    """
     lines, actions = [], []
     for key, value in settings.items():
-        code, action = _one(key, value, settings)
+        code, action = _one(key, value, settings, context)
         if code:
             lines.append(code)
         if action:
@@ -120,14 +151,14 @@ def code_and_actions(settings: dict) -> tuple[str, list[dict]]:
     return "\n".join(lines), actions
 
 
-def complete(recommendation: dict) -> dict:
+def complete(recommendation: dict, context: dict | None = None) -> dict:
     """``recommendation`` with its ``code`` and ``actions`` (kept when already there)."""
     settings = {**recommendation.get("set", {}), **recommendation.get("extra", {})}
-    code, actions = code_and_actions(settings)
+    code, actions = code_and_actions(settings, context)
     out = dict(recommendation)
     out.setdefault("code", code)
     out.setdefault("actions", actions)
     return out
 
 
-__all__ = ["code_and_actions", "complete"]
+__all__ = ["NAN_TO_NUM_CODE", "code_and_actions", "complete"]

@@ -111,7 +111,11 @@ def exploding_gradient(evidence: dict, context: dict | None) -> list[dict]:
 def non_finite(evidence: dict, context: dict | None) -> list[dict]:
     """NaN/Inf: the fix depends on where it came from (data needs cleaning: nothing to set)."""
     if evidence.get("source") == "input":
-        return []  # the data itself holds NaN/Inf; no training setting repairs that
+        # the data itself holds NaN/Inf: no training setting repairs that. The one fix is to clean
+        # the data; ``extra`` (not ``set``): a step for the user's own code, not a run-config key
+        return [{"set": {}, "extra": {"task.nan_to_num": True},
+                 "why": "The data holds NaN/Inf: clean it where it is loaded (drop or impute those rows). "
+                        "Zeroing them on the way into the model is only a stop-gap that hides the broken rows."}]
     act = _act(evidence, context)
     recs = []
     lower = lr_times(context, 0.1)

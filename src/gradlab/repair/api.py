@@ -24,6 +24,7 @@ from torch import nn
 
 from gradlab.errors import ConfigError
 from gradlab.repair.candidates import candidates, run_context
+from gradlab.repair.explain import data_caveat, raised, why_not
 from gradlab.repair.result import RepairResult
 from gradlab.repair.search import Search, search
 from gradlab.repair.surgery import Patient, as_code, blocker, operate
@@ -63,6 +64,7 @@ class _UserRuns:
         self.build, self.train, self.every = build, train, every
         self.act: str | None = None
         self.total_steps = 1
+        self.weight_decay = 0.0
         self.context: dict = {}
         self._probe: tuple | None = None
 
@@ -81,6 +83,7 @@ class _UserRuns:
             self.context = run_context(p.opt, w.layers)
             self.act = self.context.get("model.act")
             self.total_steps = max(self.total_steps, w.step_index)
+            self.weight_decay = float(p.opt.param_groups[0].get("weight_decay", 0.0))
         findings = w.findings(context={**self.context, **changes})
         return Trial(seed, metric, findings, time.perf_counter() - start, w.step_index)
 
@@ -134,8 +137,10 @@ def repair(
         raise ConfigError(f"budget must be a multiple of the original run's time above 1, got {budget!r}")
     runs = _UserRuns(build, train, every)
     return run_repair(runs, runs.blocker, seed_list, higher_is_better, budget, max_candidates, progress, metric,
-                      code=lambda changes: as_code(changes, runs.act, runs.context.get("train.lr")),
-                      apply=lambda changes: (lambda model, opt: _apply(runs, changes, model, opt)))
+                      code=lambda changes: as_code(changes, runs.act, runs.context.get("train.lr"),
+                                                   runs.total_steps, runs.weight_decay),
+                      apply=lambda changes: (lambda model, opt: _apply(runs, changes, model, opt)),
+                      base_lr=lambda: runs.context.get("train.lr"))
 
 
 def _apply(runs: _UserRuns, changes: dict, model: nn.Module, opt: torch.optim.Optimizer) -> tuple:
@@ -146,8 +151,10 @@ def _apply(runs: _UserRuns, changes: dict, model: nn.Module, opt: torch.optim.Op
 
 def run_repair(run: Callable[[dict, int], Trial], block: Callable[[dict], str | None], seeds: list[int],
                higher: bool, budget: float, max_candidates: int, progress: bool | None, metric: str,
-               code: Callable[[dict], str], apply: Callable[[dict], Callable] | None) -> RepairResult:
-    """The repair of any setup given as ``run(changes, seed) -> Trial`` (the API and the CLI share it)."""
+               code: Callable[[dict], str], apply: Callable[[dict], Callable] | None,
+               base_lr: Callable[[], float | None] = lambda: None) -> RepairResult:
+    """The repair of any setup given as ``run(changes, seed) -> Trial`` (the API and the CLI share it);
+    ``base_lr()``: the original's learning rate, known once it has trained."""
     from gradlab.repair.progress import repair_progress
 
     start = time.perf_counter()
@@ -164,22 +171,21 @@ def run_repair(run: Callable[[dict, int], Trial], block: Callable[[dict], str | 
                                 "findings on any seed, so nothing was changed", seconds=time.perf_counter() - start,
                                 original_seconds=original_seconds, metric=metric)
         s = Search(run, block, seeds, higher, start + budget * original_seconds, tick=bar.tick,
-                   slowest=statistics.median(t.seconds for t in original))  # the first run may be a cold start
+                   slowest=statistics.median(t.seconds for t in original),  # the first run may be a cold start
+                   base_lr=base_lr())
         found = search(s, before, pool, targets)
     seconds = time.perf_counter() - start
     if found.kept is None:
-        why = "no recommendation applies to this setup" if all(c.status == "skipped" for c in pool) else \
-            "no candidate removed the findings and improved the metric on every seed"
-        if found.out_of_time:
-            why += " within the time budget"
-        return RepairResult(False, {}, before, before, message=f"not repaired: {why} ({', '.join(sorted(targets))})",
+        findings = [f for t in original for f in t.findings]
+        return RepairResult(False, {}, before, before, message=why_not(pool, findings, targets, found.out_of_time),
                             candidates=pool, seconds=seconds, original_seconds=original_seconds, metric=metric)
     kept = found.kept
     after = outcome(found.trials)
     judgement = found.judgement
     return RepairResult(
         True, dict(kept.changes), before, after, code=code(kept.changes),
-        message=f"repaired {', '.join(sorted(targets))}: {judgement.reason if judgement else ''}",
+        message=f"repaired {', '.join(sorted(targets))}: {judgement.reason if judgement else ''}"
+                f"{data_caveat(kept.changes)}{raised(after, before)}",
         candidates=pool, seconds=seconds, original_seconds=original_seconds, metric=metric,
         test=judgement.test if judgement else None, _apply=apply(kept.changes) if apply else None)
 

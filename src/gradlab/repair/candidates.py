@@ -1,11 +1,12 @@
 """Candidates: the findings' ranked recommendations, in the order worth trying.
 
-The original run's findings at warning or error (over every seed) are ordered: layer-level
-causes before loss-level symptoms (:data:`SYMPTOMS`), errors first, then by how many seeds raised
-them, then by the finding's own order; each finding's
-recommendations keep their rank. Repeated settings are tried once. The run context that ranks
-the recommendations (optimizer, learning rate, activation) is read off the user's optimizer and
-the layers the watch saw, since a user's loop has no run config.
+The original run's findings at warning or error (over every seed) are ordered: updates far too
+large for the weights first (the step size causes what follows), then layer-level causes before
+loss-level symptoms (:data:`SYMPTOMS`), errors first, then by how many seeds raised them, then by
+the finding's own order; each finding's recommendations keep their rank. Repeated settings are
+tried once. The run context that ranks the recommendations (optimizer, learning rate,
+activation) is read off the user's optimizer and the layers the watch saw, since a user's loop
+has no run config.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ import torch
 from gradlab.diagnose.finding import Finding, severity_rank
 
 # codes that describe the loss or the step, not a layer: symptoms whose fixes (a learning rate, an
-# optimizer) are tried after the fixes of the layer-level causes found in the same run. Among them
-# the update ratio comes first: its learning rate is sized from the measured ratio, the others'
-# are blind tenfold steps.
+# optimizer) are tried after the fixes of the layer-level causes found in the same run (updates
+# that are far too large come first instead: see _rank). Among them the update ratio comes first:
+# its learning rate is sized from the measured ratio, the others' are blind tenfold steps.
 SYMPTOMS = ("update_ratio", "loss_not_decreasing", "oscillating_loss")
 
 # torch optimizer class -> gradlab's optimizer name (SGD with momentum is "momentum")
@@ -48,6 +49,7 @@ class Candidate:
     status: str = "untried"
     reason: str = ""
     screen: float | None = None
+    steps: int = 0  # for a learning-rate candidate: the tenfold steps taken beyond the recommended one
 
     @property
     def label(self) -> str:
@@ -72,8 +74,12 @@ def run_context(opt: torch.optim.Optimizer, layers: list[Any]) -> dict:
     return ctx
 
 
-def _symptom_rank(code: str) -> int:
-    return SYMPTOMS.index(code) + 1 if code in SYMPTOMS else 0
+def _rank(f: Finding) -> int:
+    """-1: updates that rewrite the weights every step (the step size is the cause, the dead or
+    saturated units it leaves are its effects); 0: layer-level causes; then the symptoms."""
+    if f.code == "update_ratio" and (f.evidence or {}).get("direction") == "large":
+        return -1
+    return SYMPTOMS.index(f.code) + 1 if f.code in SYMPTOMS else 0
 
 
 def serious(findings: list[Finding]) -> list[Finding]:
@@ -90,13 +96,14 @@ def candidates(findings_by_seed: dict[int, list[Finding]], limit: int = 12) -> l
             if f.code not in first or severity_rank(f.severity) > severity_rank(first[f.code][1].severity):
                 first[f.code] = (i, f)
     ordered = sorted(first.values(),
-                     key=lambda item: (_symptom_rank(item[1].code), -severity_rank(item[1].severity),
+                     key=lambda item: (_rank(item[1]), -severity_rank(item[1].severity),
                                        -seen_in[item[1].code], item[0]))
     out: list[Candidate] = []
     keys: set[tuple] = set()
     for _, f in ordered:
         for r in f.recommendations:
-            changes = dict(r.get("set") or {})
+            # ``extra``: keys for the user's own code only (the data's NaN/Inf, a pre-LN block)
+            changes = {**(r.get("set") or {}), **(r.get("extra") or {})}
             key = tuple(sorted((k, repr(v)) for k, v in changes.items()))
             if not changes or key in keys:
                 continue

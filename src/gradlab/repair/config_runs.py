@@ -62,5 +62,7 @@ def repair_config(config: dict, seeds: list[int], budget: float = 3.0, *, device
 
     act = config["model"].get("act")
     result = run_repair(run, block, seeds, higher, budget, max_candidates, progress, name,
-                        code=lambda changes: as_code(changes, act, config["train"]["lr"]), apply=None)
+                        code=lambda changes: as_code(changes, act, config["train"]["lr"],
+                                                     weight_decay=config["train"].get("weight_decay")), apply=None,
+                        base_lr=lambda: config["train"]["lr"])
     return result, with_changes(config, result.changes)

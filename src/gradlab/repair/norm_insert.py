@@ -1,9 +1,10 @@
 """Insert normalisation layers between a model's layers and their activations.
 
-Only where the structure says where the layers are: a top-level ``nn.Sequential`` (gradlab's
-:class:`~gradlab.models.mlp.MLP` is one). A norm goes between each Linear/Conv and the
-activation that follows it — the "before the activation" placement of Ioffe & Szegedy (2015). In
-any other model the order of calls lives in the user's ``forward``, which gradlab does not
+Only where the structure says where the layers are: an ``nn.Sequential`` — the model itself
+(gradlab's :class:`~gradlab.models.mlp.MLP` is one) or a block inside the user's own module. A
+norm goes between each Linear/Conv and the activation that follows it — the "before the
+activation" placement of Ioffe & Szegedy (2015). Where no Sequential holds such a pair, the order
+of calls lives in the user's ``forward``, which gradlab does not
 rewrite: the candidate is skipped and the reason says so.
 """
 
@@ -28,15 +29,21 @@ def _norm_for(layer: nn.Module, kind: str) -> nn.Module | None:
     return None
 
 
+def _sequentials(model: nn.Module) -> list[nn.Sequential]:
+    return [m for m in model.modules() if isinstance(m, nn.Sequential)]
+
+
 def norm_blocker(model: nn.Module, kind: str) -> str | None:
     """Why a ``kind`` norm cannot be inserted into ``model`` (None when it can)."""
     if kind not in ("batch", "layer"):
         return f"normalisation {kind!r} is not one gradlab inserts (batch or layer)"
-    if not isinstance(model, nn.Sequential):
+    seqs = _sequentials(model)
+    if not seqs:
         return (f"cannot insert {kind} norm into {type(model).__name__}: its layer order is in its "
-                "forward(); only an nn.Sequential (or gradlab's MLP) can be changed without editing the source")
-    if not _places(model, kind):
-        return f"no Linear/Conv layer directly followed by an activation in this Sequential to put {kind} norm after"
+                "forward(); only an nn.Sequential (the model or one inside it) can be changed without "
+                "editing the source")
+    if not any(_places(seq, kind) for seq in seqs):
+        return f"no Linear/Conv layer directly followed by an activation in an nn.Sequential to put {kind} norm after"
     return None
 
 
@@ -46,14 +53,35 @@ def _places(model: nn.Sequential, kind: str) -> list[int]:
             if _norm_for(a, kind) is not None and activation_info(b) is not None and not isinstance(b, nn.Identity)]
 
 
+def _insert(seq: nn.Sequential, kind: str) -> tuple[list[str], list[nn.Parameter]]:
+    places = set(_places(seq, kind))
+    new: OrderedDict[str, nn.Module] = OrderedDict()
+    added, params = [], []
+    for i, (name, child) in enumerate(list(seq._modules.items())):
+        new[name] = child
+        if i in places and child is not None:
+            norm = _norm_for(child, kind)
+            assert norm is not None
+            ref = next(child.parameters())
+            norm = norm.to(device=ref.device, dtype=ref.dtype)
+            new[f"{name}_norm"] = norm
+            added.append(f"{name}_norm")
+            params += list(norm.parameters())
+    seq._modules.clear()
+    seq._modules.update(new)
+    return added, params
+
+
 def insert_norm(model: nn.Module, kind: str, opt: torch.optim.Optimizer) -> list[str]:
     """Insert ``kind`` ("batch" or "layer") norms into ``model`` in place; train them with ``opt``.
 
-    The new layers sit on the device and dtype of the layer they follow, and their parameters
-    join ``opt`` as a new parameter group with the first group's learning rate.
+    Every ``nn.Sequential`` in the model (the model itself, or a block inside a module of the
+    user's own) gets a norm between each Linear/Conv and the activation that follows it. The new
+    layers sit on the device and dtype of the layer they follow, and their parameters join ``opt``
+    as a new parameter group with the first group's learning rate.
 
     Returns:
-        The names of the inserted layers.
+        The names of the inserted layers (inside their Sequential).
 
     Raises:
         ConfigError: the model's structure does not allow it (see :func:`norm_blocker`).
@@ -61,24 +89,11 @@ def insert_norm(model: nn.Module, kind: str, opt: torch.optim.Optimizer) -> list
     reason = norm_blocker(model, kind)
     if reason:
         raise ConfigError(reason)
-    assert isinstance(model, nn.Sequential)
-    places = set(_places(model, kind))
-    items = list(model._modules.items())
-    new: OrderedDict[str, nn.Module] = OrderedDict()
     added, params = [], []
-    for i, (name, child) in enumerate(items):
-        new[name] = child
-        if i in places and child is not None:
-            norm = _norm_for(child, kind)
-            assert norm is not None
-            ref = next(child.parameters())
-            norm = norm.to(device=ref.device, dtype=ref.dtype)
-            norm_name = f"{name}_norm"
-            new[norm_name] = norm
-            added.append(norm_name)
-            params += list(norm.parameters())
-    model._modules.clear()
-    model._modules.update(new)
+    for seq in _sequentials(model):
+        names, new = _insert(seq, kind)
+        added += names
+        params += new
     if params:
         opt.add_param_group({"params": params, "lr": opt.param_groups[0]["lr"]})
     return added

@@ -130,8 +130,10 @@ class Watch(WatchEngine):
         sync). ``scalars`` become model-wide vitals (layer ``""``) under their own names, e.g.
         ``w.log(loss=loss, clip_angle=angle)``; only ``loss`` feeds ``loss_nonfinite``.
         """
+        values = {"loss": loss} | scalars
+        active.check_values(values)
         step = self.step_index - 1 if self.optimizer is not None else self.step_index
-        for stat, value in ({"loss": loss} | scalars).items():
+        for stat, value in values.items():
             if value is None:
                 continue
             if isinstance(value, torch.Tensor):
