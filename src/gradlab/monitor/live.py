@@ -50,7 +50,8 @@ class LiveDiagnoser(WatchListener):
         on_finding: called with each new :class:`Finding`; replaces the default announcement.
         stop_on: ``None`` (never stop), ``"info"``, ``"warning"`` or ``"error"``: raise
             :class:`TrainingStopped` for a new finding at least that severe.
-        context: the run context for ranking recommendations (see ``diagnose``).
+        context: the run context for ranking recommendations (see ``diagnose``), or a callable
+            returning it, called at each update (a watch passes its ``run_context``).
 
     Raises:
         ConfigError: an unknown severity in ``stop_on`` or a bad ``rules`` override.
@@ -61,7 +62,7 @@ class LiveDiagnoser(WatchListener):
         rules: dict | None = None,
         on_finding: Callable[[Finding], Any] | None = None,
         stop_on: str | None = None,
-        context: dict | None = None,
+        context: dict | Callable[[], dict] | None = None,
     ):
         if stop_on is not None and stop_on not in _LEVELS:
             raise ConfigError(f"stop_on={stop_on!r}: expected None, 'info', 'warning' or 'error'")
@@ -88,7 +89,8 @@ class LiveDiagnoser(WatchListener):
         Raises:
             TrainingStopped: a new finding is at least as severe as ``stop_on``.
         """
-        current = diagnose(vitals, layers, rules=self.rules, context=self.context)
+        context = self.context() if callable(self.context) else self.context
+        current = diagnose(vitals, layers, rules=self.rules, context=context)
         new = []
         for f in current:
             rank = severity_rank(f.severity)
