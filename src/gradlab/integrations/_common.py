@@ -33,7 +33,7 @@ def loss_tensor(outputs: Any) -> torch.Tensor | None:
 
 
 class RunFindings:
-    """Mixin: remembers the run (optimizer, model, schedulers, settings) for context-aware findings.
+    """Mixin: tells the watch about the run (schedulers, settings) and reads findings worded for it.
 
     Args:
         rules: per-rule overrides for the diagnosis.
@@ -41,29 +41,27 @@ class RunFindings:
 
     def __init__(self, rules: dict | None = None):
         self._rules = rules
-        self._run: dict[str, Any] = {}
         self.live: list[Any] = []
         self.stopped_by: Any = None
 
-    def remember_run(self, optimizer: Any, model: Any, schedulers: Any = (), **settings: Any) -> None:
-        """Keep what :func:`gradlab.diagnose.context.run_context` reads at diagnosis time."""
-        self._run = {"optimizer": optimizer, "model": model, "schedulers": list(schedulers or []),
-                     "settings": settings}
+    def remember_run(self, schedulers: Any = (), **settings: Any) -> None:
+        """Hand the watch what only the framework knows (:meth:`gradlab.Watch.describe_run`), so
+        that its findings, live ones included, are worded for this run."""
+        watch = getattr(self, "watch", None)
+        if watch is not None:
+            watch.describe_run(list(schedulers or []), n_outputs=True, **settings)
 
     def context(self) -> dict:
         """The run context: optimizer, learning rate, schedule, clipping, model structure."""
-        from gradlab.diagnose.context import run_context
-
         watch = getattr(self, "watch", None)
-        return run_context(self._run.get("optimizer"), self._run.get("model"), self._run.get("schedulers"),
-                           layers=watch.layers if watch is not None else None, **self._run.get("settings", {}))
+        return watch.run_context() if watch is not None else {}
 
     def findings(self) -> list:
         """The findings over everything the watch recorded, worded for this run."""
         watch = getattr(self, "watch", None)
         if watch is None:
             return []
-        return watch.findings(rules=self._rules, context=self.context())
+        return watch.findings(rules=self._rules)
 
     @staticmethod
     def should_stop(finding: Any, stop_on: str | None) -> bool:

@@ -104,8 +104,7 @@ class WatchCallback(TrainerCallback, RunFindings):
                                    on_finding=self._on_finding, rules=self._rules, **self.watch_kwargs)
         clip = getattr(args, "max_grad_norm", None)
         warmup = bool(getattr(args, "warmup_steps", 0) or getattr(args, "warmup_ratio", 0))
-        self.remember_run(self.watch.optimizer, model, [lr_scheduler], train__clip_norm=clip if clip else None,
-                          train__warmup=warmup or None)
+        self.remember_run([lr_scheduler], train__clip_norm=clip if clip else None, train__warmup=warmup or None)
         self._loss_hook = model.register_forward_hook(self._keep_loss, with_kwargs=True)
         self.watch.__enter__()
 

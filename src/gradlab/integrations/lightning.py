@@ -99,8 +99,7 @@ class WatchCallback(pl.Callback, RunFindings):
             sinks=[LoggerSink(trainer), *sinks], on_finding=self._on_finding, rules=self._rules,
             **self.watch_kwargs,
         )
-        self.remember_run(self.watch.optimizer, pl_module, _schedulers(trainer),
-                          train__clip_norm=getattr(trainer, "gradient_clip_val", None) or None)
+        self.remember_run(_schedulers(trainer), train__clip_norm=getattr(trainer, "gradient_clip_val", None) or None)
         self.watch.__enter__()
 
     def on_train_batch_start(self, trainer: Any, pl_module: Any, batch: Any, batch_idx: int) -> None:

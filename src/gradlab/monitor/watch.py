@@ -37,10 +37,13 @@ class Watch(MeasuringWatch):
     ):
         super().__init__(model, optimizer, listeners=listeners, **kwargs)
         self._rules = rules
+        self._described: dict[str, Any] = {"schedulers": [], "settings": {}, "n_outputs": False}
         self.live: LiveDiagnoser | None = None
         if rules is not None or on_finding is not None or stop_on is not None:
-            # validated here, before any training step (an unknown rule or severity)
-            self.live = LiveDiagnoser(rules, on_finding, stop_on)
+            # validated here, before any training step (an unknown rule or severity); live
+            # findings are worded from the same run context as w.findings(), read at each report
+            # (the learning rate moves with a schedule, layers are found as they run)
+            self.live = LiveDiagnoser(rules, on_finding, stop_on, context=self.run_context)
             self.listeners.append(self.live)
 
     def __enter__(self) -> Watch:  # typed as this class: ``with gradlab.watch(...) as w: w.findings()``
@@ -60,14 +63,30 @@ class Watch(MeasuringWatch):
         return diagnose(self.vitals, self.layers, rules=rules if rules is not None else self._rules,
                         context={**self.run_context(), **(context or {})})
 
+    def describe_run(self, schedulers: Iterable[Any] = (), *, n_outputs: bool = False, **settings: Any) -> None:
+        """Tell the watch what only the framework running the training knows.
+
+        Args:
+            schedulers: the learning-rate schedulers the framework steps.
+            n_outputs: read the model's number of outputs into the context, which turns on
+                ``constant_prediction`` (the framework callbacks do; see :meth:`run_context`).
+            **settings: dotted keys with ``__``, e.g. ``train__clip_norm=1.0``, ``train__warmup=True``.
+        """
+        self._described = {"schedulers": [s for s in schedulers if s is not None], "settings": settings,
+                           "n_outputs": n_outputs}
+
     def run_context(self) -> dict:
         """What the watch can read about the run (optimizer, lr, betas, weight decay, the
-        scheduler given, model structure) as the dotted keys recommendations are worded from."""
-        ctx = run_context(self.optimizer, self.root, [self.scheduler] if self.scheduler is not None else (),
-                          layers=self.layers)
-        # the number of outputs turns on constant_prediction; the batched ensemble's findings have
-        # no run context yet, so a watched trial keeps the same findings as its ensemble twin
-        ctx.pop("model.n_outputs", None)
+        scheduler given, model structure) and what :meth:`describe_run` added, as the dotted keys
+        recommendations are worded from. The one source of the context of ``w.findings()``, the
+        live findings and the framework callbacks' findings."""
+        own = [self.scheduler] if self.scheduler is not None else []
+        d = self._described
+        ctx = run_context(self.optimizer, self.root, own + d["schedulers"], layers=self.layers, **d["settings"])
+        if not d["n_outputs"]:
+            # the number of outputs turns on constant_prediction; the batched ensemble's findings
+            # have no run context yet, so a watched trial keeps the same findings as its twin
+            ctx.pop("model.n_outputs", None)
         return ctx
 
 

@@ -201,7 +201,7 @@ class WatchEngine(ForwardHooks, Reporting):
         self._stack = [""]
         self._sampled = self.step_index % self.every == 0
         if not self._sampled and not self._flags.done:
-            self._flags.forward(0, first_float(args))
+            self._flags.hold_input(first_float(args))
         if self._sampled and self.optimizer is None and not self._step_seen:
             self._guarded("(params)", "update_ratio", self.params.snapshot)
         self._step_seen = True
@@ -221,7 +221,7 @@ class WatchEngine(ForwardHooks, Reporting):
 
     def _root_post(self, module, args, output) -> None:
         if self._active and not self._sampled and not self._flags.done:
-            self._flags.forward(1, first_float(output))
+            self._flags.forward(first_float(output))
         if self._mode_on:
             self._mode_on = False
             self._mode.__exit__(None, None, None)
@@ -286,6 +286,8 @@ class WatchEngine(ForwardHooks, Reporting):
     def _opt_post(self, optimizer, args, kwargs) -> None:
         if self.step_index % self.every == 0:
             self._collect_params(before_update=False)
+        if self.every > 1:  # the flag runs between sampled steps only
+            self._flags.after_update(self.params)
         self._end_step()
 
     def _end_step(self) -> None:

@@ -1,29 +1,38 @@
 """A cheap per-step finiteness flag, so the first NaN/Inf is placed exactly between sampled steps.
 
-Sampled steps count non-finite values per layer; between them the watch keeps, on the device and
-without a host read, per step:
+Sampled steps count non-finite values per layer. Between them the watch keeps, per step and on
+the device, the 2-norms from one fused ``torch._foreach_norm`` call before the update, over
 
-* the model's input and output: ``(x * 0).sum()`` is 0 for a finite tensor and NaN as soon as one
-  entry is NaN or ±inf (a plain sum could overflow on large finite values), accumulated over the
-  forwards of the step (gradient accumulation, closures);
-* every parameter and gradient: one ``torch._foreach_norm`` before the update, whose entries are
-  finite exactly when the tensors are.
+* the model's input and output (references held from the forward; a second forward in the same
+  step, as in gradient accumulation, has the held pair reduced at once, so at most one is held),
+* every gradient,
+* the weights changed since the last update by something other than the optimizer (a NaN
+  written into a layer, a checkpoint loaded): PyTorch bumps a tensor's version counter on every
+  in-place write, so comparing the counters with those seen after the last update finds them
+  without reading a single weight. Writes through ``.data`` bypass the counter; those, and
+  weights the optimizer itself turns non-finite from finite gradients, still show at the exact
+  step in the model's output (``nonfinite_out``), only without the layer's name.
 
-The report reads them with one transfer and, at the first step where anything was not finite,
-publishes flags (1.0: at least one non-finite value; 0.0: none) as ``nonfinite_weight`` /
-``nonfinite_grad`` per layer and ``nonfinite_in`` / ``nonfinite_out`` for the model (layer
-``""``). After that first step the checks stop: NaN spreads to everything within a step or two,
-and the sampled steps go on counting.
+A norm is finite exactly when its tensor is (up to float32 overflow of the squares, ~1e19 per
+entry), and the per-tensor norms localise by themselves: no per-layer pass and no host read on
+the step. The report stacks every kept norm in one op, reads them in one transfer, and only when
+their sum is not finite looks for the first bad step in Python. There it publishes flags (1.0:
+at least one non-finite value; 0.0: none) as ``nonfinite_weight`` / ``nonfinite_grad`` per layer
+and ``nonfinite_in`` / ``nonfinite_out`` for the model (layer ``""``). After that the checks
+stop: NaN spreads to everything within a step or two, and the sampled steps go on counting.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
 
 from gradlab.watch import stats as S
+
+IN_OUT = (("", "nonfinite_in"), ("", "nonfinite_out"))
 
 
 def first_float(obj: Any, depth: int = 0) -> Tensor | None:
@@ -47,10 +56,18 @@ def first_float(obj: Any, depth: int = 0) -> Tensor | None:
     return None
 
 
-def zero_or_nan(t: Tensor) -> Tensor:
-    """A 0-d float64 tensor: 0 when ``t`` is finite, NaN when it holds NaN or ±inf."""
-    t = t.detach()
-    return (t * 0).sum(dtype=torch.float64) if t.numel() else t.new_zeros((), dtype=torch.float64)
+class _Kept(NamedTuple):
+    """One non-sampled step's norms, in the order: forward tensors, gradients, changed weights."""
+
+    step: int
+    norms: list[Tensor]
+    kinds: list[int]  # 0: a model input, 1: a model output; one per forward tensor
+    grads: tuple[int, ...]  # parameter indices whose gradient was checked
+    weights: tuple[int, ...]  # parameter indices of the weights checked (changed outside the update)
+
+
+def _bad(v: float) -> bool:
+    return not math.isfinite(v)
 
 
 class StepFlags:
@@ -58,62 +75,96 @@ class StepFlags:
 
     def __init__(self) -> None:
         self.done = False  # the first non-finite step was published: stop checking
-        self._fwd: list[Tensor | None] = [None, None]
-        self._steps: list[tuple[int, list[Tensor], list[tuple[str, str]]]] = []
+        self._in: Tensor | None = None  # the input of the forward in progress
+        self._pair: list[Tensor] = []  # the last forward's input and output, held to the step's end
+        self._pair_kinds: list[int] = []
+        self._fwd: list[Tensor] = []  # norms of earlier forwards of the same step
+        self._fwd_kinds: list[int] = []
+        self._versions: list[int] | None = None  # the parameters' version counters after the update
+        self._steps: list[_Kept] = []
 
-    def forward(self, which: int, t: Tensor | None) -> None:
-        """Fold the model's input (``which=0``) or output (``1``) of one forward into the step."""
-        if t is None:
-            return
-        flag = zero_or_nan(t)
-        held = self._fwd[which]
-        self._fwd[which] = flag if held is None else held + flag
+    def hold_input(self, x: Tensor | None) -> None:
+        """Keep (a reference to) the model input of the forward that starts."""
+        self._in = x
 
-    def end_step(self, step: int, params, grads: bool = True) -> None:
-        """Close ``step``: keep its forward flags and the norms of ``params`` (a ParamLayers)."""
-        parts: list[Tensor] = []
-        keys: list[tuple[str, str]] = []
-        for which, stat in ((0, "nonfinite_in"), (1, "nonfinite_out")):
-            flag = self._fwd[which]
-            if flag is not None:
-                parts.append(flag.reshape(1))
-                keys.append(("", stat))
-        self._fwd = [None, None]
-        if params is not None and len(params.params):
+    def forward(self, out: Tensor | None) -> None:
+        """Close one forward: hold its input and output until the step ends."""
+        if self._pair:  # a second forward in this step: reduce the first one's pair now
+            with torch.no_grad():
+                self._fwd += S.foreach_norms(self._pair)
+            self._fwd_kinds += self._pair_kinds
+        x, self._in = self._in, None
+        self._pair = [t for t in (x, out) if t is not None]
+        self._pair_kinds = [k for k, t in ((0, x), (1, out)) if t is not None]
+
+    def end_step(self, step: int, params) -> None:
+        """Close ``step`` before its update: one fused norm of its forward tensors, its gradients
+        and the weights written since the last update (``params``: the watch's ParamLayers)."""
+        tensors = list(self._pair)
+        kinds = self._fwd_kinds + self._pair_kinds
+        fwd_norms = self._fwd
+        self.drop_forward()
+        grads: tuple[int, ...] = ()
+        weights: tuple[int, ...] = ()
+        if params is not None and params.params:
             ps = params.params
-            has = [i for i, p in enumerate(ps) if grads and p.grad is not None and not p.grad.is_sparse]
-            norms = S.foreach_norms([p.detach() for p in ps] + [ps[i].grad.detach() for i in has])
-            parts.append(torch.stack(norms).to(torch.float64))
-            keys += [(params.names[params.owner[i]], "nonfinite_weight") for i in range(len(ps))]
-            keys += [(params.names[params.owner[i]], "nonfinite_grad") for i in has]
-        if parts:
-            self._steps.append((step, parts, keys))
+            gs = [p.grad for p in ps]
+            grads = tuple(i for i, g in enumerate(gs) if g is not None and not g.is_sparse)
+            seen = self._versions
+            weights = tuple(range(len(ps))) if seen is None else tuple(
+                i for i, (p, v) in enumerate(zip(ps, seen)) if p._version != v)
+            tensors += [gs[i] for i in grads] + [ps[i] for i in weights]
+        if tensors:
+            with torch.no_grad():  # the optimizer's pre-hooks run with grad enabled
+                norms = fwd_norms + S.foreach_norms(tensors)
+        else:
+            norms = fwd_norms
+        if norms:
+            self._steps.append(_Kept(step, norms, kinds, grads, weights))
+
+    def after_update(self, params) -> None:
+        """Remember the parameters' version counters once the update has written them."""
+        if params is not None and not self.done:
+            self._versions = [p._version for p in params.params]
 
     def drop_forward(self) -> None:
-        """Forget the forward flags of a step that is sampled (it counts exactly instead)."""
-        self._fwd = [None, None]
+        """Forget the forward tensors of a step that is sampled (it counts exactly instead)."""
+        self._in = None
+        self._pair, self._pair_kinds = [], []
+        self._fwd, self._fwd_kinds = [], []
 
-    def first_bad(self) -> tuple[int, list[tuple[str, str]], list[float]] | None:
-        """Read the kept steps (one transfer): the first non-finite step and its per-key flags."""
+    def first_bad(self, params=None) -> tuple[int, list[tuple[str, str]], list[float]] | None:
+        """Read the kept steps (one transfer): the first non-finite step and its per-key flags.
+
+        Args:
+            params: the watch's ParamLayers, which names the layers of the kept norms.
+        """
         steps, self._steps = self._steps, []
         if not steps or self.done:
             return None
-        tensors = [p for _, parts, _ in steps for p in parts]
-        devices = {t.device for t in tensors}
-        if len(devices) == 1:
-            flat = torch.cat(tensors).tolist()
-        else:  # a model split over devices: one read per tensor, once per report
-            flat = [v for t in tensors for v in t.tolist()]
+        tensors = [t for kept in steps for t in kept.norms]
+        try:
+            flat = torch.stack(tensors).tolist()
+        except RuntimeError:  # a model split over devices: one read per tensor, once per report
+            flat = [t.item() for t in tensors]
+        if math.isfinite(sum(flat)):  # the common case: every step finite, no Python scan
+            return None
         k = 0
-        for step, parts, keys in steps:
-            n = sum(p.numel() for p in parts)
-            vals = flat[k : k + n]
-            k += n
-            if any(v != v or v in (float("inf"), float("-inf")) for v in vals):
+        for kept in steps:
+            vals, k = flat[k : k + len(kept.norms)], k + len(kept.norms)
+            if any(_bad(v) for v in vals):
                 self.done = True
-                merged: dict[tuple[str, str], float] = {}
-                for key, v in zip(keys, vals):  # a layer with several parameters: any of them
-                    bad = 0.0 if (v == v and abs(v) != float("inf")) else 1.0
-                    merged[key] = max(merged.get(key, 0.0), bad)
-                return step, list(merged), list(merged.values())
-        return None
+                return kept.step, *self._localise(kept, vals, params)
+        return None  # pragma: no cover - a finite sum overflowed: no value was bad
+
+    @staticmethod
+    def _localise(kept: _Kept, vals: list[float], params) -> tuple[list[tuple[str, str]], list[float]]:
+        keys = [IN_OUT[kind] for kind in kept.kinds]
+        if params is not None:
+            names, owner = params.names, params.owner
+            keys += [(names[owner[i]], "nonfinite_grad") for i in kept.grads]
+            keys += [(names[owner[i]], "nonfinite_weight") for i in kept.weights]
+        merged: dict[tuple[str, str], float] = {}
+        for key, v in zip(keys, vals):  # several forwards or parameters per key: any of them
+            merged[key] = max(merged.get(key, 0.0), 1.0 if _bad(v) else 0.0)
+        return list(merged), list(merged.values())

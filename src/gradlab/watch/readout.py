@@ -30,7 +30,7 @@ class Reporting(EngineState):
 
     def _report(self, step: int) -> None:
         self._last_report = max(self._last_report, step)
-        first = self._guarded("(params)", "finiteness flags", self._flags.first_bad)
+        first = self._guarded("(params)", "finiteness flags", lambda: self._flags.first_bad(self.params))
         if first is not None:  # the first NaN/Inf fell between sampled steps: place it exactly
             self._publish(first[0], first[1], first[2], [])
         self._busy = True
