@@ -125,7 +125,8 @@ def run_trial(
                       schedule=built.schedule, clip=clip, max_norm=tr["max_norm"],
                       callbacks=[*callbacks, recorder], device=device, progress=progress)
     fit_kw = dict(epochs=tr["epochs"], steps=tr["steps"], batch_size=tr["batch_size"],
-                  early_stopping=tr["early_stopping"], seed=seed)
+                  early_stopping=tr["early_stopping"], seed=seed,
+                  restore_best=tr.get("restore_best", True))
     reused = {}
     if tr.get("pretrain"):  # lower layers from a related task or an autoencoder, before training
         from gradlab.train.pretrain import pretrain_into
