@@ -57,6 +57,9 @@ def test_slope_depth_cells_show_dev_accuracy_gap_and_dead_units():
     data = _data("slope-depth", [
         (cfg("leaky_relu(0.0)", 4, "before", under_task), {"dev_accuracy": 0.6, "train_accuracy": 0.62}),
         (cfg("leaky_relu(0.3)", 16, "after", over_task), {"dev_accuracy": 0.5, "train_accuracy": 0.9}),
+        # a trial whose vitals the report did not read: its dead_frac metric says it
+        (cfg("leaky_relu(0.0)", 16, "after", over_task),
+         {"dev_accuracy": 0.55, "train_accuracy": 0.95, "dead_frac": 0.3}),
     ])
     data.vitals = {"t0": [{"epoch": 1, "layer": "act1", "stat": "dead_frac", "value": 0.5},
                           {"epoch": 2, "layer": "act1", "stat": "dead_frac", "value": 0.25},
@@ -67,8 +70,10 @@ def test_slope_depth_cells_show_dev_accuracy_gap_and_dead_units():
                             "moons · 200 to train · 20% labels flipped · +10 noise inputs\nLeakyReLU → BN"]
     under = panels["spirals · 2000 points\nBN → LeakyReLU"][("4", "0")]
     assert under["value"] == 0.6 and "gap +0.020" in under["text"] and "dead 12%" in under["text"]
-    over = panels["moons · 200 to train · 20% labels flipped · +10 noise inputs\nLeakyReLU → BN"][("16", "0.3")]
+    over_title = "moons · 200 to train · 20% labels flipped · +10 noise inputs\nLeakyReLU → BN"
+    over = panels[over_title][("16", "0.3")]
     assert "gap +0.400" in over["text"] and "dead" not in over["text"]
+    assert "dead 30%" in panels[over_title][("16", "0")]["text"]
     assert article_figures(data)[0].figure is not None
 
 

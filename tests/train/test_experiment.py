@@ -95,4 +95,11 @@ def test_watched_trial_carries_per_epoch_vitals_layers_and_findings():
     assert {r["epoch"] for r in result.vitals} <= set(range(1, 31))
     assert any(r["layer"] == "act1" and r["stat"] == "dead_frac" for r in result.vitals)
     assert "dead_units" in {f["code"] for f in result.findings}
+    # the dead share at the end is also a metric (the report reads few trials' vitals): the mean
+    # over activation layers of each one's last dead_frac
+    last = {}
+    for r in result.vitals:
+        if r["stat"] == "dead_frac":
+            last[r["layer"]] = r["value"]  # rows are sorted by epoch
+    assert result.metrics["dead_frac"] == pytest.approx(sum(last.values()) / len(last)) and result.metrics["dead_frac"] > 0
     assert all({"code", "severity", "layer", "message", "recommendations"} <= set(f) for f in result.findings)

@@ -25,11 +25,17 @@ from gradlab.report.page_data import ReportData
 ORDER = {"before": "BN → LeakyReLU", "after": "LeakyReLU → BN"}
 
 
-def _dead_at_end(data: ReportData, trial_id: str) -> float:
-    """Mean over activation layers of the share of dead units at the last recorded epoch."""
+def _dead_at_end(data: ReportData, trial_id: str) -> float | None:
+    """Mean over activation layers of the share of dead units at the last recorded epoch: the
+    trial's ``dead_frac`` metric, else its vitals (a report reads the vitals of a few groups
+    only); None when neither is there."""
+    trial = next((t for t in data.trials if t["trial_id"] == trial_id), None)
+    stored = (trial or {}).get("metrics", {}).get("dead_frac")
+    if stored is not None:
+        return float(stored)
     per_layer = series(data, [trial_id], "dead_frac")
     last = [float(np.mean(per[max(per)])) for per in per_layer.values() if per]
-    return float(np.mean(last)) if last else 0.0
+    return float(np.mean(last)) if last else None
 
 
 def regime_title(group) -> str:
@@ -61,7 +67,8 @@ def depth_cells(data: ReportData) -> tuple[dict, list[str], list[str]]:
         dev, train = mean_of(data, g, "dev_accuracy"), mean_of(data, g, "train_accuracy")
         if dev is None or train is None:
             continue
-        dead = float(np.mean([_dead_at_end(data, t) for t in done(data, g)]))
+        known = [d for d in (_dead_at_end(data, t) for t in done(data, g)) if d is not None]
+        dead = float(np.mean(known)) if known else 0.0
         text = f"{dev:.3f}\ngap {train - dev:+.3f}" + (f"\ndead {dead:.0%}" if dead > 0.005 else "")
         title = f"{regime_title(g)}\n{ORDER.get(str(setting(g, 'model.norm_position')), '?')}"
         key = (short_label(setting(g, "model.depth")), short_label(setting(g, "model.act")))

@@ -22,6 +22,7 @@ from gradlab.train.activation_record import ActivationRecorder
 from gradlab.train.callbacks import Callback
 from gradlab.train.config import validate_config
 from gradlab.train.epoch_vitals import as_dict as _as_dict
+from gradlab.train.epoch_vitals import dead_share
 from gradlab.train.epoch_vitals import epoch_vitals  # noqa: F401  (re-exported: callers import it from here)
 from gradlab.train.metrics import get_loss
 from gradlab.train.plan import make_plan
@@ -148,6 +149,8 @@ def run_trial(
         layers = [_as_dict(layer) for layer in w.layers]
     metrics = final_metrics(trainer.metric_name, {part: trainer.evaluate(getattr(task, part))
                                                   for part in ("train", "dev", "test")}, history)
+    if cfg["watch"]["enabled"]:  # the share of dead units at the end (the report keeps few vitals)
+        metrics["dead_frac"] = dead_share(vitals)
     metrics.update(_mc_dropout_metrics(trainer.model, task, seed), **reused)
     if tr.get("time_against"):
         from gradlab.train.timing import time_against
