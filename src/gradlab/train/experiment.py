@@ -22,8 +22,10 @@ from gradlab.train.activation_record import ActivationRecorder
 from gradlab.train.callbacks import Callback
 from gradlab.train.config import validate_config
 from gradlab.train.epoch_vitals import as_dict as _as_dict
-from gradlab.train.epoch_vitals import dead_share
-from gradlab.train.epoch_vitals import epoch_vitals  # noqa: F401  (re-exported: callers import it from here)
+from gradlab.train.epoch_vitals import (
+    dead_share,
+    epoch_vitals,  # noqa: F401  (re-exported: callers import it from here)
+)
 from gradlab.train.metrics import get_loss
 from gradlab.train.plan import make_plan
 from gradlab.train.trainer import Trainer, resolve_device
