@@ -41,11 +41,11 @@ def _dead_at_end(data: ReportData, trial_id: str) -> float | None:
 def regime_title(group) -> str:
     """``spirals · 2000 points``, or for a corrupted task ``moons · 200 to train · 20 % labels
     flipped · +10 noise inputs``: what makes the regime."""
-    from gradlab.data import split_sizes
-
     task = setting(group, "task") or {}
-    n, split = task.get("n_samples"), task.get("split")
-    size = f"{split_sizes(n, split)[0]} to train" if n and split else f"{n} points"
+    n, split = task.get("n_samples"), task.get("split") or []
+    # a split given as sizes names the training set's; fractions leave the total
+    sized = len(split) == 3 and all(isinstance(p, int) and not isinstance(p, bool) for p in split)
+    size = f"{split[0]} to train" if sized else f"{n} points"
     parts = [str(task.get("name", "?")), size]
     if task.get("label_noise"):
         parts.append(f"{task['label_noise']:.0%} labels flipped")
