@@ -49,40 +49,58 @@ def test_a_study_without_an_article_figure_gets_none():
 def test_slope_depth_cells_show_dev_accuracy_gap_and_dead_units():
     from gradlab.report.slope_depth_figures import depth_cells
 
-    cfg = lambda act, depth, pos, n: {"task": {"n_samples": n},  # noqa: E731
-                                      "model": {"act": act, "depth": depth, "norm_position": pos}}
+    under_task = {"name": "spirals", "n_samples": 2000}
+    over_task = {"name": "moons", "n_samples": 2200, "split": [200, 1000, 1000], "label_noise": 0.2,
+                 "noise_dims": 10}
+    cfg = lambda act, depth, pos, task: {"task": task,  # noqa: E731
+                                         "model": {"act": act, "depth": depth, "norm_position": pos}}
     data = _data("slope-depth", [
-        (cfg("leaky_relu(0.0)", 4, "before", 2000), {"dev_accuracy": 0.6, "train_accuracy": 0.62}),
-        (cfg("leaky_relu(0.3)", 16, "after", 200), {"dev_accuracy": 0.5, "train_accuracy": 0.9}),
+        (cfg("leaky_relu(0.0)", 4, "before", under_task), {"dev_accuracy": 0.6, "train_accuracy": 0.62}),
+        (cfg("leaky_relu(0.3)", 16, "after", over_task), {"dev_accuracy": 0.5, "train_accuracy": 0.9}),
+        # a trial whose vitals the report did not read: its dead_frac metric says it
+        (cfg("leaky_relu(0.0)", 16, "after", over_task),
+         {"dev_accuracy": 0.55, "train_accuracy": 0.95, "dead_frac": 0.3}),
     ])
     data.vitals = {"t0": [{"epoch": 1, "layer": "act1", "stat": "dead_frac", "value": 0.5},
                           {"epoch": 2, "layer": "act1", "stat": "dead_frac", "value": 0.25},
                           {"epoch": 2, "layer": "act2", "stat": "dead_frac", "value": 0.0}]}
     panels, rows, cols = depth_cells(data)
     assert rows == ["4", "16"] and cols == ["0", "0.3"]
-    under = panels["2000 points · BN → LeakyReLU"][("4", "0")]
+    assert list(panels) == ["spirals · 2000 points\nBN → LeakyReLU",
+                            "moons · 200 to train · 20% labels flipped · +10 noise inputs\nLeakyReLU → BN"]
+    under = panels["spirals · 2000 points\nBN → LeakyReLU"][("4", "0")]
     assert under["value"] == 0.6 and "gap +0.020" in under["text"] and "dead 12%" in under["text"]
-    over = panels["200 points · LeakyReLU → BN"][("16", "0.3")]
+    over_title = "moons · 200 to train · 20% labels flipped · +10 noise inputs\nLeakyReLU → BN"
+    over = panels[over_title][("16", "0.3")]
     assert "gap +0.400" in over["text"] and "dead" not in over["text"]
+    assert "dead 30%" in panels[over_title][("16", "0")]["text"]
     assert article_figures(data)[0].figure is not None
 
 
 def test_regularization_panels_name_each_group_by_its_regulariser():
     from gradlab.report.regularization_figures import regularization_panels
 
-    base = {"model.dropout": 0.0, "train.weight_decay": 0.0}
+    base = {"model.dropout": 0.0, "train.weight_decay": 0.0, "train.early_stopping": 1000,
+            "train.restore_best": False}
     data = _data("regularization", [
-        ({}, {"test_accuracy": 0.8}),
-        ({}, {"test_accuracy": 0.85, "mc_test_accuracy": 0.86, "mc_test_uncertainty": 0.01,
-              "mc_far_uncertainty": 0.05, "ood_auroc": 0.9}),
+        ({}, {"test_accuracy": 0.8, "train_accuracy": 1.0}),
+        ({}, {"test_accuracy": 0.85, "train_accuracy": 0.9, "mc_test_accuracy": 0.86,
+              "mc_test_uncertainty": 0.01, "mc_far_uncertainty": 0.05, "ood_auroc": 0.9}),
         ({}, {"test_accuracy": 0.82}),
+        ({}, {"test_accuracy": 0.83}),
+        ({}, {"test_accuracy": 0.84}),
     ])
     data.baseline = base
-    for g, over in zip(data.groups, [base, {**base, "model.dropout": 0.3}, {**base, "train.weight_decay": 0.1}]):
+    overrides = [base, {**base, "model.dropout": 0.3}, {**base, "train.weight_decay": 0.1},
+                 {**base, "train.early_stopping": 10, "train.restore_best": True},
+                 {**base, "train.restore_best": True}]
+    for g, over in zip(data.groups, overrides):
         g.overrides = over
     panels, names = regularization_panels(data)
-    assert names == ["none", "dropout 0.3", "weight decay 0.1"]
-    mc = panels["test accuracy"]["MC mean"]
+    assert names == ["none", "dropout 0.3", "weight decay 0.1", "early stopping 10", "best-dev epoch"]
+    acc = panels["accuracy"]
+    assert acc["train"]["none"]["mean"] == 1.0 and acc["test"]["none"]["mean"] == 0.8  # the gap, side by side
+    mc = acc["MC mean (test)"]
     assert set(mc) == {"dropout 0.3"} and mc["dropout 0.3"]["mean"] == 0.86  # only dropout nets have one
     assert panels["MC-dropout predictive variance"]["far points"]["dropout 0.3"]["note"] == "AUROC 0.90"
     assert article_figures(data)[0].figure is not None

@@ -43,6 +43,23 @@ def test_run_trial_is_repeatable_and_reports_the_best_dev_weights():
                                     "activations"}
 
 
+def test_restore_best_false_reports_the_last_epochs_weights():
+    from gradlab.errors import ConfigError
+    from gradlab.train.config import validate_config
+
+    last_cfg = {**TINY, "task": {"name": "moons", "label_noise": 0.3, "n_samples": 300},
+                "train": {**TINY["train"], "restore_best": False}}
+    last = run_trial(last_cfg, seed=3, device="cpu")
+    best = run_trial({**last_cfg, "train": {**last_cfg["train"], "restore_best": True}}, seed=3, device="cpu")
+    assert last.history == best.history  # the same training; only the weights kept at the end differ
+    assert last.metrics["dev_accuracy"] == pytest.approx(last.history[-1]["dev_accuracy"])
+    assert best.metrics["dev_accuracy"] == pytest.approx(best.history[best.metrics["best_epoch"] - 1]["dev_accuracy"])
+    assert last.metrics["best_epoch"] != len(last.history)  # else the test could not tell them apart
+    assert "restore_best" not in validate_config(TINY)["train"]  # absent unless given: hashes unchanged
+    with pytest.raises(ConfigError, match="restore_best"):
+        validate_config({**TINY, "train": {**TINY["train"], "restore_best": "yes"}})
+
+
 def test_regression_reports_losses():
     cfg = {**TINY, "task": {"name": "teacher"}}
     result = run_trial(cfg, seed=0, device="cpu")
@@ -78,4 +95,11 @@ def test_watched_trial_carries_per_epoch_vitals_layers_and_findings():
     assert {r["epoch"] for r in result.vitals} <= set(range(1, 31))
     assert any(r["layer"] == "act1" and r["stat"] == "dead_frac" for r in result.vitals)
     assert "dead_units" in {f["code"] for f in result.findings}
+    # the dead share at the end is also a metric (the report reads few trials' vitals): the mean
+    # over activation layers of each one's last dead_frac
+    last = {}
+    for r in result.vitals:
+        if r["stat"] == "dead_frac":
+            last[r["layer"]] = r["value"]  # rows are sorted by epoch
+    assert result.metrics["dead_frac"] == pytest.approx(sum(last.values()) / len(last)) and result.metrics["dead_frac"] > 0
     assert all({"code", "severity", "layer", "message", "recommendations"} <= set(f) for f in result.findings)

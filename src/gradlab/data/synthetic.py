@@ -1,5 +1,9 @@
 """Two-dimensional tasks: moons, circles, spirals, Gaussian mixtures, and the GAN ring and grid.
 
+The four classification tasks take ``label_noise`` (the share of labels replaced by another
+class) and ``noise_dims`` (standard-normal inputs appended to the informative ones), which make
+a small task one a net overfits; see :mod:`gradlab.data.corrupt`.
+
 All randomness comes from a local ``torch.Generator`` seeded by the task's ``seed``. Points are
 computed in float64 and stored as float32.
 """
@@ -47,17 +51,21 @@ def make_moons(
 @TASKS.register("moons", help="two interleaving half circles, 1000 points, noise 0.2, 640/160/200")
 def moons(
     *, seed: int = 0, n_samples: int = 1000, noise: float = 0.2, shuffle: bool = True,
-    split: Sequence[float | int] = DEFAULT_SPLIT, normalize: bool = False,
+    split: Sequence[float | int] = DEFAULT_SPLIT, normalize: bool = False, label_noise: float = 0.0,
+    noise_dims: int = 0,
 ) -> Task:
     """The seeds' two-moons task: binary labels ``[N, 1]``, split in order 640/160/200."""
-    X, y = make_moons(n_samples, shuffle=shuffle, noise=noise, generator=make_generator(seed))
-    return finish_task("moons", "binary", X, y, split, normalize=normalize)
+    g = make_generator(seed)
+    X, y = make_moons(n_samples, shuffle=shuffle, noise=noise, generator=g)
+    return finish_task("moons", "binary", X, y, split, normalize=normalize, generator=g,
+                       label_noise=label_noise, noise_dims=noise_dims)
 
 
 @TASKS.register("circles", help="a small circle inside a large one (binary)")
 def circles(
     *, seed: int = 0, n_samples: int = 1000, noise: float = 0.1, factor: float = 0.5,
-    split: Sequence[float | int] = DEFAULT_SPLIT, normalize: bool = False,
+    split: Sequence[float | int] = DEFAULT_SPLIT, normalize: bool = False, label_noise: float = 0.0,
+    noise_dims: int = 0,
 ) -> Task:
     """Two concentric circles: outer radius 1 (label 0), inner radius ``factor`` (label 1)."""
     _check_count("n_samples", n_samples, 2)
@@ -71,13 +79,15 @@ def circles(
     X = torch.cat([torch.stack([t_out.cos(), t_out.sin()], 1), factor * torch.stack([t_in.cos(), t_in.sin()], 1)])
     y = torch.cat([torch.zeros(n_out), torch.ones(n_in)])
     X = X + noise * torch.randn(X.shape, generator=g, dtype=torch.float64)
-    return finish_task("circles", "binary", X, y, split, shuffle=True, generator=g, normalize=normalize)
+    return finish_task("circles", "binary", X, y, split, shuffle=True, generator=g, normalize=normalize,
+                       label_noise=label_noise, noise_dims=noise_dims)
 
 
 @TASKS.register("spirals", help="k interleaved spiral arms (binary for k=2, else multiclass)")
 def spirals(
     *, seed: int = 0, n_samples: int = 1000, k: int = 2, turns: float = 1.0, noise: float = 0.05,
-    split: Sequence[float | int] = DEFAULT_SPLIT, normalize: bool = False,
+    split: Sequence[float | int] = DEFAULT_SPLIT, normalize: bool = False, label_noise: float = 0.0,
+    noise_dims: int = 0,
 ) -> Task:
     """``k`` arms from the origin; arm ``j`` at radius ``r`` has angle ``2πj/k + 2π·turns·r``."""
     _check_count("k", k, 2)
@@ -89,13 +99,15 @@ def spirals(
     X = torch.stack([r * angle.cos(), r * angle.sin()], 1)
     X = X + noise * torch.randn(X.shape, generator=g, dtype=torch.float64)
     kind = "binary" if k == 2 else "multiclass"
-    return finish_task("spirals", kind, X, label, split, n_outputs=k, shuffle=True, generator=g, normalize=normalize)
+    return finish_task("spirals", kind, X, label, split, n_outputs=k, shuffle=True, generator=g, normalize=normalize,
+                       label_noise=label_noise, noise_dims=noise_dims)
 
 
 @TASKS.register("gaussian_mixture", aliases=("blobs",), help="k Gaussian classes in d dimensions")
 def gaussian_mixture(
     *, seed: int = 0, n_samples: int = 1000, k: int = 3, d: int = 2, separation: float = 3.0,
     std: float = 1.0, split: Sequence[float | int] = DEFAULT_SPLIT, normalize: bool = False,
+    label_noise: float = 0.0, noise_dims: int = 0,
 ) -> Task:
     """Class ``c`` is ``N(μ_c, std² I)`` with centres ``μ_c ~ N(0, separation² I)``; balanced classes."""
     _check_count("k", k, 2)
@@ -107,7 +119,8 @@ def gaussian_mixture(
     X = centers[label] + std * torch.randn(n_samples, d, generator=g, dtype=torch.float64)
     kind = "binary" if k == 2 else "multiclass"
     return finish_task(
-        "gaussian_mixture", kind, X, label, split, n_outputs=k, shuffle=True, generator=g, normalize=normalize
+        "gaussian_mixture", kind, X, label, split, n_outputs=k, shuffle=True, generator=g, normalize=normalize,
+        label_noise=label_noise, noise_dims=noise_dims,
     )
 
 

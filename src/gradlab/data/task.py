@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 
 from gradlab.components.registry import Registry
+from gradlab.data.corrupt import check_corruption, corrupt_parts
 from gradlab.data.split import check_task_split, split_data
 from gradlab.errors import ConfigError
 
@@ -72,11 +73,16 @@ def finish_task(
     normalize: bool = False,
     loss: str | None = None,
     metric: str | None = None,
+    label_noise: float = 0.0,
+    noise_dims: int = 0,
 ) -> Task:
     """Split ``(X, y)`` and wrap it in a :class:`Task` with the kind's loss and metric.
 
     ``y`` is converted to the kind's convention (binary ``[N, 1]`` float, multiclass int64).
+    ``label_noise`` and ``noise_dims`` corrupt every split after it is cut, drawing from
+    ``generator`` (see :mod:`gradlab.data.corrupt`); both 0 leave the task as it was.
     """
+    check_corruption(label_noise, noise_dims, kind)
     X = X.to(torch.float32).contiguous()
     if kind == "binary":
         y = y.reshape(-1, 1).to(torch.float32)
@@ -92,11 +98,17 @@ def finish_task(
     default_loss, default_metric = KINDS.get(kind, ("bce", "mode_coverage"))
     if kind != "generative":
         check_task_split(split)
-    train, dev, test = _three(split_data(X, y, split, shuffle=shuffle, generator=generator), split)
+    parts = _three(split_data(X, y, split, shuffle=shuffle, generator=generator), split)
+    if label_noise or noise_dims:
+        if generator is None:
+            raise ConfigError("label_noise / noise_dims need the task's seeded torch.Generator")
+        parts = corrupt_parts(parts, label_noise=label_noise, noise_dims=noise_dims,
+                              n_classes=2 if kind == "binary" else int(n_outputs or 1), generator=generator)
+    train, dev, test = parts
     task = Task(
         name=name,
         kind=kind,
-        input_shape=tuple(X.shape[1:]),
+        input_shape=tuple(train[0].shape[1:]),
         n_outputs=int(n_outputs or 1),
         train=train,
         dev=dev,

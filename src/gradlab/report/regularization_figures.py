@@ -2,7 +2,8 @@
 
 The article describes dropout, MC dropout, max-norm, weight decay and early stopping without a
 measurement; MC dropout's promise is "I know that I don't know". Left: test accuracy per group
-(and, for dropout, the accuracy of the MC mean prediction). Right: the MC-dropout predictive
+beside its train accuracy (the gap is the overfitting a regulariser should close) and, for
+dropout, the accuracy of the MC mean prediction. Right: the MC-dropout predictive
 variance on the test points and on points far from the data, with the AUROC that tells them apart.
 """
 
@@ -15,7 +16,8 @@ from gradlab.report.page_data import ReportData
 from gradlab.study.stats import summarize
 
 REGULARIZERS = (("model.dropout", "dropout"), ("train.max_norm", "max-norm"),
-                ("train.weight_decay", "weight decay"), ("train.early_stopping", "early stopping"))
+                ("train.weight_decay", "weight decay"), ("train.early_stopping", "early stopping"),
+                ("train.restore_best", "best-dev epoch"))
 
 
 def group_name(overrides: dict, baseline: dict) -> str:
@@ -23,6 +25,8 @@ def group_name(overrides: dict, baseline: dict) -> str:
     for key, label in REGULARIZERS:
         if key in overrides and key in baseline and overrides[key] != baseline[key]:
             value = overrides[key]
+            if isinstance(value, bool):  # a switch: its name says it
+                return label
             return f"{label} {value:g}" if isinstance(value, (int, float)) else f"{label} {value}"
     return "none"
 
@@ -40,19 +44,20 @@ def _present(series: dict) -> dict:
 
 def regularization_panels(data: ReportData) -> tuple[dict, list[str]]:
     """The two panels' series by group name, and the group names in study order."""
-    acc: dict[str, dict] = {"deterministic": {}, "MC mean": {}}
+    acc: dict[str, dict] = {"train": {}, "test": {}, "MC mean (test)": {}}
     unc: dict[str, dict] = {"test points": {}, "far points": {}}
     names = []
     for g in data.groups:
         name = group_name(g.overrides, data.baseline)
         names.append(name)
-        acc["deterministic"][name] = _cell(metric_values(data, g, "test_accuracy"))
-        acc["MC mean"][name] = _cell(metric_values(data, g, "mc_test_accuracy"))
+        acc["train"][name] = _cell(metric_values(data, g, "train_accuracy"))
+        acc["test"][name] = _cell(metric_values(data, g, "test_accuracy"))
+        acc["MC mean (test)"][name] = _cell(metric_values(data, g, "mc_test_accuracy"))
         auroc = metric_values(data, g, "ood_auroc")
         note = f"AUROC {summarize(auroc).mean:.2f}" if auroc else ""
         unc["test points"][name] = _cell(metric_values(data, g, "mc_test_uncertainty"))
         unc["far points"][name] = _cell(metric_values(data, g, "mc_far_uncertainty"), note)
-    panels = {"test accuracy": _present(acc), "MC-dropout predictive variance": _present(unc)}
+    panels = {"accuracy": _present(acc), "MC-dropout predictive variance": _present(unc)}
     return {t: s for t, s in panels.items() if any(s.values())}, names
 
 
@@ -61,7 +66,8 @@ def regularization_figures(data: ReportData) -> list[FigureItem]:
     def draw():
         panels, names = regularization_panels(data)
         return interval_panels(panels, groups=names) if panels else None
-    return [safe("Test accuracy by regulariser, and MC-dropout uncertainty on and off the data",
-                 "Dots: means over seeds; whiskers: 95 % t-intervals. Right: the total predictive "
+    return [safe("Train and test accuracy by regulariser, and MC-dropout uncertainty on and off the data",
+                 "Dots: means over seeds; whiskers: 95 % t-intervals. Left: the train-test gap is "
+                 "the overfitting a regulariser should close. Right: the total predictive "
                  "variance of 30 dropout passes on the test points and on points 2-4 training radii "
                  "away; the AUROC says how well it tells the two apart (0.5: not at all).", draw)]

@@ -152,7 +152,9 @@ def check_time_against(value: Any, config: dict) -> None:
 
 # keys a section accepts without a default: absent unless given, so adding one leaves the
 # config hash of every run that does not use it unchanged
-OPTIONAL_KEYS = {"train": ("pretrain", "time_against"), "watch": ()}
+# (restore_best: keep the best-dev epoch's weights at the end, as when absent; false keeps the
+# last epoch's, so a study can measure what early stopping and best-epoch selection add)
+OPTIONAL_KEYS = {"train": ("pretrain", "time_against", "restore_best"), "watch": ()}
 
 
 def _fixed_section(name: str, given: dict) -> dict:

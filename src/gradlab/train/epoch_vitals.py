@@ -63,10 +63,16 @@ def _picks(steps: list[int], epoch_steps: list[tuple[int, int]]) -> list[tuple[i
     return out
 
 
-def dead_share(vitals: list[dict], prefix: str = "") -> float:
-    """Mean over the activation layers under ``prefix`` of their last ``dead_frac`` (0 if none)."""
+def dead_share(vitals: Any, prefix: str = "") -> float:
+    """Mean over the activation layers under ``prefix`` of their last ``dead_frac`` (0 if none).
+
+    ``vitals``: per-epoch rows (:func:`epoch_vitals`) or series (:func:`epoch_series`).
+    """
     last: dict[str, tuple[int, float]] = {}
-    for r in vitals:
+    rows = ({"layer": layer, "stat": stat, "epoch": e, "value": v}
+            for (layer, stat), points in vitals.items() if stat == "dead_frac" for e, v in points[-1:]
+            ) if isinstance(vitals, dict) else vitals
+    for r in rows:
         if (r["stat"] == "dead_frac" and r["layer"].startswith(prefix)
                 and (r["layer"] not in last or r["epoch"] >= last[r["layer"]][0])):
             last[r["layer"]] = (r["epoch"], r["value"])

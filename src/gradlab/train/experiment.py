@@ -22,7 +22,10 @@ from gradlab.train.activation_record import ActivationRecorder
 from gradlab.train.callbacks import Callback
 from gradlab.train.config import validate_config
 from gradlab.train.epoch_vitals import as_dict as _as_dict
-from gradlab.train.epoch_vitals import epoch_vitals  # noqa: F401  (re-exported: callers import it from here)
+from gradlab.train.epoch_vitals import (
+    dead_share,
+    epoch_vitals,  # noqa: F401  (re-exported: callers import it from here)
+)
 from gradlab.train.metrics import get_loss
 from gradlab.train.plan import make_plan
 from gradlab.train.trainer import Trainer, resolve_device
@@ -125,7 +128,8 @@ def run_trial(
                       schedule=built.schedule, clip=clip, max_norm=tr["max_norm"],
                       callbacks=[*callbacks, recorder], device=device, progress=progress)
     fit_kw = dict(epochs=tr["epochs"], steps=tr["steps"], batch_size=tr["batch_size"],
-                  early_stopping=tr["early_stopping"], seed=seed)
+                  early_stopping=tr["early_stopping"], seed=seed,
+                  restore_best=tr.get("restore_best", True))
     reused = {}
     if tr.get("pretrain"):  # lower layers from a related task or an autoencoder, before training
         from gradlab.train.pretrain import pretrain_into
@@ -147,6 +151,8 @@ def run_trial(
         layers = [_as_dict(layer) for layer in w.layers]
     metrics = final_metrics(trainer.metric_name, {part: trainer.evaluate(getattr(task, part))
                                                   for part in ("train", "dev", "test")}, history)
+    if cfg["watch"]["enabled"]:  # the share of dead units at the end (the report keeps few vitals)
+        metrics["dead_frac"] = dead_share(vitals)
     metrics.update(_mc_dropout_metrics(trainer.model, task, seed), **reused)
     if tr.get("time_against"):
         from gradlab.train.timing import time_against

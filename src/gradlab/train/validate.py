@@ -161,6 +161,9 @@ def check_train(train: dict) -> None:
         check_number(f"train.{key}", train[key], optional=True)
     check_number("train.weight_decay", train["weight_decay"], inclusive=True)
     checked(lambda: EarlyStopping.coerce(train["early_stopping"]), "train.early_stopping")
+    if not isinstance(train.get("restore_best", True), bool):
+        raise ConfigError(f"train.restore_best is true (keep the best-dev epoch's weights) or false "
+                          f"(keep the last epoch's), got {train['restore_best']!r}")
     if "pretrain" in train:
         train["pretrain"] = check_pretrain(train["pretrain"])  # defaults filled in place
 

@@ -45,6 +45,8 @@ def _thresholds(configs: list[dict], device) -> dict[str, torch.Tensor]:
     if any(cfg["train"].get("time_against") for cfg in configs):
         # timing against a twin happens after training, in run_trial (one by one)
         raise NotBatchable("train.time_against is not batched")
+    if any(cfg["train"].get("restore_best") is False for cfg in configs):  # the ensemble always restores
+        raise NotBatchable("train.restore_best = false is not batched")
     out = {}
     for key in _THRESHOLDS:
         values = [cfg["train"].get(key) for cfg in configs]

@@ -116,17 +116,21 @@ def run_ensemble(ens: Ensemble) -> list[Any]:
         findings: list[Any] = []
         layers = [layer.to_dict() for layer in layers_of(ens)] if observer is not None else []
         if observer is not None:
-            vitals, findings = _member_vitals(observer.vitals[i], h, ends[i], layers_of(ens), ens.builts[i].config)
+            vitals, findings, dead = _member_vitals(observer.vitals[i], h, ends[i], layers_of(ens),
+                                                    ens.builts[i].config)
+            metrics[i]["dead_frac"] = dead  # as run_trial: the share of dead units at the end
         results.append(TrialResult(metrics[i], list(h), vitals, findings, layers, wall, recorder.member_rows[i]))
     return results
 
 
-def _member_vitals(vitals: Any, hist: list[dict], ends: list[int], layers: list, config: dict) -> tuple[Any, list]:
-    """``(per-epoch vitals, findings)`` of one member from its Vitals, as ``run_trial`` makes them."""
+def _member_vitals(vitals: Any, hist: list[dict], ends: list[int], layers: list,
+                   config: dict) -> tuple[Any, list, float]:
+    """``(per-epoch vitals, findings, dead share at the end)`` of one member from its Vitals, as
+    ``run_trial`` makes them."""
     from gradlab.diagnose import diagnose
     from gradlab.study.series_codec import PackedVitals
     from gradlab.study.vital_thinning import kept_epochs
-    from gradlab.train.epoch_vitals import epoch_series
+    from gradlab.train.epoch_vitals import dead_share, epoch_series
 
     done = list(zip([row["epoch"] for row in hist], ends))
     # only the epochs the store keeps: the same rows as summarising every epoch, then thinning
@@ -135,7 +139,8 @@ def _member_vitals(vitals: Any, hist: list[dict], ends: list[int], layers: list,
     findings = [f.to_dict() for f in diagnose(vitals, layers, rules=config["watch"]["rules"] or None,
                                                  context={"config": config})]
     # packed here, as a worker packs them (result_dict), straight from the member's series
-    return PackedVitals.from_series(epoch_series(vitals, done)), findings
+    series = epoch_series(vitals, done)
+    return PackedVitals.from_series(series), findings, dead_share(series)
 
 
 def layers_of(ens: Ensemble) -> list:
