@@ -27,7 +27,8 @@ def test_every_group_but_the_baselines_has_a_baseline_to_compare_with(name):
     values = [effective_values(p.config, keys) for p in points]
     baselines = [i for i, v in enumerate(values) if baseline_for(v, values, study.compare.baseline) is None]
     assert baselines, "no group is the baseline"
-    assert len(baselines) < len(points) / 2, "most groups have nothing to be compared with"
+    # an A/B in every cell (slope-depth: slope 0.3 vs ReLU) has as many baselines as compared
+    assert len(baselines) <= len(points) / 2, "most groups have nothing to be compared with"
     assert len({p.config_hash for p in points}) == len(points), "two sweep points are the same config"
 
 
