@@ -39,7 +39,21 @@ def test_gan_cells_hold_the_mean_coverage_per_slope_pair_and_task():
     assert "D wins 1/1" in panels["ring"][("0.1", "0")]["text"] and "G dead 25%" in panels["ring"][("0.1", "0")]["text"]
     assert panels["grid"][("0.2", "0.2")]["value"] == 5 / 25
     items = article_figures(data)
-    assert "gan-slope" in ARTICLE_FIGURES and len(items) == 1 and items[0].figure is not None
+    assert "gan-slope" in ARTICLE_FIGURES and items[0].figure is not None
+    for item in items:
+        item.close()
+
+
+def test_gan_panels_are_split_by_network_widths_only_where_they_vary():
+    gan = lambda d, gw: {"task": {"name": "ring"}, "model": {"d_act": d, "g_act": "leaky_relu(0.2)",  # noqa: E731
+                                                            "g_hidden": gw, "d_hidden": [64, 64]}}
+    data = _data("gan-slope", [
+        (gan("leaky_relu(0.2)", [64, 64]), {"modes": 4, "n_modes": 8}),
+        (gan("leaky_relu(0.2)", [16, 16]), {"modes": 2, "n_modes": 8}),
+    ])
+    panels, _, _ = coverage_cells(data)
+    assert panels["ring (G [64, 64], D [64, 64])"][("0.2", "0.2")]["value"] == 4 / 8
+    assert panels["ring (G [16, 16], D [64, 64])"][("0.2", "0.2")]["value"] == 2 / 8
 
 
 def test_a_study_without_an_article_figure_gets_none():

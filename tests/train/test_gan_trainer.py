@@ -1,5 +1,6 @@
 """The adversarial loop: it learns, it is repeatable, and both networks are watched."""
 
+import numpy as np
 import pytest
 
 from gradlab.errors import ConfigError
@@ -74,3 +75,18 @@ def test_the_loss_trend_rules_stay_quiet_on_adversarial_losses():
     # regression: every GAN of the first gan-slope run got loss_not_decreasing on D or G
     r = run_trial(_cfg(train={"epochs": 8}), seed=0, device="cpu")
     assert not [f for f in r.findings if f["code"] in ("loss_not_decreasing", "oscillating_loss")]
+
+
+def test_a_trial_keeps_its_first_final_samples_and_training_points_for_the_report():
+    from gradlab.data import create_task
+    from gradlab.study.stored_points import GENERATED, REAL, stored_points
+    from gradlab.train.activation_record import unpack_values
+
+    r = run_trial(GAN, seed=0, device="cpu")
+    points = stored_points([{**row, "values": unpack_values(row["values"])} for row in r.activations])
+    task = create_task("ring", seed=0, n_samples=512)
+    # 64 % of 512 = 327 training points, all kept (fewer than 512); float16 as stored
+    np.testing.assert_array_equal(points[REAL], task.train[0].numpy().astype(np.float16).astype(np.float32))
+    assert points[GENERATED].shape == (512, 2) and np.isfinite(points[GENERATED]).all()
+    # a captured mode counts 1 in both scores; soft_modes adds partial credit for the others
+    assert r.metrics["modes"] <= r.metrics["soft_modes"] <= r.metrics["n_modes"]

@@ -21,8 +21,10 @@ def brute_force(samples, centers, stds, quality, capture_share):
         if dists[m] <= quality * float(stds[m]):
             hq += 1
             counts[m] += 1
-    captured = sum(c >= capture_share * len(samples) / len(centers) for c in counts)
-    return captured, hq / len(samples), counts
+    needed = capture_share * len(samples) / len(centers)
+    captured = sum(c >= needed for c in counts)
+    soft = sum(min(1.0, c / needed) for c in counts)
+    return captured, hq / len(samples), counts, soft
 
 
 @pytest.mark.parametrize("task_name", ["ring", "grid"])
@@ -36,8 +38,9 @@ def test_scores_equal_a_brute_force_count(task_name, spread):
     samples = modes.centers[pick] + spread * modes.stds[pick, None] * torch.randn(400, 2, generator=g, dtype=torch.float64)
     samples[0] = float("nan")
     got = mode_coverage(samples, modes)
-    captured, hq, counts = brute_force(samples, modes.centers, modes.stds, 3.0, 0.2)
+    captured, hq, counts, soft = brute_force(samples, modes.centers, modes.stds, 3.0, 0.2)
     assert got["counts"] == counts and got["modes"] == captured
+    assert got["soft_modes"] == pytest.approx(soft)
     assert got["hq_share"] == pytest.approx(hq)
     assert got["mode_share"] == pytest.approx(captured / len(modes.centers))
 
@@ -47,8 +50,18 @@ def test_the_data_itself_captures_every_mode_and_a_point_cloud_none():
     modes = mode_centers(*task.train)
     assert mode_coverage(task.test[0], modes)["modes"] == 8
     assert mode_coverage(task.test[0], modes)["hq_share"] > 0.97  # 2-D Gaussian: 98.9 % within 3 std
-    assert mode_coverage(torch.zeros(100, 2), modes) == {"modes": 0, "mode_share": 0.0, "hq_share": 0.0,
-                                                         "counts": [0] * 8}
+    assert mode_coverage(task.test[0], modes)["soft_modes"] == 8.0
+    assert mode_coverage(torch.zeros(100, 2), modes) == {"modes": 0, "soft_modes": 0.0, "mode_share": 0.0,
+                                                         "hq_share": 0.0, "counts": [0] * 8}
+
+
+def test_soft_modes_give_partial_credit_between_captured_and_empty():
+    modes = Modes(torch.tensor([[0.0, 0.0], [10.0, 0.0]]), torch.ones(2))
+    # 100 samples, 2 modes: capture needs 0.2 * 100 / 2 = 10 high-quality samples
+    samples = torch.cat([torch.zeros(95, 2), torch.full((5, 2), 10.0) * torch.tensor([1.0, 0.0])])
+    got = mode_coverage(samples, modes)
+    assert got["counts"] == [95, 5] and got["modes"] == 1
+    assert got["soft_modes"] == pytest.approx(1.5)
 
 
 def test_centres_and_spreads_are_read_from_the_labels():

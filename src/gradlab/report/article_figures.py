@@ -13,13 +13,14 @@ from collections.abc import Callable
 from gradlab.report.defaults_figures import defaults_figures
 from gradlab.report.figure_items import FigureItem
 from gradlab.report.gan_figures import gan_slope_figures
+from gradlab.report.gan_samples_figure import gan_sample_figures
 from gradlab.report.page_data import ReportData
 from gradlab.report.regularization_figures import regularization_figures
 from gradlab.report.slope_depth_figures import slope_depth_figures
 from gradlab.report.transfer_figures import transfer_figures
 
 ARTICLE_FIGURES: dict[str, Callable[[ReportData], list[FigureItem]]] = {
-    "gan-slope": gan_slope_figures,
+    "gan-slope": lambda data: gan_slope_figures(data) + gan_sample_figures(data),
     "slope-depth": slope_depth_figures,
     "regularization": regularization_figures,
     "transfer": transfer_figures,

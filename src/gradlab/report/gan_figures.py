@@ -20,11 +20,14 @@ from gradlab.report.page_data import ReportData
 
 
 def coverage_cells(data: ReportData) -> tuple[dict, list[str], list[str]]:
-    """Panels (one per task) of ``{(D slope, G slope): {"value", "text"}}``, rows and columns."""
+    """Panels (one per task and network widths) of ``{(D slope, G slope): {"value", "text"}}``,
+    rows and columns. The widths join a panel's name only where the study varies them."""
     panels: dict[str, dict] = {}
+    widths = [f"G {setting(g, 'model.g_hidden')}, D {setting(g, 'model.d_hidden')}" for g in data.groups]
+    named = len(set(widths)) > 1
     rows = ordered([setting(g, "model.d_act") for g in data.groups])
     cols = ordered([setting(g, "model.g_act") for g in data.groups])
-    for g in data.groups:
+    for g, width in zip(data.groups, widths):
         modes = mean_of(data, g, "modes")
         if modes is None:
             continue
@@ -34,7 +37,7 @@ def coverage_cells(data: ReportData) -> tuple[dict, list[str], list[str]]:
         text = f"{modes:.1f}/{n_modes:.0f}\nD wins {wins:.0f}/{len(done(data, g))}"
         if dead > 0:
             text += f"\nG dead {dead:.0%}"
-        task = str(setting(g, "task.name"))
+        task = str(setting(g, "task.name")) + (f" ({width})" if named else "")
         cell = {"value": modes / n_modes if n_modes else None, "text": text}
         panels.setdefault(task, {})[(short_label(setting(g, "model.d_act")),
                                       short_label(setting(g, "model.g_act")))] = cell

@@ -9,6 +9,7 @@ import numpy as np
 from gradlab.report import figures as F
 from gradlab.report.figure_items import FigureItem, done, mean_series, safe, series
 from gradlab.report.page_data import GroupInfo, ReportData
+from gradlab.study.stored_points import is_point_row
 
 QUIET = 0.01  # a group whose dead and saturated shares never reach this gets no heatmap
 
@@ -93,6 +94,7 @@ def activation_record_figures(data: ReportData, limit: int = 2) -> list[FigureIt
     finals, over_time, missing = {}, {}, []
     for g in shown(data):
         rows = next((data.activations[t] for t in done(data, g) if data.activations.get(t)), None)
+        rows = [r for r in rows or [] if not is_point_row(r)]  # a GAN's stored points are not activations
         if not rows:
             if done(data, g):
                 missing.append(g.label)

@@ -51,7 +51,7 @@ _METRIC = re.compile(r"^(train|dev|test|best_dev|best_train)_(accuracy|loss|mse)
 KNOWN_METRICS = (
     "dev_accuracy", "test_accuracy", "train_accuracy", "dev_loss", "test_loss", "train_loss",
     "dev_mse", "test_mse", "best_dev_accuracy", "best_epoch", "epochs_run", "wall_time",
-    *("modes", "mode_share", "hq_share", "d_wins", "d_loss", "g_dead_frac", "d_dead_frac"),  # GANs
+    *("modes", "soft_modes", "mode_share", "hq_share", "d_wins", "d_loss", "g_dead_frac", "d_dead_frac"),  # GANs
     *("mc_test_accuracy", "mc_test_uncertainty", "mc_far_uncertainty", "ood_auroc"),  # MC dropout
 )
 

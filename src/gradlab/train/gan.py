@@ -80,8 +80,8 @@ class GANTrainer:
         """Train; ``train`` is ``(samples, mode labels)``. Returns the per-epoch :class:`History`.
 
         Rows hold ``d_loss``, ``g_loss`` (epoch means), ``d_real`` and ``d_fake`` (D's mean
-        probability of "real" on real and fake batches), ``modes``, ``mode_share`` and
-        ``hq_share`` of the epoch-end samples, and the generator's learning rate ``lr``.
+        probability of "real" on real and fake batches), ``modes``, ``soft_modes``,
+        ``mode_share`` and ``hq_share`` of the epoch-end samples, and the generator's learning rate ``lr``.
         """
         x, labels = train
         self.modes = mode_centers(x, labels)
@@ -97,7 +97,8 @@ class GANTrainer:
                 set_progress(self.gan, (epoch - 1) / plan.epochs)
                 row = {"epoch": epoch, **self._train_epoch(x, plan, generator)}
                 scores = self.evaluate(seed=seed)
-                row.update(modes=scores["modes"], mode_share=scores["mode_share"], hq_share=scores["hq_share"],
+                row.update(modes=scores["modes"], soft_modes=scores["soft_modes"], mode_share=scores["mode_share"],
+                           hq_share=scores["hq_share"],
                            lr=float(self.g_optimizer.param_groups[0]["lr"]))
                 self.history.append(row)
                 for cb in self.callbacks:

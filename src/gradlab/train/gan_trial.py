@@ -19,6 +19,7 @@ from gradlab.errors import ConfigError
 from gradlab.monitor.watch import watch
 from gradlab.train.callbacks import Callback
 from gradlab.train.gan import GANTrainer
+from gradlab.train.gan_samples import point_rows
 
 NETWORKS = (("G", "generator", "g_"), ("D", "discriminator", "d_"))
 D_WINS = 0.1        # the discriminator "wins outright" when its last-epoch loss is below this
@@ -59,7 +60,8 @@ def run_gan_trial(cfg: dict, seed: int, *, device: Any = None, progress: bool | 
 
     Returns:
         the fields of a :class:`gradlab.train.experiment.TrialResult`, in order: metrics,
-        history, vitals, findings, layers, wall time.
+        history, vitals, findings, layers, wall time, and the generated and real points of
+        :mod:`gradlab.train.gan_samples` in the activation rows' place.
     """
     from gradlab.train.epoch_vitals import as_dict, epoch_vitals
 
@@ -90,20 +92,23 @@ def run_gan_trial(cfg: dict, seed: int, *, device: Any = None, progress: bool | 
             findings += [_own_finding(short, f.to_dict()) for f in w.findings(rules, context={"config": cfg})]
             layers += [{**as_dict(li), "path": _prefix(short, li.path)} for li in w.layers]
         vitals.sort(key=lambda r: (r["epoch"], r["layer"], r["stat"]))
-    metrics = final_metrics(trainer, history, vitals, seed)
-    return metrics, list(history), vitals, findings, layers, time.perf_counter() - start
+    # fresh samples (latents seeded apart from the epoch-end ones) for the final scores; the
+    # report's sample figure gets the first of them and as many training points
+    scores = trainer.evaluate(FINAL_SAMPLES, seed=seed + 1)
+    metrics = final_metrics(scores, history, vitals)
+    points = point_rows(scores["samples"], task.train[0])
+    return metrics, list(history), vitals, findings, layers, time.perf_counter() - start, points
 
 
-def final_metrics(trainer: GANTrainer, history: Any, vitals: list[dict], seed: int) -> dict:
-    """Coverage of fresh samples (latents seeded apart from the epoch-end ones), last-epoch
+def final_metrics(scores: dict, history: Any, vitals: list[dict]) -> dict:
+    """Coverage of the final samples (``scores``: :meth:`GANTrainer.evaluate`), last-epoch
     losses, whether D won outright, and the share of dead units in G and in D at the end."""
     from gradlab.train.epoch_vitals import dead_share
 
-    scores = trainer.evaluate(FINAL_SAMPLES, seed=seed + 1)
     last = history[-1] if history else {}
     d_loss = float(last.get("d_loss", float("nan")))
-    out = {"modes": scores["modes"], "n_modes": len(scores["counts"]), "mode_share": scores["mode_share"],
-           "hq_share": scores["hq_share"],
+    out = {"modes": scores["modes"], "soft_modes": scores["soft_modes"], "n_modes": len(scores["counts"]),
+           "mode_share": scores["mode_share"], "hq_share": scores["hq_share"],
            "d_loss": d_loss, "g_loss": float(last.get("g_loss", float("nan"))),
            "d_wins": float(d_loss < D_WINS), "best_epoch": history.best_epoch,
            "epochs_run": len(history), "steps": history.steps, "stopped_early": False}
