@@ -153,9 +153,9 @@ def test_defaults_verdicts_pair_each_alternative_with_its_depths_default():
         return {"model": {"depth": depth, "init": init, "act": act}, "train": {"optimizer": opt}}
 
     rows = []
-    for seed, noise in enumerate([0.0, 0.01, -0.01, 0.005, -0.005, 0.002]):  # 6 seeds: an exact test can decide
+    for seed, noise in enumerate([0.0, 0.01, -0.01, 0.005, -0.005, 0.002, 0.003, -0.002]):  # 8: Holm can decide
         rows += [(cfg(2), seed, 0.80 + noise), (cfg(2, init="xavier_normal"), seed, 0.70 + noise),  # holds
-                 (cfg(2, act="silu"), seed, 0.80 + noise + 0.001 * seed),                           # ties
+                 (cfg(2, act="silu"), seed, 0.80 + noise + 0.001 * (-1) ** seed),                    # ties
                  (cfg(12, act="silu"), seed, 0.60 + noise), (cfg(12, init="xavier_normal", act="silu"), seed, 0.60 + noise),
                  (cfg(12, act="silu", opt="sgd"), seed, 0.70 + noise)]                              # beaten
     v = row_verdicts(_seeded("defaults", rows))
@@ -168,3 +168,9 @@ def test_defaults_verdicts_pair_each_alternative_with_its_depths_default():
     assert beaten["diff"] == pytest.approx(-0.10) and beaten["high"] < 0
     assert overall(v["initialisation"]) == "depends on depth (2 hidden layers: holds; 12 hidden layers: ties)"
     assert article_figures(_seeded("defaults", rows))[0].figure is not None
+    # with 6 seeds each pairing alone reaches p = 0.031, but not after Holm across the two:
+    # the figure then calls both rows ties, as the study table does
+    six = [r for r in rows if r[1] < 6]
+    v6 = row_verdicts(_seeded("defaults", six))
+    assert v6["initialisation"]["2 hidden layers"]["verdict"] == "ties"
+    assert v6["optimizer"]["12 hidden layers"]["verdict"] == "ties"

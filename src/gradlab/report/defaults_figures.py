@@ -14,7 +14,7 @@ from gradlab.report.article_helpers import setting, short_label
 from gradlab.report.figure_items import FigureItem, done, safe
 from gradlab.report.grid_figure import metric_grid
 from gradlab.report.page_data import GroupInfo, ReportData
-from gradlab.study.stats import compare, metric_bounds
+from gradlab.study.stats import compare, holm, metric_bounds
 
 # the article's rows and the config keys each one sets
 ROWS = {"initialisation": ("model.init",), "activation": ("model.act",), "normalisation": ("model.norm",),
@@ -47,33 +47,46 @@ def _versus(data: ReportData, default: GroupInfo, alt: GroupInfo):
 
 def row_verdicts(data: ReportData) -> dict[str, dict[str, dict]]:
     """``{row: {depth label: {"verdict", "diff", "low", "high", "against"}}}``; ``diff`` is the
-    default minus its strongest alternative (negative: the default is beaten)."""
+    default minus its strongest alternative (negative: the default is beaten).
+
+    A difference counts only when it survives Holm's correction across every pairing in the
+    figure, counted as the study table counts them (Tarone: pairings whose seeds cannot reach
+    alpha at all are left out), so the figure never calls a row "holds" that the table calls a tie.
+    """
     sign = 1.0 if data.higher_is_better else -1.0
-    out: dict[str, dict[str, dict]] = {}
     depths = sorted({setting(g, "model.depth") for g in data.groups}, key=lambda d: d or 0)
+    pairings = []  # (row, depth label, default's label, test, alternative's label)
     for depth in depths:
         groups = [g for g in data.groups if setting(g, "model.depth") == depth]
         default = max(groups, key=lambda g: sum(len(_row_of(g, o)) == 1 for o in groups))
-        label = f"{depth} hidden layers"
         for row in ROWS:
-            tests = []
             for alt in groups:
                 if _row_of(default, alt) == [row]:
                     test = _versus(data, default, alt)
                     if test is not None:
-                        tests.append((sign * test.diff, sign * test.ci_low, sign * test.ci_high, _label(alt, row)))
-            if not tests:
-                continue
-            worst = min(tests, key=lambda t: t[0])
-            if any(high < 0 for _, _, high, _ in tests):  # an alternative is significantly better
-                verdict = "does not hold"
-            elif any(low > 0 for _, low, _, _ in tests):
-                verdict = "holds"
-            else:
-                verdict = "ties"
-            out.setdefault(row, {})[label] = {"verdict": verdict, "diff": worst[0], "low": worst[1],
-                                              "high": worst[2], "against": worst[3],
-                                              "default": _label(default, row)}
+                        pairings.append((row, f"{depth} hidden layers", _label(default, row), test,
+                                         _label(alt, row)))
+    family = [t for *_, t, _ in pairings if not t.too_few and t.p is not None]
+    adjusted = dict(zip(map(id, family), holm([float(t.p) for t in family])))
+    alpha = family[0].alpha if family else 0.05
+    cells: dict[tuple[str, str], list] = {}
+    for row, label, default_label, test, alt_label in pairings:
+        p = adjusted.get(id(test))
+        better = p is not None and p < alpha and sign * test.diff > 0
+        worse = p is not None and p < alpha and sign * test.diff < 0
+        cells.setdefault((row, label), []).append(
+            (sign * test.diff, sign * test.ci_low, sign * test.ci_high, alt_label, default_label, better, worse))
+    out: dict[str, dict[str, dict]] = {}
+    for (row, label), tests in cells.items():
+        worst = min(tests, key=lambda t: t[0])
+        if any(t[6] for t in tests):  # an alternative is significantly better
+            verdict = "does not hold"
+        elif any(t[5] for t in tests):
+            verdict = "holds"
+        else:
+            verdict = "ties"
+        out.setdefault(row, {})[label] = {"verdict": verdict, "diff": worst[0], "low": worst[1],
+                                          "high": worst[2], "against": worst[3], "default": worst[4]}
     return out
 
 
@@ -106,4 +119,5 @@ def defaults_figures(data: ReportData) -> list[FigureItem]:
                  "Each cell: the article's default for that row and depth, its verdict, and its "
                  "difference from the strongest alternative with the 95 % interval (paired by seed). "
                  "Holds: better than an alternative and beaten by none; ties: no difference the "
-                 "seeds can show; does not hold: an alternative is better.", draw)]
+                 "seeds can show after Holm's correction across the figure; does not hold: an "
+                 "alternative is better.", draw)]
