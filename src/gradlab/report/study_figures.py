@@ -34,10 +34,13 @@ def results_figure(data: ReportData) -> Figure:
     return F.results_by_group(rows, data.metric, data.higher_is_better)
 
 
-def curves_figure(data: ReportData) -> Figure:
+def curves_figure(data: ReportData) -> Figure | None:
     """Training curves of the shown groups (the baseline and the best few)."""
     groups = {g.label: [data.history[t] for t in done(data, g) if data.history.get(t)]
               for g in shown(data)}
+    keys = {f"{split}_{stat}" for split in ("train", "dev") for stat in ("loss", data.metric_kind)}
+    if not any(keys & set(row) for runs in groups.values() for run in runs for row in run):
+        return None  # e.g. a GAN's history (d_loss, g_loss): no empty axes on the page
     return F.training_curves({k: v for k, v in groups.items() if v}, metric=data.metric_kind)
 
 
