@@ -243,3 +243,11 @@ def test_selu_drift_that_appears_only_with_training_is_not_broken_self_normaliza
               "watch": {"enabled": True, "every": 10}}
     result = run_trial(config, 4)  # seed 4 was flagged before
     assert not [f for f in result.findings if f["code"] == "self_normalization"]
+
+
+def test_fitted_advice_writes_the_runs_own_values_into_the_code():
+    from gradlab.diagnose.advice import fit_recommendations
+
+    recs = [{"set": {"train.optimizer": "adam"}, "why": "plain SGD stalls here"}]
+    fitted = fit_recommendations("loss_not_decreasing", recs, {"train.optimizer": "sgd", "train.lr": 0.01})
+    assert fitted and "torch.optim.Adam(model.parameters(), lr=0.01)" in fitted[0]["code"]

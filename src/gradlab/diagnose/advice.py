@@ -93,7 +93,7 @@ def fit_recommendations(code: str, recs: list[dict], context: dict | None) -> li
             continue
         if settings and all(_already(k, v, context) for k, v in settings.items()):
             continue  # the run already does this
-        out.append(complete(_lr_word(rec, context)))
+        out.append(complete(_lr_word(rec, context), context))
     seen, unique = set(), []
     for rec in out:
         key = repr(sorted(rec.get("set", {}).items())) + repr(rec.get("actions"))
