@@ -66,12 +66,12 @@ def row_verdicts(data: ReportData) -> dict[str, dict[str, dict]]:
                     if test is not None:
                         pairings.append((row, f"{depth} hidden layers", _label(default, row), test,
                                          _label(alt, row)))
-    family = [t for *_, t, _ in pairings if not t.too_few and t.p is not None]
-    adjusted = dict(zip(map(id, family), holm([float(t.p) for t in family])))
-    alpha = family[0].alpha if family else 0.05
+    family = [i for i, (*_, t, _) in enumerate(pairings) if not t.too_few and t.p is not None]
+    adjusted = dict(zip(family, holm([float(pairings[i][3].p) for i in family])))
+    alpha = pairings[family[0]][3].alpha if family else 0.05
     cells: dict[tuple[str, str], list] = {}
-    for row, label, default_label, test, alt_label in pairings:
-        p = adjusted.get(id(test))
+    for i, (row, label, default_label, test, alt_label) in enumerate(pairings):
+        p = adjusted.get(i)
         better = p is not None and p < alpha and sign * test.diff > 0
         worse = p is not None and p < alpha and sign * test.diff < 0
         cells.setdefault((row, label), []).append(
