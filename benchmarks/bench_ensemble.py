@@ -8,7 +8,9 @@
 M models are trained sequentially with a plain PyTorch loop, then the same M models (same initial
 weights) as one MLP with a member axis (:func:`gradlab.models.members.stack_members`) stepped by the members' own stock
 optimizer (:class:`gradlab.study.batched.MemberOptimizer`). Prints the wall time of each, the
-speed-up, and the largest absolute difference between the final parameters.
+speed-up, and the largest absolute difference between the final parameters. For the second case
+it also times the batched matrix products alone: the sequential time divided by that is the most
+any ensemble could gain on the machine, since batching saves per-call overhead, not arithmetic.
 
     python benchmarks/bench_ensemble.py            # both cases
     python benchmarks/bench_ensemble.py --quick    # M in 10, 100, 50 steps
@@ -102,6 +104,26 @@ def ensemble(models, x, y, steps: int, lr: float, make=_sgd, clip=None,
     return time.perf_counter() - start, net
 
 
+def product_floor(m: int, n: int, sizes, steps: int) -> float:
+    """Seconds for the matrix products alone of ``steps`` batched training steps of ``m`` members.
+
+    Forward, gradient of the input (not for the first layer) and gradient of the weight of every
+    Linear layer, as batched products of the ensemble's shapes on random data: the part of an
+    ensemble step that batching cannot make cheaper. The sequential loop's time divided by this
+    is the most any ensemble could gain on this machine with everything else free.
+    """
+    shapes = list(zip(sizes[1:], sizes[:-1]))  # (out, in) per layer
+    data = [(torch.randn(m, o, i), torch.randn(m, i, n), torch.randn(m, o, n)) for o, i in shapes]
+    start = time.perf_counter()
+    for _ in range(steps):
+        for k, (w, h, g) in enumerate(data):
+            torch.bmm(w, h)  # forward, feature-major as MemberLinear computes it
+            if k:
+                torch.bmm(w.transpose(1, 2), g)  # gradient of the layer's input
+            torch.bmm(g, h.transpose(1, 2))  # gradient of the weight
+    return time.perf_counter() - start
+
+
 def compare(m: int, n_seq: int, x, y, steps: int, sizes=(2, 3, 3, 3, 3, 1), **kw) -> str:
     """One line: M, sequential and ensemble seconds, the speed-up and max |dW|."""
     base = [seed_mlp(s, sizes) for s in range(n_seq)]
@@ -141,8 +163,14 @@ def main() -> None:
     print(f"4 x 64 ReLU MLP, Adam, clip_norm 1.0, max_norm 2.0, {steps} full-batch steps, 2 threads")
     print(header)
     m = 64
-    print(compare(m, m if args.sample is None else min(m, args.sample), x, y, steps,
-                  sizes=(2, 64, 64, 64, 64, 1), **adam_kw))
+    wide = (2, 64, 64, 64, 64, 1)
+    n_seq = m if args.sample is None else min(m, args.sample)
+    print(compare(m, n_seq, x, y, steps, sizes=wide, **adam_kw))
+    # the ceiling: the products alone, batched, against the same sequential loop timed again
+    t_seq = sequential([seed_mlp(s, wide) for s in range(n_seq)], x, y, steps, **adam_kw) * m / n_seq
+    t_floor = product_floor(m, x.shape[0], wide, steps)
+    print(f"  the batched matrix products alone take {t_floor:.2f} s (sequential {t_seq:.2f} s): "
+          f"the most any ensemble can gain here is {t_seq / t_floor:.1f}x")
 
 
 if __name__ == "__main__":

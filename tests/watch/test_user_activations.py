@@ -106,6 +106,18 @@ def test_gpt2_gelu_is_a_gelu_and_raises_no_false_saturation():
     assert _sites(w_new) == _sites(w_ref)
 
 
+def test_bloom_gelu_is_a_tanh_gelu_with_its_own_backward():
+    bloom = pytest.importorskip("transformers.models.bloom.modeling_bloom")
+    module = bloom.BloomGelu()
+    info = activation_info(module)
+    assert info.name == "gelu"
+    z = torch.linspace(-6, 6, 241, requires_grad=True)
+    (want,) = torch.autograd.grad(module(z).sum(), z)  # BLOOM's hand-written backward
+    assert info.derivative(z.detach()) == pytest.approx(want, abs=2e-4, rel=1e-3)
+    assert _sites(_train(_net(bloom.BloomGelu), steps=3, every=1)) == {"act0": "gelu", "act1": "gelu",
+                                                                       "act2": "gelu"}
+
+
 def test_hand_written_swish_is_one_site_and_no_saturation_alarm():
     w = _train(_net(MySwish))
     assert _sites(w) == {"act0": "myswish", "act1": "myswish", "act2": "myswish"}

@@ -39,6 +39,8 @@ LIBRARY_CLASSES: dict[str, tuple[str, dict] | None] = {
     "transformers.activations.SiLUActivation": ("silu", {}),
     "transformers.activations.MishActivation": ("mish", {}),
     "transformers.activations.LinearActivation": None,
+    # BLOOM's own module: the tanh approximation with a hand-written backward (Megatron's)
+    "transformers.models.bloom.modeling_bloom.BloomGelu": ("gelu", {"approximate": "tanh"}),
 }
 
 # Library classes whose derivative comes from autograd although they hold parameters.
