@@ -48,4 +48,7 @@ def test_evidence_tensors_become_plain_numbers():
 
 
 def test_codes_and_severity_order():
-    assert len(CODES) == 13 and severity_rank("info") < severity_rank("warning") < severity_rank("error")
+    from gradlab.diagnose.rules import RULES
+
+    assert set(CODES) == set(RULES) and len(set(CODES)) == len(CODES)  # one code per rule
+    assert severity_rank("info") < severity_rank("warning") < severity_rank("error")

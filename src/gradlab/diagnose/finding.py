@@ -30,6 +30,7 @@ CODES = (
     "constant_prediction",
     "pinned_activation",
     "self_normalization",
+    "gradients_not_reset",
 )
 
 #: Severities from least to most serious; ``severity_rank`` orders them.

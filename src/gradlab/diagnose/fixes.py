@@ -108,6 +108,13 @@ def exploding_gradient(evidence: dict, context: dict | None) -> list[dict]:
     return dedupe(recs)
 
 
+def gradients_not_reset(evidence: dict, context: dict | None) -> list[dict]:
+    """Gradients never reset: one fix, in the user's loop (gradlab's own Trainer always resets)."""
+    return [{"set": {}, "extra": {"train.zero_grad": True},
+             "why": "PyTorch adds every backward pass into param.grad; without a reset each step "
+                    "follows the sum of all gradients so far. Reset them once per step."}]
+
+
 def non_finite(evidence: dict, context: dict | None) -> list[dict]:
     """NaN/Inf: the fix depends on where it came from (data needs cleaning: nothing to set)."""
     if evidence.get("source") == "input":

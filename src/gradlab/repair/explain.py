@@ -4,8 +4,9 @@ A repair that fails says why in one line: the recommendations none of which appl
 one and its reason), the closest candidate that was tried and what was still wrong with it, or
 the findings that recommend nothing (their own first sentence). A kept fix that raises findings
 the original did not have says so. A kept change that stands in for
-a fix of the user's *data* (NaN/Inf zeroed, inputs standardized at the model's input) says that
-the real fix belongs in the data pipeline, which its code shows.
+a fix of the user's *data* or *loop* (NaN/Inf zeroed, inputs standardized at the model's input,
+gradients reset by a hook) says that the real fix belongs in the data pipeline or the loop, which
+its code shows.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ DATA_FIXES = {
                        "repair only zeroed them on the way into the model, a stop-gap",
     "task.normalize": "the inputs need standardizing in the data pipeline (the code shows how); "
                       "repair standardized them on the way into the model",
+    "train.zero_grad": "the training loop never resets the gradients: add optimizer.zero_grad() to it "
+                       "(the code shows where); repair reset them with a hook on the optimizer",
 }
 
 

@@ -5,6 +5,8 @@
 * another learning rate: every parameter group's ``lr``;
 * gradient clipping by global norm: a ``register_step_pre_hook`` that clips just before each
   ``step()`` (after the user's ``backward()``), as ``clip_grad_norm_`` in the loop would;
+* gradients reset after every step (a loop that forgot ``zero_grad()``): a step post-hook, so
+  the next backward starts from nothing;
 * a learning-rate schedule (warm-up, cosine, ...): gradlab's own schedule
   (:func:`gradlab.components.schedule_base.create_schedule`) advanced by a step post-hook. The
   user's loop has no epochs gradlab can see, so every optimizer step counts as one unit, and the
@@ -48,6 +50,16 @@ def add_clipping(opt: torch.optim.Optimizer, max_norm: float) -> torch.optim.Opt
         torch.nn.utils.clip_grad_norm_(params, float(max_norm))
 
     opt.register_step_pre_hook(clip)
+    return opt
+
+
+def add_zero_grad(opt: torch.optim.Optimizer) -> torch.optim.Optimizer:
+    """Reset ``opt``'s gradients right after each step, as ``optimizer.zero_grad()`` would."""
+
+    def reset(_opt: Any, _args: Any, _kwargs: Any) -> None:
+        _opt.zero_grad(set_to_none=True)
+
+    opt.register_step_post_hook(reset)
     return opt
 
 

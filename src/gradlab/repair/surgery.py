@@ -85,6 +85,11 @@ def _clip(p: Patient, a: dict) -> None:
     p.notes.append(f"gradients clipped to norm {a['max_norm']:g}")
 
 
+def _zero_grad(p: Patient, a: dict) -> None:
+    opt_ops.add_zero_grad(p.opt)
+    p.notes.append("gradients reset after every optimizer step (a hook: put optimizer.zero_grad() in the loop)")
+
+
 def _schedule(p: Patient, a: dict) -> None:
     opt_ops.add_schedule(p.opt, a["spec"], p.total_steps)
     p.notes.append(f"lr schedule {a['spec']} over {p.total_steps} steps")
@@ -111,6 +116,7 @@ SURGERY: dict[str, Surgery] = {
     "optimizer": Surgery(_optimizer),
     "set_lr": Surgery(_lr),
     "clip_grad_norm": Surgery(_clip),
+    "zero_grad": Surgery(_zero_grad),
     "warmup": Surgery(_schedule),
     "schedule": Surgery(_schedule),
 }

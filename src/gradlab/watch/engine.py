@@ -19,6 +19,7 @@ from gradlab.errors import ConfigError, StatisticError
 from gradlab.watch.finiteness import StepFlags, first_float
 from gradlab.watch.forward import ForwardHooks
 from gradlab.watch.functional import ActivationMode
+from gradlab.watch.grad_reset import GradResetCheck
 from gradlab.watch.hooks import HookSet
 from gradlab.watch.layers import LayerInfo, generic_candidate, has_own_params, module_activation_info, param_layer_name
 from gradlab.watch.optimizers import closure_of, with_closure
@@ -78,6 +79,7 @@ class WatchEngine(ForwardHooks, Reporting):
         self._param_fns: list[tuple[nn.Module, Any]] = []
         self._mode = ActivationMode(self._on_functional, self) if self.functional else None
         self._flags = StepFlags()
+        self._reset_check: GradResetCheck | None = None
 
     # -- attach / detach --------------------------------------------------------------------
     def attach(self) -> None:
@@ -131,6 +133,7 @@ class WatchEngine(ForwardHooks, Reporting):
         if self.optimizer is not None:
             self._hooks.add(self.optimizer.register_step_pre_hook(self._opt_pre))
             self._hooks.add(self.optimizer.register_step_post_hook(self._opt_post))
+            self._reset_check = GradResetCheck(self.optimizer)
 
     def detach(self) -> None:
         """Remove every hook and mode; idempotent."""
@@ -141,6 +144,8 @@ class WatchEngine(ForwardHooks, Reporting):
         self._stack_hooks.remove()
         self._param_hooks.remove()
         self._hooks.remove()
+        if self._reset_check is not None:
+            self._reset_check.remove()
         self._proofs.clear()
         self._checks.clear()
         self._attached = False
@@ -268,6 +273,8 @@ class WatchEngine(ForwardHooks, Reporting):
     def _opt_pre(self, optimizer, args, kwargs):
         closure, positional = closure_of(args, kwargs)
         if closure is None:
+            if self._reset_check is not None:
+                self._reset_check.before_step()
             self._before_update()
             return None
         # A closure step (LBFGS) computes its gradients inside step(): the step's gradients are
@@ -288,12 +295,17 @@ class WatchEngine(ForwardHooks, Reporting):
             self._collect_params(before_update=False)
         if self.every > 1:  # the flag runs between sampled steps only
             self._flags.after_update(self.params)
+        if self._reset_check is not None:
+            self._reset_check.after_step()
         self._end_step()
 
     def _end_step(self) -> None:
         self._flags.drop_forward()
         step = self.step_index
         if step % self.every == 0:
+            block = self._reset_check.take() if self._reset_check is not None else None
+            if block is not None:
+                self._pending.append(block)
             self._report(step)
         self.step_index += 1
         self._step_seen = False
@@ -302,6 +314,9 @@ class WatchEngine(ForwardHooks, Reporting):
         """Report what is pending (a partial dead-unit window, logged losses) to the vitals."""
         last = self.step_index - 1
         if last > self._last_report:
+            block = self._reset_check.take() if self._reset_check is not None else None
+            if block is not None:
+                self._pending.append(block)
             self._report(last)
         elif self._losses:
             self._pull(max(self._last_report, 0), [])

@@ -15,6 +15,7 @@ from gradlab.diagnose.rules import (
     constant_prediction,
     dead_units,
     exploding_gradient,
+    gradients_not_reset,
     loss_not_decreasing,
     non_finite,
     oscillating_loss,
@@ -33,6 +34,7 @@ RULES: dict[str, ModuleType] = {
     m.CODE: m
     for m in (
         non_finite,
+        gradients_not_reset,
         exploding_gradient,
         dead_units,
         vanishing_gradient,

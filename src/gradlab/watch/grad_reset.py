@@ -1,0 +1,79 @@
+"""Whether the gradients are reset between optimizer steps: the forgotten ``zero_grad()``.
+
+PyTorch adds each backward pass's gradient to ``param.grad``. A loop that never resets it
+(no ``optimizer.zero_grad()``) steps along the sum of every gradient so far: the steps grow and
+keep pointing the way the first batches did. Nothing in the vitals of one step shows that, so the
+watch checks it structurally, on one parameter of the optimizer, without reading a value:
+
+* right after each optimizer step it notes the gradient tensor and its version counter (PyTorch
+  bumps the counter on every in-place write);
+* before each backward pass adds into that parameter (a tensor hook), a reset is seen when the
+  gradient is gone (``zero_grad()``'s default ``set_to_none=True``), is another tensor, or was
+  written since the last note (``zero_grad(set_to_none=False)`` zeroes it in place);
+* at the next step, if backward passes added into it and no reset was seen, the step used a
+  stale gradient.
+
+Clipping or unscaling between backward and step writes the gradient too, but after the last
+note of a step and before the next step's note, so it does not count as a reset. A second
+network's backward that flows into these parameters between steps (a GAN's generator loss
+through the discriminator) is not a step: the check is made once per step, over everything
+since the last one. Closure steps (L-BFGS) reset inside the closure and are not checked.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+import torch
+
+
+class GradResetCheck:
+    """Counts, per report window, the steps whose gradients were never reset since the last step."""
+
+    def __init__(self, optimizer: Any):
+        self.param = next((p for g in optimizer.param_groups for p in g["params"] if p.requires_grad), None)
+        self._seen: tuple[Any, int] | None = None  # (weakref to the gradient, its version) last noted
+        self._added = 0  # backward passes that added into the parameter since the last step
+        self._reset = False
+        self.stale = 0  # steps of this window that used a stale gradient
+        self.checked = 0  # steps of this window with a gradient to check
+        self.handle = self.param.register_hook(self._before_add) if self.param is not None else None
+
+    def remove(self) -> None:
+        """Remove the tensor hook."""
+        if self.handle is not None:
+            self.handle.remove()
+            self.handle = None
+
+    def _note(self) -> None:
+        g = self.param.grad if self.param is not None else None
+        self._seen = (weakref.ref(g), g._version) if g is not None else None
+
+    def _before_add(self, grad: torch.Tensor) -> None:
+        assert self.param is not None  # the hook exists only on a parameter
+        g = self.param.grad
+        if self._seen is None or g is None or self._seen[0]() is not g or g._version != self._seen[1]:
+            self._reset = True
+        self._added += 1
+        # the hook returns None: the incoming gradient is left as it is
+
+    def before_step(self) -> None:
+        """Judge the step about to run (call from the optimizer's step pre-hook)."""
+        if self._added:
+            self.checked += 1
+            self.stale += not self._reset
+
+    def after_step(self) -> None:
+        """Note the gradient the step used (call from the optimizer's step post-hook)."""
+        self._note()
+        self._added = 0
+        self._reset = False
+
+    def take(self) -> tuple[list[tuple[str, str]], list[float]] | None:
+        """The window's ``grad_not_reset`` vital (share of checked steps), and a fresh window."""
+        if not self.checked:
+            return None
+        share = self.stale / self.checked
+        self.stale = self.checked = 0
+        return [("", "grad_not_reset")], [share]
