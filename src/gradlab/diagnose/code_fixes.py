@@ -12,7 +12,7 @@ The code is what :mod:`gradlab.repair.surgery` does to a built (model, optimizer
 (``tests/repair/test_code_fixes.py`` runs both and compares). Keys that only make sense for the
 user's own code (``model.pre_norm``: move a Transformer's LayerNorm before its sublayers;
 ``task.nan_to_num``: the data holds NaN/Inf; ``train.zero_grad``: the loop never resets the
-gradients) travel in a recommendation's ``extra``, not ``set``.
+gradients; ``train.train_mode``: it trains in eval mode) travel in a recommendation's ``extra``, not ``set``.
 The run ``context`` (the activation, learning rate and weight decay it uses now) makes the code
 concrete: the gain of the activation the init is for, the learning rate on the optimizer's line.
 """
@@ -130,6 +130,9 @@ def _one(key: str, value: Any, settings: dict, context: dict | None) -> tuple[st
                 {"op": "normalize_inputs"})
     if key == "task.nan_to_num":
         return NAN_TO_NUM_CODE, {"op": "sanitize_inputs"}
+    if key == "train.train_mode":
+        return ("model.train()  # before the training loop, and again after every validation pass",
+                {"op": "train_mode"})
     if key == "train.zero_grad":
         return ("optimizer.zero_grad()  # once per step, before loss.backward() (with gradient accumulation: "
                 "after optimizer.step())", {"op": "zero_grad"})

@@ -77,11 +77,17 @@ def _structure(model: nn.Module, layers: Any) -> dict:
     residual_words = ("residual", "resblock", "basicblock", "bottleneck", "shortcut")
     residual = bool(attention) or any(w in (p + n).lower() for (p, _), n in zip(modules, names) for w in residual_words)
     selu = any(isinstance(m, (nn.SELU, nn.AlphaDropout)) for _, m in modules)
+    # layers that compute differently in eval mode (a model with none trains the same either way)
+    mode_types = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm)
+    mode_layers = sorted({n for (_, m), n in zip(modules, names)
+                          if isinstance(m, mode_types) or (isinstance(m, nn.modules.instancenorm._InstanceNorm)
+                                                           and m.track_running_stats)})
     out: dict[str, Any] = {
         "model.attention": bool(attention),
         "model.norm": "batch" if batch_norm else ("layer" if layer_norm else None),
         "model.residual": residual,
         "model.selu": selu,
+        "model.mode_layers": mode_layers,
         "model.depth": sum(1 for _, m in modules if isinstance(m, (nn.Linear, nn.modules.conv._ConvNd))),
     }
     if attention and layers is not None:

@@ -31,6 +31,7 @@ CODES = (
     "pinned_activation",
     "self_normalization",
     "gradients_not_reset",
+    "trained_in_eval_mode",
 )
 
 #: Severities from least to most serious; ``severity_rank`` orders them.

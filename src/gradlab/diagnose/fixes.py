@@ -115,6 +115,13 @@ def gradients_not_reset(evidence: dict, context: dict | None) -> list[dict]:
                     "follows the sum of all gradients so far. Reset them once per step."}]
 
 
+def trained_in_eval_mode(evidence: dict, context: dict | None) -> list[dict]:
+    """Trained in eval mode: one fix, in the user's loop (gradlab's own Trainer sets the mode)."""
+    return [{"set": {}, "extra": {"train.train_mode": True},
+             "why": "model.eval() switches Dropout off and BatchNorm to its running statistics; "
+                    "training needs model.train()."}]
+
+
 def non_finite(evidence: dict, context: dict | None) -> list[dict]:
     """NaN/Inf: the fix depends on where it came from (data needs cleaning: nothing to set)."""
     if evidence.get("source") == "input":

@@ -23,6 +23,8 @@ DATA_FIXES = {
                       "repair standardized them on the way into the model",
     "train.zero_grad": "the training loop never resets the gradients: add optimizer.zero_grad() to it "
                        "(the code shows where); repair reset them with a hook on the optimizer",
+    "train.train_mode": "the training loop runs the model in eval mode: call model.train() in it (the code "
+                        "shows where); repair switched to train mode with a hook on the model",
 }
 
 

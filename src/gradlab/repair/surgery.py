@@ -90,6 +90,17 @@ def _zero_grad(p: Patient, a: dict) -> None:
     p.notes.append("gradients reset after every optimizer step (a hook: put optimizer.zero_grad() in the loop)")
 
 
+def _train_mode(p: Patient, a: dict) -> None:
+    model = p.model
+
+    def to_train(module: nn.Module, args: Any) -> None:
+        if torch.is_grad_enabled() and not module.training:
+            module.train()  # a forward that builds a graph is a training forward
+
+    model.register_forward_pre_hook(to_train)
+    p.notes.append("train mode set for every forward with gradients (a hook: put model.train() in the loop)")
+
+
 def _schedule(p: Patient, a: dict) -> None:
     opt_ops.add_schedule(p.opt, a["spec"], p.total_steps)
     p.notes.append(f"lr schedule {a['spec']} over {p.total_steps} steps")
@@ -117,6 +128,7 @@ SURGERY: dict[str, Surgery] = {
     "set_lr": Surgery(_lr),
     "clip_grad_norm": Surgery(_clip),
     "zero_grad": Surgery(_zero_grad),
+    "train_mode": Surgery(_train_mode),
     "warmup": Surgery(_schedule),
     "schedule": Surgery(_schedule),
 }

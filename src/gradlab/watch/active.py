@@ -43,7 +43,8 @@ def active() -> list[Any]:
 
 
 # model-wide vitals the watch records itself: a logged value must not overwrite them
-RESERVED = ("loss_nonfinite", "nonfinite_in", "nonfinite_out", "grad_not_reset")
+RESERVED = ("loss_nonfinite", "nonfinite_in", "nonfinite_out", "grad_not_reset",
+            "trained_in_eval")
 
 
 def check_values(values: dict[str, Any]) -> None:

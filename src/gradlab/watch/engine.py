@@ -19,9 +19,9 @@ from gradlab.errors import ConfigError, StatisticError
 from gradlab.watch.finiteness import StepFlags, first_float
 from gradlab.watch.forward import ForwardHooks
 from gradlab.watch.functional import ActivationMode
-from gradlab.watch.grad_reset import GradResetCheck
 from gradlab.watch.hooks import HookSet
 from gradlab.watch.layers import LayerInfo, generic_candidate, has_own_params, module_activation_info, param_layer_name
+from gradlab.watch.loop_checks import GradResetCheck, ModeCheck
 from gradlab.watch.optimizers import closure_of, with_closure
 from gradlab.watch.params import ParamLayers
 from gradlab.watch.readout import Reporting
@@ -80,6 +80,7 @@ class WatchEngine(ForwardHooks, Reporting):
         self._mode = ActivationMode(self._on_functional, self) if self.functional else None
         self._flags = StepFlags()
         self._reset_check: GradResetCheck | None = None
+        self._mode_check: ModeCheck | None = None
 
     # -- attach / detach --------------------------------------------------------------------
     def attach(self) -> None:
@@ -134,6 +135,7 @@ class WatchEngine(ForwardHooks, Reporting):
             self._hooks.add(self.optimizer.register_step_pre_hook(self._opt_pre))
             self._hooks.add(self.optimizer.register_step_post_hook(self._opt_post))
             self._reset_check = GradResetCheck(self.optimizer)
+            self._mode_check = ModeCheck()
 
     def detach(self) -> None:
         """Remove every hook and mode; idempotent."""
@@ -198,7 +200,10 @@ class WatchEngine(ForwardHooks, Reporting):
             self._root_post(module, args, output)
 
     def _root_pre(self, module, args) -> None:
-        self._active = torch.is_grad_enabled() and self.root.training
+        grad = torch.is_grad_enabled()
+        if grad and self._mode_check is not None:
+            self._mode_check.forward(self.root.training)
+        self._active = grad and self.root.training
         if not self._active:
             return
         self._calls.clear()
@@ -273,8 +278,9 @@ class WatchEngine(ForwardHooks, Reporting):
     def _opt_pre(self, optimizer, args, kwargs):
         closure, positional = closure_of(args, kwargs)
         if closure is None:
-            if self._reset_check is not None:
+            if self._reset_check is not None and self._mode_check is not None:
                 self._reset_check.before_step()
+                self._mode_check.before_step()
             self._before_update()
             return None
         # A closure step (LBFGS) computes its gradients inside step(): the step's gradients are
@@ -303,20 +309,22 @@ class WatchEngine(ForwardHooks, Reporting):
         self._flags.drop_forward()
         step = self.step_index
         if step % self.every == 0:
-            block = self._reset_check.take() if self._reset_check is not None else None
-            if block is not None:
-                self._pending.append(block)
+            self._take_loop_checks()
             self._report(step)
         self.step_index += 1
         self._step_seen = False
+
+    def _take_loop_checks(self) -> None:
+        for check in (self._reset_check, self._mode_check):
+            block = check.take() if check is not None else None
+            if block is not None:
+                self._pending.append(block)
 
     def flush(self) -> None:
         """Report what is pending (a partial dead-unit window, logged losses) to the vitals."""
         last = self.step_index - 1
         if last > self._last_report:
-            block = self._reset_check.take() if self._reset_check is not None else None
-            if block is not None:
-                self._pending.append(block)
+            self._take_loop_checks()
             self._report(last)
         elif self._losses:
             self._pull(max(self._last_report, 0), [])

@@ -24,6 +24,7 @@ from gradlab.diagnose.rules import (
     saturated_units,
     self_normalization,
     symmetric_weights,
+    trained_in_eval_mode,
     update_ratio,
     vanishing_gradient,
 )
@@ -35,6 +36,7 @@ RULES: dict[str, ModuleType] = {
     for m in (
         non_finite,
         gradients_not_reset,
+        trained_in_eval_mode,
         exploding_gradient,
         dead_units,
         vanishing_gradient,

@@ -1,8 +1,9 @@
-"""Whether the gradients are reset between optimizer steps: the forgotten ``zero_grad()``.
+"""Two bugs of a hand-written training loop, checked once per optimizer step at no device cost.
 
-PyTorch adds each backward pass's gradient to ``param.grad``. A loop that never resets it
-(no ``optimizer.zero_grad()``) steps along the sum of every gradient so far: the steps grow and
-keep pointing the way the first batches did. Nothing in the vitals of one step shows that, so the
+**The forgotten ``zero_grad()``** (:class:`GradResetCheck`). PyTorch adds each backward pass's
+gradient to ``param.grad``. A loop that never resets it (no ``optimizer.zero_grad()``) steps
+along the sum of every gradient so far: the steps grow and keep pointing the way the first
+batches did. Nothing in the vitals of one step shows that, so the
 watch checks it structurally, on one parameter of the optimizer, without reading a value:
 
 * right after each optimizer step it notes the gradient tensor and its version counter (PyTorch
@@ -18,6 +19,16 @@ note of a step and before the next step's note, so it does not count as a reset.
 network's backward that flows into these parameters between steps (a GAN's generator loss
 through the discriminator) is not a step: the check is made once per step, over everything
 since the last one. Closure steps (L-BFGS) reset inside the closure and are not checked.
+
+**The forgotten ``model.train()``** (:class:`ModeCheck`). A loop that calls ``model.eval()`` for
+validation and never switches back trains in eval mode: Dropout is off and BatchNorm normalises
+with running statistics it no longer updates. The watch records activation vitals only for
+train-mode forwards (so that validation is not counted), so such a run would also go unwatched.
+A step is counted as trained in eval mode when every forward with gradients since the last step
+ran with the root module in eval mode.
+
+Each check publishes a model-wide share per report window: ``grad_not_reset`` and
+``trained_in_eval``.
 """
 
 from __future__ import annotations
@@ -28,16 +39,62 @@ from typing import Any
 import torch
 
 
-class GradResetCheck:
+class _Share:
+    """Steps checked and steps caught in the current report window, published as one share."""
+
+    stat = ""
+
+    def __init__(self) -> None:
+        self.caught = 0
+        self.checked = 0
+
+    def count(self, caught: bool) -> None:
+        self.checked += 1
+        self.caught += caught
+
+    def take(self) -> tuple[list[tuple[str, str]], list[float]] | None:
+        """The window's share of caught steps as the model-wide vital ``stat``, and a fresh window."""
+        if not self.checked:
+            return None
+        share = self.caught / self.checked
+        self.caught = self.checked = 0
+        return [("", self.stat)], [share]
+
+
+class ModeCheck(_Share):
+    """Counts the steps trained with the model in eval mode."""
+
+    stat = "trained_in_eval"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._train = self._eval = 0
+
+    def forward(self, training: bool) -> None:
+        """A forward with gradients enabled, in train mode or not (the root's ``training``)."""
+        if training:
+            self._train += 1
+        else:
+            self._eval += 1
+
+    def before_step(self) -> None:
+        """Judge the step about to run."""
+        if self._train or self._eval:
+            self.count(self._train == 0)
+        self._train = self._eval = 0
+
+
+class GradResetCheck(_Share):
     """Counts, per report window, the steps whose gradients were never reset since the last step."""
 
+    stat = "grad_not_reset"
+
     def __init__(self, optimizer: Any):
+        super().__init__()
         self.param = next((p for g in optimizer.param_groups for p in g["params"] if p.requires_grad), None)
         self._seen: tuple[Any, int] | None = None  # (weakref to the gradient, its version) last noted
         self._added = 0  # backward passes that added into the parameter since the last step
         self._reset = False
-        self.stale = 0  # steps of this window that used a stale gradient
-        self.checked = 0  # steps of this window with a gradient to check
         self.handle = self.param.register_hook(self._before_add) if self.param is not None else None
 
     def remove(self) -> None:
@@ -61,19 +118,10 @@ class GradResetCheck:
     def before_step(self) -> None:
         """Judge the step about to run (call from the optimizer's step pre-hook)."""
         if self._added:
-            self.checked += 1
-            self.stale += not self._reset
+            self.count(not self._reset)
 
     def after_step(self) -> None:
         """Note the gradient the step used (call from the optimizer's step post-hook)."""
         self._note()
         self._added = 0
         self._reset = False
-
-    def take(self) -> tuple[list[tuple[str, str]], list[float]] | None:
-        """The window's ``grad_not_reset`` vital (share of checked steps), and a fresh window."""
-        if not self.checked:
-            return None
-        share = self.stale / self.checked
-        self.stale = self.checked = 0
-        return [("", "grad_not_reset")], [share]
