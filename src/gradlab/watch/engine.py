@@ -21,7 +21,7 @@ from gradlab.watch.forward import ForwardHooks
 from gradlab.watch.functional import ActivationMode
 from gradlab.watch.hooks import HookSet
 from gradlab.watch.layers import LayerInfo, generic_candidate, has_own_params, module_activation_info, param_layer_name
-from gradlab.watch.loop_checks import GradResetCheck, ModeCheck
+from gradlab.watch.loop_checks import GradResetCheck, ModeCheck, loop_blocks
 from gradlab.watch.optimizers import closure_of, with_closure
 from gradlab.watch.params import ParamLayers
 from gradlab.watch.readout import Reporting
@@ -134,7 +134,7 @@ class WatchEngine(ForwardHooks, Reporting):
         if self.optimizer is not None:
             self._hooks.add(self.optimizer.register_step_pre_hook(self._opt_pre))
             self._hooks.add(self.optimizer.register_step_post_hook(self._opt_post))
-            self._reset_check = GradResetCheck(self.optimizer)
+            self._reset_check = GradResetCheck(p for g in self.optimizer.param_groups for p in g["params"])
             self._mode_check = ModeCheck()
 
     def detach(self) -> None:
@@ -315,10 +315,7 @@ class WatchEngine(ForwardHooks, Reporting):
         self._step_seen = False
 
     def _take_loop_checks(self) -> None:
-        for check in (self._reset_check, self._mode_check):
-            block = check.take() if check is not None else None
-            if block is not None:
-                self._pending.append(block)
+        self._pending += loop_blocks((self._reset_check, self._mode_check))
 
     def flush(self) -> None:
         """Report what is pending (a partial dead-unit window, logged losses) to the vitals."""

@@ -34,7 +34,7 @@ Each check publishes a model-wide share per report window: ``grad_not_reset`` an
 from __future__ import annotations
 
 import weakref
-from typing import Any
+from typing import Any, Iterable
 
 import torch
 
@@ -52,12 +52,14 @@ class _Share:
         self.checked += 1
         self.caught += caught
 
-    def take(self) -> tuple[list[tuple[str, str]], list[float]] | None:
-        """The window's share of caught steps as the model-wide vital ``stat``, and a fresh window."""
+    def take(self, reset: bool = True) -> tuple[list[tuple[str, str]], list[float]] | None:
+        """The window's share of caught steps as the model-wide vital ``stat``, and (``reset``) a
+        fresh window; None when no step was checked."""
         if not self.checked:
             return None
         share = self.caught / self.checked
-        self.caught = self.checked = 0
+        if reset:
+            self.caught = self.checked = 0
         return [("", self.stat)], [share]
 
 
@@ -85,13 +87,17 @@ class ModeCheck(_Share):
 
 
 class GradResetCheck(_Share):
-    """Counts, per report window, the steps whose gradients were never reset since the last step."""
+    """Counts, per report window, the steps whose gradients were never reset since the last step.
+
+    Args:
+        params: the optimizer's parameters; the first that requires a gradient is checked.
+    """
 
     stat = "grad_not_reset"
 
-    def __init__(self, optimizer: Any):
+    def __init__(self, params: Iterable[torch.Tensor]):
         super().__init__()
-        self.param = next((p for g in optimizer.param_groups for p in g["params"] if p.requires_grad), None)
+        self.param = next((p for p in params if p.requires_grad), None)
         self._seen: tuple[Any, int] | None = None  # (weakref to the gradient, its version) last noted
         self._added = 0  # backward passes that added into the parameter since the last step
         self._reset = False
@@ -125,3 +131,9 @@ class GradResetCheck(_Share):
         self._note()
         self._added = 0
         self._reset = False
+
+
+def loop_blocks(checks: Iterable[_Share | None], reset: bool = True) -> list[tuple[list[tuple[str, str]], list[float]]]:
+    """The published blocks of ``checks`` (None entries skipped), each window closed if ``reset``."""
+    blocks = [c.take(reset) for c in checks if c is not None]
+    return [b for b in blocks if b is not None]

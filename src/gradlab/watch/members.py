@@ -20,6 +20,7 @@ from torch import Tensor, nn
 
 from gradlab.watch import stats as S
 from gradlab.watch.host_sums import HostAcc, drain_members
+from gradlab.watch.loop_checks import GradResetCheck, ModeCheck, loop_blocks
 from gradlab.watch.params import ParamLayers
 from gradlab.watch.probes import ActivationSite
 from gradlab.watch.readout import loss_nonfinite
@@ -37,10 +38,13 @@ class MemberWatch:
             members grouped by identical modules.
         linears: ``(name, layer)`` of each member-axis Linear layer, parameters ``[M, ...]``.
         every: the watch's sampling interval in steps.
+        model, params: the member-axis model and the optimizer's parameters, for the checks of
+            the training loop a single watch makes (:mod:`gradlab.watch.loop_checks`).
     """
 
     def __init__(self, members: int, activations: list[tuple[str, list[tuple[list[int], nn.Module]]]],
-                 linears: Sequence[tuple[str, nn.Module]], every: int):
+                 linears: Sequence[tuple[str, nn.Module]], every: int, model: nn.Module | None = None,
+                 params: Sequence[Tensor] = ()):
         from gradlab.components.activations import activation_info
 
         self.every = every
@@ -56,6 +60,9 @@ class MemberWatch:
         self._scalars: dict[str, Tensor] = {}  # model-wide scalars of the current step
         self.last_report = -1
         self.stopped: set[int] = set()
+        self.model = model
+        self.reset_check = GradResetCheck(params) if params else None
+        self.mode_check = ModeCheck() if params else None
 
     def sampled(self, step: int) -> bool:
         """Whether (0-based) ``step`` is one the watch samples."""
@@ -80,6 +87,10 @@ class MemberWatch:
             self.pending = self.params.member_grad_stats()
             self.params.snapshot()
         self._loss = loss.float()
+        if self.reset_check is not None and self.mode_check is not None:  # the optimizer's pre-hook
+            self.mode_check.forward(self.model is None or self.model.training)
+            self.reset_check.before_step()
+            self.mode_check.before_step()
 
     def _forward(self, trace: Any) -> None:
         """The watch's forward counters of each Linear layer, per member (sampled steps)."""
@@ -96,11 +107,16 @@ class MemberWatch:
 
     def after_step(self, step: int) -> None:
         """The optimizer has stepped: close the window on sampled steps."""
+        if self.reset_check is not None:
+            self.reset_check.after_step()
         if self.sampled(step):
             keys, rows = self.pending
             ukeys, urows = self.params.member_update_stats()
             self.pending = ([], [])
-            self._report(step, reset=True, keys=keys + ukeys, rows=[a + b for a, b in zip(rows, urows)])
+            keys, rows = keys + ukeys, [a + b for a, b in zip(rows, urows)]
+            for lkeys, lvals in self._loop_blocks(reset=True):  # model-wide: the same for every member
+                keys, rows = keys + lkeys, [row + lvals for row in rows]
+            self._report(step, reset=True, keys=keys, rows=rows)
         # the Trainer logs the loss after the step, so it is pulled by the next report
         self.losses.append((step, self._loss, "loss"))
         self.losses += [(step, v.float(), stat) for stat, v in self._scalars.items()]
@@ -150,12 +166,20 @@ class MemberWatch:
             self.losses = []
             self.last_report = max(self.last_report, step)
 
+    def _loop_blocks(self, reset: bool) -> list[tuple[Keys, list[float]]]:
+        return loop_blocks((self.reset_check, self.mode_check), reset)
+
     def _flush(self, steps_done: int, only: int | None = None) -> None:
         """The watch's exit: report a partial window and the losses not yet pulled."""
         last = steps_done - 1
         if last > self.last_report or self.losses:
             step = max(last, 0) if last > self.last_report else self.last_report
-            self._report(step, reset=only is None, only=only)
+            keys: Keys = []
+            vals: list[float] = []
+            if last > self.last_report:  # a single watch takes the checks' window at its exit
+                for lkeys, lvals in self._loop_blocks(reset=only is None):
+                    keys, vals = keys + lkeys, vals + lvals
+            self._report(step, reset=only is None, keys=keys, rows=[list(vals) for _ in range(self.size)], only=only)
 
     def member_stopped(self, member: int, steps_done: int) -> None:
         """``member`` stopped early after ``steps_done`` steps: nothing more of it is recorded."""

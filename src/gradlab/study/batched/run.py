@@ -103,7 +103,8 @@ def run_ensemble(ens: Ensemble) -> list[Any]:
         linears = list(member_linears(ens.net))
         acts = [(name, activation_groups(act, len(ens.seeds))) for name, act in ens.net.named_children()
                 if name not in dict(linears)]
-        observer = MemberWatch(len(ens.seeds), acts, linears, every=cfg["watch"]["every"])
+        observer = MemberWatch(len(ens.seeds), acts, linears, every=cfg["watch"]["every"], model=ens.net,
+                               params=list(ens.net.parameters()))
     recorder = _recorder(ens)
     hist, ends = fit(ens.net, ens.opt, ens.train, ens.dev, spec, ens.loss_fn, ens.metric_fn,
                      thresholds=ens.thresholds, on_step=on_step, on_epoch=on_epoch, observer=observer,
