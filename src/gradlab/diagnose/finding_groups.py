@@ -3,11 +3,12 @@
 A post-LayerNorm Transformer stuck at the start of training raises ``vanishing_gradient`` in 51
 layers, all with the same advice; printed one by one they bury the one thing to do. The rules,
 the store and repair keep their per-layer findings; everything that *shows* findings to a person
-(the CLI, the framework callbacks' prints and warnings, the live announcements, the report)
-passes them through :func:`group_findings` first::
+(the CLI, the framework callbacks' prints and warnings, the live announcements) passes them
+through :func:`group_findings` first, and the report names a code's layers the same way::
 
     for group in gradlab.group_findings(w.findings()):
-        print(group)        # WARNING vanishing_gradient at 51 layers: emb, enc.layers.{0-8}.… (step 10): …
+        print(group)    # WARNING vanishing_gradient at 51 layers: (root), emb, enc.layers.{0-8}.…
+                        # (step 10); the worst: The gradient reaching (root) has shrunk to 4.1e-14 …
 
 Findings share a group when they have the same code, the same severity and the same top
 recommendation, and each names a layer (a model-wide finding is always on its own). A group
