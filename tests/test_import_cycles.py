@@ -131,7 +131,7 @@ ALLOWED = {
     "train": {"components", "models", "data", "monitor"},
     "studies": {"components"},  # the one did-you-mean helper (components/suggest.py)
     "study": {"train", "studies", "components", "models", "watch", "diagnose"},  # models: the member axis
-    "report": {"study", "components"},
+    "report": {"study", "components", "diagnose"},  # diagnose: how findings are shown (layer patterns)
     "integrations": {"watch", "diagnose", "monitor", "train", "components"},
     # surgery (components, the watch's functional mode), the watch with diagnosis (monitor), the
     # studies' statistics (study.stats), gradlab's own runs (train)

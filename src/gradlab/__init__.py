@@ -39,6 +39,7 @@ _LAZY = {
     "repair": ("gradlab.repair", "repair"),
     "RepairResult": ("gradlab.repair", "RepairResult"),
     "Finding": ("gradlab.diagnose.finding", "Finding"),
+    "group_findings": ("gradlab.diagnose.finding_groups", "group_findings"),
     "Trainer": ("gradlab.train.trainer", "Trainer"),
     "run_trial": ("gradlab.train.experiment", "run_trial"),
     "Study": ("gradlab.study.spec", "Study"),

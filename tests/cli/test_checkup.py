@@ -57,3 +57,21 @@ def test_recommendation_with_a_key_no_option_sets_stays_a_config_key():
     assert format_recommendation(rec, as_options=True) == "model.act=selu, watch.every=1"
     assert format_recommendation({"set": {"model.hidden": [8, 8], "train.batch_size": None}},
                                  as_options=True) == "--hidden 8,8 --batch-size 0"
+
+
+def test_findings_of_one_code_and_fix_print_as_one_entry_and_no_group_lists_each():
+    findings = json.loads(runner.invoke(app, ["checkup", *DYING, "--json"]).stdout)["findings"]
+    dead = sorted(f["layer"] for f in findings if f["code"] == "dead_units")
+    assert dead == ["act1", "act2", "act3", "act4"]  # the JSON keeps one finding per layer
+    grouped = runner.invoke(app, ["checkup", *DYING], env={"COLUMNS": "200"}).stdout
+    assert grouped.count("dead_units") == 1 and "dead_units (4 layers: act{1-4})" in grouped
+    assert f"Findings ({len(findings)}), grouped" in grouped
+    # one entry per (code, severity, top fix) of the JSON findings that name a layer; the others alone
+    entries = {(f["code"], f["severity"], json.dumps(f["recommendations"][:1])) for f in findings if f["layer"]}
+    alone = [f for f in findings if not f["layer"]]
+    heads = [line for line in grouped.splitlines() if line.split(" ")[0] in ("error", "warning", "info")]
+    assert len(heads) == len(entries) + len(alone) < len(findings)
+    each = runner.invoke(app, ["checkup", *DYING, "--no-group"], env={"COLUMNS": "200"}).stdout
+    assert [line.split("(")[1].rstrip(")") for line in each.splitlines() if line.startswith("error   dead_units")] \
+        == dead
+    assert each.count("\n  try:") == len(findings) and "grouped" not in each

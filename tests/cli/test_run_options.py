@@ -6,7 +6,7 @@ import typer
 from typer.testing import CliRunner
 
 from gradlab.cli.app import app
-from gradlab.cli.common import RUN_OPTIONS
+from gradlab.cli.common import FINDINGS_OPTIONS, RUN_OPTIONS
 
 runner = CliRunner()
 ARGS = ["--hidden", "4,3", "--act", "tanh", "--init", "xavier_normal", "--lr", "0.2",
@@ -21,7 +21,8 @@ def _options(name: str) -> list[tuple[str, tuple[str, ...]]]:
 
 def test_both_commands_have_every_run_option_in_the_same_order():
     assert _options("train") == _options("checkup")
-    assert [name for name, _ in _options("train")] == list(RUN_OPTIONS)
+    # the run options, then --no-group, how both print their findings
+    assert [name for name, _ in _options("train")] == [*RUN_OPTIONS, *FINDINGS_OPTIONS]
     assert len(RUN_OPTIONS) == 28
 
 

@@ -4,12 +4,18 @@ in the Transformer Architecture"; Liu et al. 2020). gradlab's advice for it, liv
 run, is warm-up, a lower learning rate, pre-LayerNorm and clipping — never BatchNorm, He init or
 "use adam" (it already uses Adam)."""
 
+import io
+import logging
 import math
 
+import pytest
 import torch
+from rich.console import Console
 from torch import nn
 
 import gradlab
+from gradlab.cli.common import print_findings
+from gradlab.monitor.live import LiveDiagnoser
 
 V, T, B, D = 16, 16, 32, 64  # vocabulary, sequence length, batch, width
 
@@ -65,9 +71,16 @@ def _ops_and_sets(findings):
     return [a["op"] for r in recs for a in r["actions"]], [r["set"] for r in recs]
 
 
-def test_post_ln_at_a_high_rate_without_warmup_stalls_and_is_told_warmup_lower_lr_pre_ln_clipping():
+@pytest.fixture(scope="module")
+def post_ln():
+    """The stalled post-LayerNorm run, trained once for the tests of this file."""
     live = []
     w, losses = _train(norm_first=False, every=10, on_finding=live.append)
+    return w, losses, live
+
+
+def test_post_ln_at_a_high_rate_without_warmup_stalls_and_is_told_warmup_lower_lr_pre_ln_clipping(post_ln):
+    w, losses, live = post_ln
     # the reproduction: stuck at the uniform prediction's loss ln V
     assert abs(sum(losses[-10:]) / 10 - math.log(V)) < 0.05
     for findings in (w.findings(), live):
@@ -83,3 +96,21 @@ def test_the_same_net_with_pre_layer_norm_learns():
     # the control: only the LayerNorm's place differs, and the loss falls far below ln V
     _, losses = _train(norm_first=True)
     assert sum(losses[-10:]) / 10 < 0.5 * math.log(V)
+
+
+def test_the_stall_reads_as_a_handful_of_lines_not_one_per_layer(post_ln, caplog):
+    w, _, _ = post_ln
+    findings = w.findings()
+    assert len(findings) >= 40 and {f.code for f in findings} == {"vanishing_gradient"}  # one per layer
+    shown = io.StringIO()
+    print_findings([f.to_dict() for f in findings], Console(file=shown, width=200))
+    lines = shown.getvalue().splitlines()
+    assert len(lines) <= 6, lines
+    assert "enc.layers.{0-" in shown.getvalue() and f"{len(findings)} layers" in shown.getvalue()
+    every = io.StringIO()
+    print_findings([f.to_dict() for f in findings], Console(file=every, width=200), group=False)
+    assert every.getvalue().count("vanishing_gradient") == len(findings)  # --no-group: each layer
+    # announced live without a callback: one record, not one per layer
+    with caplog.at_level(logging.WARNING, logger="gradlab"):
+        LiveDiagnoser().update(w.vitals, w.layers, step=w.step_index)
+    assert len([r for r in caplog.records if r.name == "gradlab"]) == 1

@@ -88,3 +88,23 @@ def test_run_context_reads_the_trainer(tmp_path):
     ctx = cb.context()
     assert ctx["train.optimizer"] == "adamw" and ctx["train.lr"] == pytest.approx(1e-3)
     assert ctx["train.clip_norm"] == 1.0 and ctx["model.attention"] and ctx["model.pre_norm"] is True
+
+
+def test_the_end_print_groups_layers_and_the_file_keeps_each(tmp_path, capsys):
+    from gradlab.diagnose.finding import Finding
+
+    fix = {"set": {"train.schedule": "warmup(steps=1000)"}, "why": "ramp the rate up"}
+    findings = [Finding("vanishing_gradient", "warning", f"transformer.h.{i}.mlp.c_fc", 10,
+                        {"ratio": 10.0 ** -(5 + i), "stalled": False}, f"small gradient at h.{i}", [fix])
+                for i in range(12)]
+    findings.append(Finding("loss_not_decreasing", "warning", None, 0, {}, "the loss is flat", [fix]))
+    cb = WatchCallback()
+    cb._output_dir = str(tmp_path)
+    cb._write(findings)
+    out = capsys.readouterr().out
+    assert out.startswith("gradlab: 13 finding(s), 2 grouped by code and fix")
+    assert "vanishing_gradient at 12 layers: transformer.h.{0-11}.mlp.c_fc" in out
+    assert "small gradient at h.11" in out and "small gradient at h.3" not in out  # the worst speaks
+    assert out.count("WARNING") == 2
+    saved = json.loads((tmp_path / FINDINGS_FILE).read_text())
+    assert saved == [f.to_dict() for f in findings]  # every layer in the file

@@ -91,3 +91,33 @@ def test_bad_stop_on_fails_at_construction():
 
     with pytest.raises(ConfigError, match="stop_on"):
         WatchCallback(stop_on="fatal")
+
+
+class DeadNet(Net):
+    """Three ReLU layers whose bias of -8 kills every unit from the start: dead_units at three
+    sites and vanishing gradients below them, each code with one fix."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 8), nn.ReLU(),
+                                 nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 1))
+        with torch.no_grad():
+            for i in (0, 2, 4):
+                self.net[i].weight.mul_(0.01)
+                self.net[i].bias.fill_(-8.0)
+
+
+def test_live_findings_warn_once_per_group_not_once_per_layer(tmp_path):
+    from gradlab.diagnose.finding_groups import group_findings
+
+    cb = WatchCallback(every=5)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        _trainer(tmp_path, 30, cb).fit(DeadNet(), _loader())
+    said = [str(m.message) for m in seen if str(m.message).startswith("gradlab: ")]
+    dead = [f for f in cb.live if f.code == "dead_units"]
+    assert sorted(f.layer for f in dead) == ["net.1", "net.3", "net.5"]  # per layer in the data
+    assert len(said) == len(group_findings(cb.live)) < len(cb.live)  # no group came split over two reports here
+    (dead_warning,) = [m for m in said if " dead_units " in m]
+    assert "3 layers: net.{1,3,5}" in dead_warning

@@ -41,3 +41,12 @@ def test_each_distinct_recommendation_once_most_common_first():
     html = findings_section(_data())
     assert html.count("leaky_relu(0.1)") == 1 and html.count("he_normal") == 1
     assert html.count("<tr>") == 3  # the header and two findings
+
+
+def test_many_layers_read_as_a_pattern_naming_every_one():
+    layers = [f"enc.layers.{i}.linear{j}" for i in range(12) for j in (1, 2)]
+    data = ReportData("s", groups=[GroupInfo("post-ln", "post-ln", trial_ids=["t0"])],
+                      findings={"t0": [_finding("vanishing_gradient", layer, "warning") for layer in layers]})
+    assert condense_findings(data)[0]["layers"] == layers  # the data keeps each layer
+    html = findings_section(data)
+    assert "<td>enc.layers.{0-11}.linear{1,2}</td>" in html and "linear1, " not in html

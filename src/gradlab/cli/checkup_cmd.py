@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from gradlab.cli.common import RunArgs, dumps, fail, print_findings, run_command
+from gradlab.cli.common import FINDINGS_OPTIONS, RunArgs, dumps, fail, print_findings, run_command
 from gradlab.errors import GradlabError
 
 # paragraphs are single lines: typer keeps hard line breaks, which would cut sentences in --help
@@ -47,8 +47,8 @@ def checkup_config(config: dict, seed: int, device: str | None = None) -> list:
     return [f.to_dict() for f in findings]
 
 
-@run_command
-def checkup_cmd(args: RunArgs) -> None:
+@run_command(extra=FINDINGS_OPTIONS)
+def checkup_cmd(args: RunArgs, no_group: bool = False) -> None:
     """``gradlab checkup``; its ``--help`` is :data:`HELP`."""
     # --no-watch is accepted so a checkup shares its run's command line; a checkup always watches
     try:
@@ -61,7 +61,7 @@ def checkup_cmd(args: RunArgs) -> None:
     else:
         from rich.console import Console
 
-        print_findings(findings, Console())
+        print_findings(findings, Console(), group=not no_group)
     if any(f.get("severity") == "error" for f in findings):
         raise typer.Exit(1)  # a gate for scripts and CI: this run is broken before it starts
 

@@ -75,6 +75,8 @@ NoWatchOpt = Annotated[bool, typer.Option("--no-watch", help="Train without watc
 EveryOpt = Annotated[Optional[int], _opt("--every", key="every", help="Record vitals every N steps.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+NoGroupOpt = Annotated[bool, typer.Option(
+    "--no-group", help="Print every finding on its own line instead of one per code, severity and fix.")]
 
 # The options of a command that builds one run, in --help order: parameter -> (type, default).
 RUN_OPTIONS: dict[str, tuple[Any, Any]] = {
@@ -89,6 +91,8 @@ RUN_OPTIONS: dict[str, tuple[Any, Any]] = {
     "seed": (SeedOpt, 0), "device": (DeviceOpt, None), "no_watch": (NoWatchOpt, False),
     "every": (EveryOpt, None), "as_json": (JsonOpt, False), "quiet": (QuietOpt, False),
 }
+# the option of the commands that print a run's findings (train, checkup), given as run_command's extra
+FINDINGS_OPTIONS: dict[str, tuple[Any, Any]] = {"no_group": (NoGroupOpt, False)}
 # those that say how to run and print, not what to build
 _HOW = ("seed", "device", "no_watch", "as_json", "quiet")
 
@@ -283,21 +287,28 @@ def format_recommendation(rec: dict | None, as_options: bool = False) -> str:
     return ", ".join(f"{k}={v}" for k, v in changes.items()) or str(rec.get("why", ""))
 
 
-def print_findings(findings: list[dict], console: Any) -> None:
-    """Print findings, most severe first: severity, code and layer, the message, the top fix."""
+def print_findings(findings: list[dict], console: Any, group: bool = True) -> None:
+    """Print findings, most severe first: severity, code and where, the message, the top fix.
+
+    Findings of one code, severity and top fix are one entry naming all their layers
+    (:func:`gradlab.diagnose.finding_groups.group_findings`) with the most extreme layer's
+    message; ``group=False`` (``--no-group``) prints every finding on its own.
+    """
     from rich.markup import escape
+
+    from gradlab.diagnose.finding_groups import group_findings
 
     if not findings:
         console.print("[green]no findings[/green]: nothing looked wrong in the vitals")
         return
     colors = {"error": "red", "warning": "yellow", "info": "cyan"}
-    rank = {"error": 0, "warning": 1, "info": 2}
-    console.print(f"[bold]Findings ({len(findings)})[/bold]")
-    for f in sorted(findings, key=lambda f: rank.get(str(f.get("severity")), 3)):
-        sev = f.get("severity", "")
-        where = f.get("layer") or "model"
-        console.print(f"[{colors.get(sev, 'white')}]{sev:<7}[/] [bold]{f.get('code', '')}[/bold] ({escape(where)})")
-        console.print(f"  {escape(f.get('message', ''))}")
-        recs = f.get("recommendations") or []
-        if recs:
-            console.print(f"  [dim]try:[/dim] {escape(format_recommendation(recs[0], as_options=True))}")
+    groups = group_findings(findings, group=group)
+    grouped = f", grouped by code and fix into {len(groups)} (--no-group: one line each)" \
+        if len(groups) < len(findings) else ""
+    console.print(f"[bold]Findings ({len(findings)})[/bold]{grouped}")
+    for g in groups:
+        sev = g.severity
+        console.print(f"[{colors.get(sev, 'white')}]{sev:<7}[/] [bold]{g.code}[/bold] ({escape(g.where())})")
+        console.print(f"  {'worst: ' if len(g.findings) > 1 else ''}{escape(g.worst.message)}")
+        if g.recommendations:
+            console.print(f"  [dim]try:[/dim] {escape(format_recommendation(g.recommendations[0], as_options=True))}")

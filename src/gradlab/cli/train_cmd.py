@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from gradlab.cli.common import RunArgs, dumps, fail, print_findings, run_command
+from gradlab.cli.common import FINDINGS_OPTIONS, RunArgs, dumps, fail, print_findings, run_command
 from gradlab.errors import GradlabError
 
 # paragraphs are single lines: typer keeps hard line breaks, which would cut sentences in --help
@@ -28,8 +28,8 @@ Examples:
 """  # noqa: E501 - a paragraph or an example command is one line (see above)
 
 
-@run_command
-def train(args: RunArgs) -> None:
+@run_command(extra=FINDINGS_OPTIONS)
+def train(args: RunArgs, no_group: bool = False) -> None:
     """``gradlab train``; its ``--help`` is :data:`HELP`."""
     from gradlab.train.experiment import run_trial
 
@@ -43,10 +43,10 @@ def train(args: RunArgs) -> None:
                           "findings": result.findings, "layers": result.layers,
                           "wall_time": result.wall_time}))
         return
-    _print_results(result, config, args.seed)
+    _print_results(result, config, args.seed, group=not no_group)
 
 
-def _print_results(result: Any, config: dict, seed: int) -> None:
+def _print_results(result: Any, config: dict, seed: int, group: bool = True) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -54,7 +54,7 @@ def _print_results(result: Any, config: dict, seed: int) -> None:
     console = Console()
     m = result.metrics
     if "modes" in m:  # a GAN: mode coverage instead of accuracy
-        _print_gan_results(result, config, seed, console)
+        _print_gan_results(result, config, seed, console, group)
         return
     # the title goes on its own line: a two-column regression table would wrap it mid-phrase
     task, kind = escape(str(config["task"]["name"])), escape(str(config["model"]["kind"]))
@@ -75,10 +75,10 @@ def _print_results(result: Any, config: dict, seed: int) -> None:
         f"{result.wall_time:.1f} s"
     )
     if config["watch"]["enabled"]:
-        print_findings(result.findings, console)
+        print_findings(result.findings, console, group)
 
 
-def _print_gan_results(result: Any, config: dict, seed: int, console: Any) -> None:
+def _print_gan_results(result: Any, config: dict, seed: int, console: Any, group: bool = True) -> None:
     from rich.markup import escape
 
     m = result.metrics
@@ -89,7 +89,7 @@ def _print_gan_results(result: Any, config: dict, seed: int, console: Any) -> No
         f"G loss {m['g_loss']:.3f}; dead units G {m['g_dead_frac']:.1%}, D {m['d_dead_frac']:.1%}; "
         f"{m['steps']} steps, {result.wall_time:.1f} s")
     if config["watch"]["enabled"]:
-        print_findings(result.findings, console)
+        print_findings(result.findings, console, group)
 
 
 def register(app: typer.Typer) -> None:

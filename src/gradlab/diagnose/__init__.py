@@ -11,5 +11,6 @@ from __future__ import annotations
 
 from gradlab.diagnose.engine import diagnose
 from gradlab.diagnose.finding import CODES, SEVERITIES, Finding, severity_rank
+from gradlab.diagnose.finding_groups import FindingGroup, group_findings
 
-__all__ = ["CODES", "SEVERITIES", "Finding", "diagnose", "severity_rank"]
+__all__ = ["CODES", "SEVERITIES", "Finding", "FindingGroup", "diagnose", "group_findings", "severity_rank"]

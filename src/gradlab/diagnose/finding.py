@@ -133,15 +133,25 @@ class Finding:
         when = f" (step {self.step})" if self.step is not None else ""
         return f"{self.severity.upper()} {self.code}{where}{when}"
 
-    def __str__(self) -> str:
-        lines = [f"{self.headline()}: {self.message}"]
+    def details(self, recommendations: list | None = None, label: str = "evidence") -> list[str]:
+        """The lines under the headline: the evidence, then each fix with its PyTorch code.
+
+        Args:
+            recommendations: the fixes to list (default: this finding's own).
+            label: what the evidence line starts with (a group names the layer it comes from).
+        """
+        lines = []
         if self.evidence:
             shown = ", ".join(f"{k}={_fmt(v)}" for k, v in self.evidence.items() if not isinstance(v, (dict, list)))
             if shown:
-                lines.append(f"  evidence: {shown}")
-        for i, rec in enumerate(self.recommendations, 1):
+                lines.append(f"  {label}: {shown}")
+        recs = self.recommendations if recommendations is None else recommendations
+        for i, rec in enumerate(recs, 1):
             settings = ", ".join(f"{k}={v!r}" for k, v in rec.get("set", {}).items())
             lines.append(f"  fix {i}: {settings or 'in your code'} — {rec.get('why', '')}")
             if rec.get("code"):
                 lines += ["      " + line for line in rec["code"].splitlines()]
-        return "\n".join(lines)
+        return lines
+
+    def __str__(self) -> str:
+        return "\n".join([f"{self.headline()}: {self.message}", *self.details()])

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import torch
 
+from gradlab.diagnose.finding_groups import group_findings
 from gradlab.errors import ConfigError
+from gradlab.watch.listeners import WatchListener
 
 _SEVERITIES = ("info", "warning", "error")
 
@@ -32,6 +35,37 @@ def loss_tensor(outputs: Any) -> torch.Tensor | None:
     return None
 
 
+class GroupedWarnings(WatchListener):
+    """Live findings as warnings, one per group of a report's new findings, not one per layer.
+
+    The callbacks :meth:`add` each new finding as the watch's live diagnosis hands it over; as a
+    watch listener placed after that diagnosis, this one warns at the end of the same report
+    (and of the run) with one warning per code, severity and fix
+    (:func:`gradlab.diagnose.finding_groups.group_findings`).
+    """
+
+    def __init__(self) -> None:
+        self.pending: list[Any] = []
+
+    def add(self, finding: Any) -> None:
+        """Keep ``finding`` for this report's warnings."""
+        self.pending.append(finding)
+
+    def on_report(self, watch: Any, step: int) -> None:
+        """Warn about the findings of this report."""
+        self.flush()
+
+    def on_detach(self, watch: Any, error: BaseException | None) -> None:
+        """Warn about the findings of the run's last diagnosis."""
+        self.flush()
+
+    def flush(self) -> None:
+        """One warning per group of the findings kept since the last flush."""
+        pending, self.pending = self.pending, []
+        for group in group_findings(pending):
+            warnings.warn(f"gradlab: {group}", stacklevel=2)
+
+
 class RunFindings:
     """Mixin: tells the watch about the run (schedulers, settings) and reads findings worded for it.
 
@@ -43,6 +77,17 @@ class RunFindings:
         self._rules = rules
         self.live: list[Any] = []
         self.stopped_by: Any = None
+        self._warnings = GroupedWarnings()
+
+    def warn_grouped(self, watch: Any) -> None:
+        """Have ``watch`` warn about live findings one group at a time: the grouping listener
+        goes after the watch's live diagnosis, so it flushes what that diagnosis just found."""
+        watch.listeners.append(self._warnings)
+
+    def record_live(self, finding: Any) -> None:
+        """Keep a live finding (:attr:`live`) and warn about it with its group at the report's end."""
+        self.live.append(finding)
+        self._warnings.add(finding)
 
     def remember_run(self, schedulers: Any = (), **settings: Any) -> None:
         """Hand the watch what only the framework knows (:meth:`gradlab.Watch.describe_run`), so

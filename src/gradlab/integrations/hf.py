@@ -24,6 +24,7 @@ from typing import Any
 
 import torch
 
+from gradlab.diagnose.finding_groups import group_findings
 from gradlab.errors import missing_extra
 from gradlab.integrations._common import RunFindings, check_stop_on, loss_tensor
 
@@ -105,6 +106,7 @@ class WatchCallback(TrainerCallback, RunFindings):
         clip = getattr(args, "max_grad_norm", None)
         warmup = bool(getattr(args, "warmup_steps", 0) or getattr(args, "warmup_ratio", 0))
         self.remember_run([lr_scheduler], train__clip_norm=clip if clip else None, train__warmup=warmup or None)
+        self.warn_grouped(self.watch)
         self._loss_hook = model.register_forward_hook(self._keep_loss, with_kwargs=True)
         self.watch.__enter__()
 
@@ -145,15 +147,17 @@ class WatchCallback(TrainerCallback, RunFindings):
             (out / FINDINGS_FILE).write_text(json.dumps([f.to_dict() for f in findings], indent=1))
         if self.print_findings:
             if findings:
-                print(f"gradlab: {len(findings)} finding(s)")
-                for f in findings:
-                    print(f)
+                groups = group_findings(findings)
+                shown = f", {len(groups)} grouped by code and fix" if len(groups) < len(findings) else ""
+                where = f" (each layer in {FINDINGS_FILE})" if shown and self._output_dir else ""
+                print(f"gradlab: {len(findings)} finding(s){shown}{where}")
+                for group in groups:
+                    print(group)
             else:
                 print("gradlab: no findings")
 
     def _on_finding(self, finding: Any) -> None:
-        self.live.append(finding)
-        warnings.warn(f"gradlab: {finding}", stacklevel=2)
+        self.record_live(finding)
         if self.should_stop(finding, self.stop_on):
             self.stopped_by = finding
             self._stop = True

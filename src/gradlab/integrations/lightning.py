@@ -100,6 +100,7 @@ class WatchCallback(pl.Callback, RunFindings):
             **self.watch_kwargs,
         )
         self.remember_run(_schedulers(trainer), train__clip_norm=getattr(trainer, "gradient_clip_val", None) or None)
+        self.warn_grouped(self.watch)
         self.watch.__enter__()
 
     def on_train_batch_start(self, trainer: Any, pl_module: Any, batch: Any, batch_idx: int) -> None:
@@ -135,8 +136,7 @@ class WatchCallback(pl.Callback, RunFindings):
 
     # -- live findings --------------------------------------------------------------------------
     def _on_finding(self, finding: Any) -> None:
-        self.live.append(finding)
-        warnings.warn(f"gradlab: {finding}", stacklevel=2)
+        self.record_live(finding)
         if self.should_stop(finding, self.stop_on):
             self.stopped_by = finding
             logger.error("gradlab stopped training: %s", finding)

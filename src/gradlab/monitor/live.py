@@ -4,8 +4,10 @@ A :class:`LiveDiagnoser` is a watch listener (:mod:`gradlab.watch.listeners`): t
 :meth:`LiveDiagnoser.on_report` after each pull of vitals, which runs
 :meth:`LiveDiagnoser.update`. Every new finding is announced once per ``(code, layer)`` — again
 only if its severity rises later — through ``on_finding`` when given, else as a rich panel on a
-terminal or a ``logging`` record on the ``"gradlab"`` logger otherwise. With ``stop_on="error"``
-(or ``"warning"``) a finding that serious raises :class:`gradlab.errors.TrainingStopped` carrying it.
+terminal or a ``logging`` record on the ``"gradlab"`` logger otherwise (one per group of new
+findings with the same code, severity and fix: :func:`gradlab.diagnose.finding_groups.group_findings`).
+With ``stop_on="error"`` (or ``"warning"``) a finding that serious raises
+:class:`gradlab.errors.TrainingStopped` carrying it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from gradlab.diagnose.engine import diagnose
 from gradlab.diagnose.finding import Finding, severity_rank
+from gradlab.diagnose.finding_groups import FindingGroup, group_findings
 from gradlab.diagnose.rules import resolve
 from gradlab.errors import ConfigError, TrainingStopped
 from gradlab.watch.listeners import WatchListener
@@ -37,15 +40,17 @@ MAX_GAP = 16
 _COLORS = {"info": "cyan", "warning": "yellow", "error": "red"}
 
 
-def announce(finding: Finding, stream: Any = None) -> None:
-    """Show one finding: a rich panel when ``stream`` (stderr) is a terminal, else a log record."""
+def announce(finding: Finding | FindingGroup, stream: Any = None) -> None:
+    """Show one finding, or one group of findings of a code, severity and fix: a rich panel when
+    ``stream`` (stderr) is a terminal, else a log record."""
     stream = stream if stream is not None else sys.stderr
     if getattr(stream, "isatty", lambda: False)():
         from rich.console import Console
         from rich.panel import Panel
 
-        body = str(finding).split("\n", 1)
-        text = body[0].split(": ", 1)[-1] + ("\n" + body[1] if len(body) > 1 else "")
+        # the headline is the panel's title: the text is what follows it (": " or "; ")
+        first, *rest = str(finding).split("\n")
+        text = "\n".join([first[len(finding.headline()) + 2:], *rest])
         Console(file=stream).print(Panel(text, title=f"gradlab: {finding.headline()}",
                                          border_style=_COLORS[finding.severity], expand=False))
     else:
@@ -127,11 +132,12 @@ class LiveDiagnoser(WatchListener):
                 f.step = step
             new.append(f)
         self.findings = current
-        for f in new:
-            if self.on_finding is not None:
+        if self.on_finding is not None:
+            for f in new:
                 self.on_finding(f)
-            else:
-                announce(f)
+        else:  # a person reads these: one announcement per code, severity and fix, not per layer
+            for group in group_findings(new):
+                announce(group)
         if self.stop_on is not None:
             for f in new:
                 if severity_rank(f.severity) >= severity_rank(self.stop_on):

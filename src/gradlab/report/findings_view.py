@@ -3,7 +3,7 @@
 Ten seeds of a dead network raise ten ``dead_units`` findings, and sixteen groups raise the same
 codes again: listing them per group repeats one message and one list of fixes screens long. The
 report prints one row per finding code — its worst severity, the groups whose trials raised it
-(with how many of their trials), the layers, one message — and then every distinct
+(with how many of their trials), the layers (as patterns: ``fc{1-4}``), one message — and then every distinct
 recommendation once, each a runnable change to the configuration (``model.act =
 "leaky_relu(0.1)"``) with why, and the codes it answers.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from html import escape
 
+from gradlab.diagnose.name_ranges import describe_names
 from gradlab.report.page_data import ReportData
 
 _RANK = {"error": 0, "warning": 1, "info": 2}
@@ -75,8 +76,8 @@ def _groups_cell(groups: dict[str, list[int]]) -> str:
 
 
 def _layers(layers: list) -> str:
-    shown = ", ".join(map(str, layers[:6])) + (f" +{len(layers) - 6}" if len(layers) > 6 else "")
-    return escape(shown) or "—"
+    # fifty layers of one Transformer read as a few patterns: enc.layers.{0-11}.linear{1,2}
+    return escape(describe_names(map(str, layers), width=80)) or "—"
 
 
 def findings_section(data: ReportData) -> str:
