@@ -84,6 +84,22 @@ class View:
         )
 
 
+def held_share(view: View, stat: str, config: dict) -> tuple[float, int] | None:
+    """``(mean share, first step it was above 0)`` of a model-wide share vital that holds: seen on
+    at least ``config["min_reports"]`` reports, above 0 on the last, ``config["min_share"]`` on average.
+
+    The loop checks (``grad_not_reset``, ``trained_in_eval``) publish such shares; a loop bug holds
+    on every step after it starts, a correct loop reads 0 everywhere.
+    """
+    steps, shares = view.finite_series("", stat)
+    if len(shares) < config["min_reports"] or shares[-1] <= 0:
+        return None
+    share = sum(shares) / len(shares)
+    if share < config["min_share"]:
+        return None
+    return share, next(s for s, v in zip(steps, shares) if v > 0)
+
+
 def tail(values: list, frac: float, minimum: int = 1) -> list:
     """The last ``frac`` of ``values`` (at least ``minimum`` items, at most all of them)."""
     n = max(minimum, int(math.ceil(len(values) * frac)))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from gradlab.diagnose import fixes
 from gradlab.diagnose.finding import Finding
-from gradlab.diagnose.rules._view import View
+from gradlab.diagnose.rules._view import View, held_share
 
 CODE = "gradients_not_reset"
 CHECKUP = False
@@ -27,15 +27,11 @@ DEFAULTS = {
 
 def rule(vitals, layers, config: dict) -> list[Finding]:
     """One model-wide error when most steps ran on gradients that were never reset."""
-    view = View(vitals, layers)
-    steps, shares = view.finite_series("", "grad_not_reset")
-    if len(shares) < config["min_reports"] or shares[-1] <= 0:
+    held = held_share(View(vitals, layers), "grad_not_reset", config)
+    if held is None:
         return []
-    share = sum(shares) / len(shares)
-    if share < config["min_share"]:
-        return []
-    first = next(s for s, v in zip(steps, shares) if v > 0)
-    evidence = {"stale_share": share, "reports": len(shares), "first_step": first}
+    share, first = held
+    evidence = {"stale_share": share, "first_step": first}
     message = (f"The gradients are never reset between optimizer steps ({share:.0%} of the steps since step "
                f"{first}): each backward pass adds to all the earlier ones, so every update follows the sum "
                "of the run's gradients. Call optimizer.zero_grad() once per step, before loss.backward().")

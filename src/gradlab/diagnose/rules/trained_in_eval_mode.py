@@ -15,7 +15,7 @@ from __future__ import annotations
 from gradlab.diagnose import fixes
 from gradlab.diagnose.finding import Finding
 from gradlab.diagnose.recommend import lookup
-from gradlab.diagnose.rules._view import View
+from gradlab.diagnose.rules._view import View, held_share
 
 CODE = "trained_in_eval_mode"
 CHECKUP = False
@@ -28,16 +28,12 @@ DEFAULTS = {
 
 def rule(vitals, layers, config: dict) -> list[Finding]:
     """One model-wide finding when most steps trained in eval mode."""
-    view = View(vitals, layers)
-    steps, shares = view.finite_series("", "trained_in_eval")
-    if len(shares) < config["min_reports"] or shares[-1] <= 0:
+    held = held_share(View(vitals, layers), "trained_in_eval", config)
+    if held is None:
         return []
-    share = sum(shares) / len(shares)
-    if share < config["min_share"]:
-        return []
+    share, first = held
     context = config.get("context") or {}
     mode_layers = list(lookup(context, "model.mode_layers") or [])
-    first = next(s for s, v in zip(steps, shares) if v > 0)
     evidence = {"eval_share": share, "first_step": first, "mode_layers": mode_layers}
     head = f"The model was in eval mode on {share:.0%} of the training steps (since step {first})"
     if mode_layers:
