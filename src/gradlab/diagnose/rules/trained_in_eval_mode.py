@@ -35,7 +35,7 @@ def rule(vitals, layers, config: dict) -> list[Finding]:
     context = config.get("context") or {}
     mode_layers = list(lookup(context, "model.mode_layers") or [])
     evidence = {"eval_share": share, "first_step": first, "mode_layers": mode_layers}
-    head = f"The model was in eval mode on {share:.0%} of the training steps (since step {first})"
+    head = f"The model was in eval mode on {share:.0%} of the training steps (first seen in the report of step {first})"
     if mode_layers:
         effects = []
         if any("Norm" in n for n in mode_layers):
