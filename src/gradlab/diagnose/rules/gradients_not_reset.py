@@ -33,6 +33,7 @@ def rule(vitals, layers, config: dict) -> list[Finding]:
     share, first = held
     evidence = {"stale_share": share, "first_step": first}
     message = (f"The gradients are never reset between optimizer steps ({share:.0%} of the steps; first seen in "
-               f"the report of step {first}): each backward pass adds to all the earlier ones, so every update follows the sum "
-               "of the run's gradients. Call optimizer.zero_grad() once per step, before loss.backward().")
+               f"the report of step {first}): each backward pass adds to all the earlier ones, so every "
+               "update follows the sum of the run's gradients. Call optimizer.zero_grad() once per step, "
+               "before loss.backward().")
     return [Finding(CODE, "error", None, first, evidence, message, fixes.gradients_not_reset(evidence, None))]
