@@ -52,6 +52,8 @@ class ActivationInfo:
         saturation_threshold: ``0.01 * grad_max``; under it a bounded unit is saturated.
         recover_pre: ``z`` from the output ``y`` where ``f`` is invertible, else None.
         out_range: ``(low, high)``, the outputs a bounded activation can reach, else None.
+        pointwise: ``derivative`` is one function of the value of ``z`` alone (no per-channel
+            slope), so it may be evaluated on a per-unit statistic of ``z`` as well.
     """
 
     name: str
@@ -64,6 +66,7 @@ class ActivationInfo:
     saturation_threshold: float = 0.0
     recover_pre: Callable[[Tensor], Tensor] | None = None
     out_range: tuple[float, float] | None = None
+    pointwise: bool = False
 
 
 def _out_range(name: str, p: dict) -> tuple[float, float] | None:
@@ -138,6 +141,8 @@ def build_info(name: str, **p) -> ActivationInfo:
         saturation_threshold=0.01 * top,
         recover_pre=inverse,
         out_range=_out_range(name, p) if bounded else None,
+        # a slope tensor of several values (PReLU's per channel) makes f' depend on the position
+        pointwise=name in _POINTWISE and all(not isinstance(v, Tensor) or v.numel() == 1 for v in p.values()),
     )
 
 
@@ -245,6 +250,11 @@ _TABLE: dict[str, Callable] = {
     "hardswish": lambda p: (lambda z: aten.hardswish_backward(_ones(z), z), 0.0, 1.5, False, None),
     "identity": lambda p: (lambda z: torch.ones_like(z), 1.0, 1.0, False, lambda y: y),
 }
+
+# Derivatives that read nothing but z and scalar parameters (the slope families take a slope
+# per channel, so they are left out).
+_POINTWISE = frozenset({"relu", "relu6", "elu", "selu", "celu", "gelu", "silu", "swish", "mish", "softplus",
+                        "sigmoid", "hard_sigmoid", "tanh", "hardtanh", "hardswish"})
 
 NAMES_WITH_INFO = tuple(_TABLE)
 

@@ -27,6 +27,14 @@ from gradlab.watch.host_sums import HostAcc
 # which also holds for the output (relu(z) > 0 iff z > 0), so inplace modules need no pre-hook.
 _POSITIVE_PART = {"relu"}
 
+# The alive mask of an activation whose f' is a function of z alone (``info.pointwise``) is
+# decided from the per-unit maximum of z on devices where reading a flag back is free: see
+# ActivationSite._fold_smooth.
+_HOST_READ_FREE = {"cpu"}
+# |f'(m)| must exceed the dead threshold by this fraction of sup |f'| to prove a unit alive: far
+# above the ~1e-7 by which two code paths of one float32 kernel can disagree near f' = 0.
+_MARGIN = 1e-4
+
 # Up to this many values, a ReLU site keeps an elementwise running maximum of the whole
 # pre-activation (one cheap op per call; reduced to units at report time) instead of a
 # per-unit ``amax`` per call, whose fixed cost dominates on small tensors.
@@ -48,6 +56,7 @@ class ActivationSite:
         self.info = info
         self.channels_first = channels_first
         self.fast = info.name in _POSITIVE_PART and info.dead_threshold == 0.0
+        self.smooth = not self.fast and getattr(info, "pointwise", False)
         self.enabled = True
         self.members = members
         self.dims: tuple[int, ...] | None = None  # one member's sample dims (reduced per unit)
@@ -83,6 +92,8 @@ class ActivationSite:
         if info.can_die:
             if self.fast:
                 self._fold_full(zf, dims)
+            elif self.smooth and zf.device.type in _HOST_READ_FREE and not (sampled and info.bounded):
+                self._fold_smooth(zf, dims)
             else:
                 deriv = info.derivative(zf)
                 self._fold_units(S.unit_absmax(deriv, dims))
@@ -116,6 +127,29 @@ class ActivationSite:
             raise ValueError(f"unit count changed from {runmax.numel()} to {m.numel()}")
         else:
             torch.maximum(runmax, m, out=runmax)
+
+    def _fold_smooth(self, zf: Tensor, dims: tuple[int, ...]) -> None:
+        """Fold one call into the alive mask from the per-unit maximum ``m`` of ``z``.
+
+        The sample ``m`` is one of the unit's samples: when ``|f'(m)|`` is clearly above the
+        dead threshold the unit is alive this call, whatever its other samples. That holds for
+        every unit of a healthy layer, and costs one reduction and ``f'`` on a vector of units
+        instead of ``f'`` on every sample. Where it fails for some unit -- one deep in the flat
+        tail (float32 GELU's ``f'`` is 0 below about -6.15), or whose maximum sits where ``f'``
+        crosses zero (GELU's at z = -0.7518: its other samples may have gradient) -- ``f'`` is
+        evaluated on the whole call, as without the shortcut. Either way the value folded is
+        above the threshold exactly when the unit's ``max |f'(z)|`` over the call is.
+
+        "Clearly" (``_MARGIN``): the kernel's vectorised and scalar code paths, taken by
+        contiguous and strided tensors, round ``f'`` near zero differently (float32 GELU's
+        ``f'(-0.75179136)`` is 0 in one, 6e-8 in the other), so a value that one layout may
+        round to zero never decides alone.
+        """
+        info = self.info
+        d = info.derivative(S.unit_max(zf, dims)).abs_()
+        if bool((d <= info.dead_threshold + _MARGIN * info.grad_max).any()):  # host read: see _HOST_READ_FREE
+            d = S.unit_absmax(info.derivative(zf), dims)
+        self._fold_units(d)
 
     def _fold_full(self, zf: Tensor, dims: tuple[int, ...]) -> None:
         buf = self.fullmax

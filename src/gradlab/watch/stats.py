@@ -69,13 +69,13 @@ def unit_max(x: Tensor, dims: tuple[int, ...]) -> Tensor:
 
 
 def unit_absmax(x: Tensor, dims: tuple[int, ...]) -> Tensor:
-    """Max of ``|x|`` over ``dims`` (the inf-norm along those dims), spatial dims first."""
-    if not dims:
-        return x.abs()
-    inf = float("inf")
-    if len(dims) > 1 and dims[0] == 0 and dims[1] == 2:
-        return torch.linalg.vector_norm(torch.linalg.vector_norm(x, ord=inf, dim=dims[1:]), ord=inf, dim=0)
-    return torch.linalg.vector_norm(x, ord=inf, dim=dims)
+    """Max of ``|x|`` over ``dims``: one value per unit (NaN where a unit has a NaN).
+
+    ``abs`` then :func:`unit_max`, not ``vector_norm(ord=inf)``: on CPU the norm reduces over
+    outer dims with a slow kernel (15x slower on ``[8, 32, 256]`` over ``(0, 1)``).
+    """
+    a = x.abs()
+    return unit_max(a, dims) if dims else a
 
 
 def flat_rows(x: Tensor, members: bool) -> Tensor:
