@@ -158,6 +158,7 @@ def test_a_layer_whose_maxima_have_gradient_skips_the_derivative_of_every_sample
     assert calls == [(32,)]  # f' of the 32 per-unit maxima only
     assert not (site.report_tensors() <= 0).any()
     z[0, 0, :5] = -1e4  # now dead: the maxima have no gradient, so every sample's f' is read
+    site.reset()  # (in a new window: this one is settled, every unit had gradient)
     site.observe_pre(z, sampled=False)
     assert calls[1:] == [(32,), (64, 8, 32)]
     site2 = ActivationSite("act", base)
@@ -169,3 +170,29 @@ def test_slopes_per_channel_are_not_pointwise():
     """A slope per channel makes f' depend on the position: no shortcut from a per-unit maximum."""
     assert build_info("swish", beta=torch.tensor(1.5)).pointwise
     assert not build_info("swish", beta=torch.tensor([1.5, 2.0])).pointwise
+
+
+@pytest.mark.parametrize("name,shape", [("gelu", (16, 8)), ("relu", (64, 1024))], ids=["gelu", "relu-large"])
+def test_a_window_whose_units_all_had_gradient_skips_its_remaining_calls(name, shape):
+    """Once every unit had gradient in the window no later call can make one dead: the window's
+    remaining calls are skipped, and the next window starts over."""
+    info = build_info(name)
+    site = ActivationSite("act", info)
+    g = torch.Generator().manual_seed(0)
+    healthy = torch.randn(*shape, generator=g).abs() + 0.1
+    gone = torch.full(shape, -1e4)
+    site.observe_pre(healthy, sampled=False)
+    assert site.alive
+    before = site.report_tensors().clone()
+    site.observe_pre(gone, sampled=False)  # skipped: it cannot change the verdict
+    assert torch.equal(site.report_tensors(), before)
+    assert site.report(None, 0.0, shape[1]) is not None and not site.alive  # the window closes
+    site.observe_pre(gone, sampled=False)
+    assert not site.alive and bool((site.report_tensors() <= 0).all())  # all dead in the new window
+    site.reset()
+    half = healthy.clone()
+    half[:, : shape[1] // 2] = -1e4  # half the units dead: the window is never settled
+    for z in (half, half):
+        site.observe_pre(z, sampled=False)
+        assert not site.alive
+    assert int((site.report_tensors() <= 0).sum()) == shape[1] // 2

@@ -6,7 +6,9 @@ call of a shared one (``act#1``) or a functional call attributed to its module
 ``|f'(z)|`` (the alive mask: a unit is alive once its local gradient was above the dead
 threshold on some sample of the window) and a :class:`~gradlab.watch.host_sums.HostAcc` of raw
 sums (each a 0-d device tensor, read with the report's single transfer); :meth:`report` turns
-both into vitals and starts a new window.
+both into vitals and starts a new window. On the CPU the mask is kept cheaper, with the same
+verdicts: a smooth activation's from the per-unit maximum of ``z`` (see ``_fold_smooth``), and
+a window in which every unit already had gradient skips its remaining calls.
 
 With ``members`` the site watches one activation layer of an ensemble trained on a member axis
 (``[M, N, ...]`` tensors): the same statistics, each kept per member (unit maxima ``[M, units]``,
@@ -62,6 +64,9 @@ class ActivationSite:
         self.dims: tuple[int, ...] | None = None  # one member's sample dims (reduced per unit)
         self._red: tuple[int, ...] = ()  # the dims reduced on the tensors seen (member axis kept)
         self.runmax: Tensor | None = None
+        # every unit had gradient on some sample of this window: nothing the window still sees
+        # can make one dead, so the alive mask skips the rest of it (set on host-read-free devices)
+        self.alive = False
         self.fullmax: Tensor | None = None  # elementwise running max (small ReLU inputs)
         self.acc = HostAcc(S.ACC_SIZE, members)
         self.hist: dict[str, tuple[Tensor, list[float]]] = {}
@@ -89,7 +94,7 @@ class ActivationSite:
         info = self.info
         members = self.members is not None
         deriv = None
-        if info.can_die:
+        if info.can_die and not self.alive:
             if self.fast:
                 self._fold_full(zf, dims)
             elif self.smooth and zf.device.type in _HOST_READ_FREE and not (sampled and info.bounded):
@@ -149,6 +154,8 @@ class ActivationSite:
         d = info.derivative(S.unit_max(zf, dims)).abs_()
         if bool((d <= info.dead_threshold + _MARGIN * info.grad_max).any()):  # host read: see _HOST_READ_FREE
             d = S.unit_absmax(info.derivative(zf), dims)
+        else:
+            self.alive = True
         self._fold_units(d)
 
     def _fold_full(self, zf: Tensor, dims: tuple[int, ...]) -> None:
@@ -161,6 +168,8 @@ class ActivationSite:
             self.fullmax = zf.clone()
         else:
             self._fold_units(S.unit_max(zf, dims))
+            if zf.device.type in _HOST_READ_FREE:
+                self.alive = bool((self.runmax > self.info.dead_threshold).all())
 
     def unit_max(self) -> Tensor | None:
         """The per-unit running maximum, with the elementwise buffer folded in."""
@@ -230,6 +239,7 @@ class ActivationSite:
     def reset(self) -> None:
         """Start a new window."""
         self.runmax = None
+        self.alive = False
         self.acc.reset()
 
     def _values(self, acc: list[float] | None, dead: float | None, n_units: int) -> tuple[list[str], list[float]]:
