@@ -121,6 +121,8 @@ class ForwardHooks(EngineState):
             return
         z = inputs[0]
         if not self._sampled:
+            if site.alive:  # every unit already had gradient in this window: nothing to record
+                return
             # The hot path of a non-sampled step: one elementwise maximum into the site's buffer.
             buf = site.fullmax
             if buf is not None and type(z) is Tensor and z.shape == buf.shape:
@@ -162,7 +164,7 @@ class ForwardHooks(EngineState):
             return
         site = self._module_site(mod)
         self._pending_inplace.setdefault(id(mod), []).append(site)
-        if site is not None and inputs and isinstance(inputs[0], Tensor):
+        if site is not None and inputs and isinstance(inputs[0], Tensor) and (self._sampled or not site.alive):
             self._observe(site, inputs[0], None)
 
     def _act_inplace_hook(self, mod, inputs, output) -> None:
@@ -194,7 +196,8 @@ class ForwardHooks(EngineState):
             site = self._site(site_name, info, "function")
         if not site.enabled:
             return func(*args, **kwargs)
-        self._observe(site, z, None)
+        if self._sampled or not site.alive:
+            self._observe(site, z, None)
         out = func(*args, **kwargs)
         if self._sampled and isinstance(out, Tensor):
             self._observe(site, None, out)

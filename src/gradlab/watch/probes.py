@@ -96,7 +96,8 @@ class ActivationSite:
         deriv = None
         if info.can_die and not self.alive:
             if self.fast:
-                self._fold_full(zf, dims)
+                # a sampled step ends the window: settling it then would save nothing
+                self._fold_full(zf, dims, settle=not sampled)
             elif self.smooth and zf.device.type in _HOST_READ_FREE and not (sampled and info.bounded):
                 self._fold_smooth(zf, dims)
             else:
@@ -158,7 +159,7 @@ class ActivationSite:
             self.alive = True
         self._fold_units(d)
 
-    def _fold_full(self, zf: Tensor, dims: tuple[int, ...]) -> None:
+    def _fold_full(self, zf: Tensor, dims: tuple[int, ...], settle: bool = False) -> None:
         buf = self.fullmax
         if buf is not None and buf.shape == zf.shape:
             torch.maximum(buf, zf, out=buf)
@@ -168,7 +169,7 @@ class ActivationSite:
             self.fullmax = zf.clone()
         else:
             self._fold_units(S.unit_max(zf, dims))
-            if zf.device.type in _HOST_READ_FREE:
+            if settle and zf.device.type in _HOST_READ_FREE:
                 self.alive = bool((self.runmax > self.info.dead_threshold).all())
 
     def unit_max(self) -> Tensor | None:
