@@ -196,3 +196,21 @@ def test_a_window_whose_units_all_had_gradient_skips_its_remaining_calls(name, s
         site.observe_pre(z, sampled=False)
         assert not site.alive
     assert int((site.report_tensors() <= 0).sum()) == shape[1] // 2
+
+
+def test_a_saturated_layer_settles_after_one_full_evaluation():
+    """tanh units whose largest input is saturated (f' ~ 0 there) but whose other samples pass
+    gradient: the maxima prove nothing, the full evaluation does, and the window is settled."""
+    info = build_info("tanh")
+    z = torch.zeros(4, 6)
+    z[0] = 30.0  # every unit's maximum: tanh'(30) is 0 in float32
+    site = ActivationSite("tanh", info)
+    site.observe_pre(z, sampled=True)  # a sampled call ends its window: it does not settle
+    assert not site.alive
+    site.reset()
+    site.observe_pre(z, sampled=False)
+    assert site.alive and not (site.report_tensors() <= 0).any()
+    dead = torch.full((4, 6), 30.0)
+    site.reset()
+    site.observe_pre(dead, sampled=False)
+    assert not site.alive and bool((site.report_tensors() <= 0).all())

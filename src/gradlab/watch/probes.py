@@ -58,7 +58,7 @@ class ActivationSite:
         self.info = info
         self.channels_first = channels_first
         self.fast = info.name in _POSITIVE_PART and info.dead_threshold == 0.0
-        self.smooth = not self.fast and getattr(info, "pointwise", False)
+        self.smooth = not self.fast and info.pointwise
         self.enabled = True
         self.members = members
         self.dims: tuple[int, ...] | None = None  # one member's sample dims (reduced per unit)
@@ -99,7 +99,7 @@ class ActivationSite:
                 # a sampled step ends the window: settling it then would save nothing
                 self._fold_full(zf, dims, settle=not sampled)
             elif self.smooth and zf.device.type in _HOST_READ_FREE and not (sampled and info.bounded):
-                self._fold_smooth(zf, dims)
+                self._fold_smooth(zf, dims, settle=not sampled)
             else:
                 deriv = info.derivative(zf)
                 self._fold_units(S.unit_absmax(deriv, dims))
@@ -134,7 +134,7 @@ class ActivationSite:
         else:
             torch.maximum(runmax, m, out=runmax)
 
-    def _fold_smooth(self, zf: Tensor, dims: tuple[int, ...]) -> None:
+    def _fold_smooth(self, zf: Tensor, dims: tuple[int, ...], settle: bool = False) -> None:
         """Fold one call into the alive mask from the per-unit maximum ``m`` of ``z``.
 
         The sample ``m`` is one of the unit's samples: when ``|f'(m)|`` is clearly above the
@@ -150,14 +150,20 @@ class ActivationSite:
         contiguous and strided tensors, round ``f'`` near zero differently (float32 GELU's
         ``f'(-0.75179136)`` is 0 in one, 6e-8 in the other), so a value that one layout may
         round to zero never decides alone.
+
+        ``settle`` (a non-sampled call): after a full evaluation, also check whether every unit
+        has had gradient in the window (a saturated tanh layer's maxima have none, most of its
+        units do), so that the window's remaining calls are skipped.
         """
         info = self.info
         d = info.derivative(S.unit_max(zf, dims)).abs_()
-        if bool((d <= info.dead_threshold + _MARGIN * info.grad_max).any()):  # host read: see _HOST_READ_FREE
-            d = S.unit_absmax(info.derivative(zf), dims)
-        else:
+        if not bool((d <= info.dead_threshold + _MARGIN * info.grad_max).any()):  # host read: see _HOST_READ_FREE
             self.alive = True
-        self._fold_units(d)
+            self._fold_units(d)
+            return
+        self._fold_units(S.unit_absmax(info.derivative(zf), dims))
+        if settle:
+            self.alive = bool((self.runmax > info.dead_threshold).all())
 
     def _fold_full(self, zf: Tensor, dims: tuple[int, ...], settle: bool = False) -> None:
         buf = self.fullmax
