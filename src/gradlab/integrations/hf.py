@@ -124,8 +124,11 @@ class WatchCallback(TrainerCallback, RunFindings):
     def on_step_end(self, args, state, control, **kwargs):
         if self.watch is not None and self._losses:
             losses, self._losses = self._losses, []
-            stacked = torch.stack([x.float() for x in losses])
-            self.watch.log(loss=stacked.sum() if self._summed else stacked.mean())
+            if len(losses) == 1:  # no accumulation: the loss itself (the sum or mean of one)
+                self.watch.log(loss=losses[0])
+            else:
+                stacked = torch.stack([x.float() for x in losses])
+                self.watch.log(loss=stacked.sum() if self._summed else stacked.mean())
         if self._stop:
             control.should_training_stop = True
         return control
