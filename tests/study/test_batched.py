@@ -122,14 +122,15 @@ def test_per_member_data_is_stacked_and_shared_data_kept_once():
 @pytest.mark.parametrize(
     "models",
     [
-        lambda: [nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.ReLU(), nn.Linear(3, 1))] * 2,
+        lambda: [nn.Sequential(nn.Linear(2, 3), nn.GroupNorm(1, 3), nn.ReLU(), nn.Linear(3, 1))] * 2,
+        lambda: [nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Dropout(0.2), nn.Linear(3, 1))] * 2,
         lambda: [nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1)),
                  nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1))],
         lambda: [nn.Sequential(nn.Linear(2, 3), nn.PReLU(), nn.Linear(3, 1))] * 2,
         lambda: [nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1)),
                  nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))],
     ],
-    ids=["batchnorm", "different-widths", "learnable-activation", "mixed-activations"],
+    ids=["groupnorm", "dropout", "different-widths", "learnable-activation", "mixed-activations"],
 )
 def test_what_cannot_be_batched_says_so(models):
     with pytest.raises(NotBatchable):

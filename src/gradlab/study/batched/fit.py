@@ -42,7 +42,8 @@ class FitSpec:
 def evaluate(net: MLP, part: Part, loss_fn, metric_fn) -> tuple[list[float], list[float]]:
     """Per-member ``(losses, metrics)`` on a whole split, as ``Trainer.evaluate`` reads them."""
     x, y = part.take(None)
-    out = net(x)
+    out = net.eval()(x)  # in eval mode, as the Trainer evaluates: BatchNorm's running statistics
+    net.train()
     n = len(part)
     # the Trainer sums loss * n in float32 and divides in python: same rounding here
     losses = (loss_fn(out, y) * n).tolist()
@@ -94,6 +95,7 @@ def fit(
     max_norm = MaxNorm(1.0) if "max_norm" in limits else None
     m, n = member_count(net), len(train)
     params = list(net.parameters())
+    state = list(net.state_dict().values())  # what a checkpoint keeps: parameters and norm statistics
     weights = [layer.weight for _, layer in member_linears(net)]
     plan = make_plan(n, spec.epochs, spec.steps, spec.batch_size)
     total, bs = plan.total_steps, plan.batch_size
@@ -176,9 +178,9 @@ def fit(
                             observer.member_stopped(i, step)
         if improved.any():
             if best_state is None:
-                best_state = [p.detach().clone() for p in params]
+                best_state = [t.clone() for t in state]
             else:
-                for saved, p in zip(best_state, params):
+                for saved, p in zip(best_state, state):
                     saved[improved] = p.detach()[improved]
         if on_epoch is not None:
             on_epoch(dev_metric)
@@ -191,7 +193,7 @@ def fit(
     if best_state is not None:
         kept = torch.tensor([h.best_epoch is not None for h in hist])
         with torch.no_grad():
-            for p, saved in zip(params, best_state):
+            for p, saved in zip(state, best_state):
                 p[kept] = saved[kept]
     if recorder is not None:
         recorder.end()

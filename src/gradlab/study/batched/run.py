@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from gradlab.models.members import activation_groups, member_count, member_linears
+from gradlab.models.members import member_count
 from gradlab.study.batched.fit import FitSpec, evaluate, fit
 from gradlab.study.batched.member import Ensemble
 
@@ -68,13 +68,14 @@ def _recorder(ens: Ensemble) -> Any:
 
 
 def _metrics(ens: Ensemble, hist) -> list[dict]:
-    from gradlab.train.experiment import final_metrics
+    from gradlab.train.experiment import final_metrics, timing_metrics
 
     m = ens.metric_name
     scores = {part: evaluate(ens.net, getattr(ens, part), ens.loss_fn, ens.metric_fn)
               for part in ("train", "dev", "test")}
-    return [final_metrics(m, {part: {"loss": s[0][i], m: s[1][i]} for part, s in scores.items()}, h)
-            for i, h in enumerate(hist)]
+    return [{**final_metrics(m, {part: {"loss": s[0][i], m: s[1][i]} for part, s in scores.items()}, h),
+             **timing_metrics(b.config, seed, ens.train.x.device)}  # after training, as run_trial
+            for i, (h, b, seed) in enumerate(zip(hist, ens.builts, ens.seeds))]
 
 
 def run_ensemble(ens: Ensemble) -> list[Any]:
@@ -100,11 +101,7 @@ def run_ensemble(ens: Ensemble) -> list[Any]:
     if cfg["watch"]["enabled"]:
         from gradlab.watch.members import MemberWatch
 
-        linears = list(member_linears(ens.net))
-        acts = [(name, activation_groups(act, len(ens.seeds))) for name, act in ens.net.named_children()
-                if name not in dict(linears)]
-        observer = MemberWatch(len(ens.seeds), acts, linears, every=cfg["watch"]["every"], model=ens.net,
-                               params=list(ens.net.parameters()))
+        observer = MemberWatch.of(ens.net, every=cfg["watch"]["every"])
     recorder = _recorder(ens)
     hist, ends = fit(ens.net, ens.opt, ens.train, ens.dev, spec, ens.loss_fn, ens.metric_fn,
                      thresholds=ens.thresholds, on_step=on_step, on_epoch=on_epoch, observer=observer,
