@@ -20,7 +20,7 @@ from gradlab.models.mlp import MLP
 from gradlab.study.batched.data import Part
 from gradlab.study.batched.optim import MemberOptimizer
 from gradlab.study.batched.trace import Trace, traced_forward
-from gradlab.train.plan import better, make_plan
+from gradlab.train.plan import EpochJudge, make_plan
 from gradlab.train.trainer import History
 from gradlab.watch.members import MemberWatch
 
@@ -104,9 +104,7 @@ def fit(
     ends: list[list[int]] = [[] for _ in range(m)]
     active = [True] * m
     best_state: list[Tensor] | None = None
-    stop = spec.early_stopping
-    reference: list[float | None] = [None for _ in range(m)]
-    since = [0] * m
+    judges = [EpochJudge(h, spec.maximize, spec.early_stopping) for h in hist]
     step = 0
     name = spec.metric_name
     if recorder is not None:
@@ -163,19 +161,11 @@ def fit(
                       f"train_{name}": train_metric[i], f"dev_{name}": dev_metric[i], "lr": lrs[i]})
             ends[i].append(step)
             h.steps = step
-            score = dev_metric[i]
-            if better(score, h.best_score, spec.maximize, 0.0):
-                h.best_epoch, h.best_score = epoch, score
-                improved[i] = True
-            if stop is not None:
-                if better(score, reference[i], spec.maximize, stop.min_delta):
-                    reference[i], since[i] = score, 0
-                else:
-                    since[i] += 1
-                    if since[i] >= stop.patience:
-                        h.stopped_early, active[i] = True, False
-                        if observer is not None:
-                            observer.member_stopped(i, step)
+            improved[i], stopped = judges[i].record(epoch, dev_metric[i])
+            if stopped:
+                active[i] = False
+                if observer is not None:
+                    observer.member_stopped(i, step)
         if improved.any():
             if best_state is None:
                 best_state = [t.clone() for t in state]
