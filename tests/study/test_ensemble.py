@@ -348,3 +348,43 @@ def test_the_batchnorm_study_trains_in_ensembles_and_equals_local(monkeypatch):
         for result in (got, want):
             result["metrics"] = {k: v for k, v in result["metrics"].items() if k not in timed}
         assert_same_result(got, want, tol=1e-4)
+
+
+PRELU_CASES = {
+    "prelu-sgd-minibatch": [_config("prelu", lr, epochs=4, batch_size=160, watch=True) for lr in (0.05, 0.02)],
+    "prelu-per-channel-adam": [_config("prelu(3)", lr, optimizer="adam", epochs=4, watch=True) for lr in (0.05, 0.02)],
+    # slopes from 0: a unit can die, so the watch takes each member's live slopes for its derivative
+    "prelu-from-zero-momentum": [_config("prelu(init=0.0)", lr, optimizer="momentum", epochs=4, batch_size=160,
+                                         watch=True) for lr in (0.05, 0.02)],
+}
+
+
+@pytest.mark.parametrize("configs", list(PRELU_CASES.values()), ids=list(PRELU_CASES))
+def test_prelu_batches_with_each_members_slopes_and_equals_local(configs):
+    """PReLU's learnable slopes, one or one per unit, per member: histories, metrics, vitals (the
+    slopes' own norms and update ratios, dead units) and findings equal ``run_trial`` alone."""
+    from gradlab.train.experiment import run_trial
+
+    tasks = _tasks(configs, seeds=[0, 1])
+    executor, outcomes = _run(tasks)
+    assert executor.batched_trials == len(tasks)
+    for task in tasks:
+        outcome = outcomes[task.trial_id]
+        assert outcome.status == "done", outcome.error
+        want = run_trial(task.config, task.seed).to_dict()
+        assert {(r["layer"], r["stat"]) for r in want["vitals"]} >= {("act1", "grad_norm"), ("act1", "pre_mean")}
+        _assert_member_equals_local(outcome.result, want)
+
+
+def test_prelu_sweeps_of_initial_slopes_form_one_ensemble_per_slope():
+    """A PReLU layer starts all its members from one slope, so a sweep of initial slopes forms one
+    ensemble per slope (a slope sweep of a fixed LeakyReLU shares one), each equal to local."""
+    from gradlab.train.experiment import run_trial
+
+    configs = [_config(f"prelu(init={a})", 0.05, epochs=3, watch=True) for a in (0.1, 0.3)]
+    tasks = _tasks(configs, seeds=[0, 1])
+    executor, outcomes = _run(tasks)
+    assert executor.batched_trials == len(tasks)
+    for task in tasks:
+        assert outcomes[task.trial_id].extra["ensemble_size"] == 2
+        _assert_member_equals_local(outcomes[task.trial_id].result, run_trial(task.config, task.seed).to_dict())

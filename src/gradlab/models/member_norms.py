@@ -81,7 +81,7 @@ class MemberBatchNorm(_MemberNorm):
         batch_stats = self.training or self.running_mean is None
         track = not self.training or self.track_running_stats
         # [M, N, F] as a row-major [N, M*F]: the layout of a single BatchNorm1d's [N, F] input, so
-        # torch takes the same kernel and each member's numbers equal the single layer's to the bit
+        # torch takes the same kernel: each member's output equals the single layer's to the bit
         y = F.batch_norm(x.transpose(0, 1).reshape(n, m * f).contiguous(),
                          self._flat(self.running_mean) if track else None,
                          self._flat(self.running_var) if track else None,

@@ -107,6 +107,10 @@ def _stack_layer(modules: list[nn.Module]) -> nn.Module:
 
 def _stack_activations(modules: list[nn.Module]) -> nn.Module:
     first = modules[0]
+    if type(first) is nn.PReLU:
+        from gradlab.models.member_activations import MemberPReLU
+
+        return MemberPReLU(modules)
     if isinstance(first, nn.RReLU) or callable(getattr(first, "set_progress", None)):
         raise NotBatchable(f"activation {type(first).__name__} draws or schedules its numbers")
     if any(True for _ in first.parameters()):
@@ -160,8 +164,8 @@ def stack_members(models: Sequence[nn.Module]) -> MLP:
 
     Raises:
         NotBatchable: shapes, names or layer types differ, or a layer keeps state or
-            parameters the member axis does not hold (PReLU, scheduled activations, norms
-            other than BatchNorm1d and LayerNorm).
+            parameters the member axis does not hold (scheduled activations, learnable ones
+            other than PReLU, norms other than BatchNorm1d and LayerNorm).
     """
     from collections import OrderedDict
 

@@ -1,4 +1,4 @@
-"""BatchNorm and LayerNorm on a member axis: each member is the norm layer trained alone.
+"""BatchNorm, LayerNorm and PReLU on a member axis: each member is the layer trained alone.
 
 Reference: the members' own single networks, trained side by side with the same optimizer on the
 same batches; every member's outputs, gradients, running statistics and eval-mode outputs are
@@ -13,6 +13,7 @@ import pytest
 import torch
 from torch import nn
 
+from gradlab.models.member_activations import MemberPReLU
 from gradlab.models.member_norms import MemberBatchNorm, MemberLayerNorm
 from gradlab.models.members import member_state, stack_members
 from gradlab.models.mlp import mlp
@@ -106,3 +107,24 @@ def test_members_with_different_norm_options_do_not_share_a_layer():
     c = nn.Sequential(nn.Linear(2, 3), nn.LayerNorm(3), nn.ReLU(), nn.Linear(3, 1))
     with pytest.raises(NotBatchable, match="layer types"):
         stack_members([a, c])
+
+
+@pytest.mark.parametrize("act", ["prelu", "prelu(6)", "prelu(init=-0.3)"])
+@pytest.mark.parametrize("optimizer", [torch.optim.SGD, torch.optim.Adam], ids=["sgd", "adam"])
+def test_each_member_learns_its_own_prelu_slopes(act, optimizer):
+    """One slope or one per channel, each member's own, stepped as its own network steps it."""
+    alone = []
+    for seed in (3, 7, 11):
+        torch.manual_seed(seed)
+        alone.append(mlp((4,), 2, hidden=[6, 6], act=act))
+    net = _train_side_by_side(alone, optimizer=optimizer)
+    assert isinstance(net.act1, MemberPReLU) and net.act1.weight.shape == (3, alone[0].act1.num_parameters)
+    assert not torch.equal(net.act1.weight[0], net.act1.weight[1])  # the slopes learnt apart
+
+
+def test_prelu_members_that_start_from_different_slopes_do_not_share_a_layer():
+    from gradlab.models.members import NotBatchable
+
+    a, b = mlp((2,), 1, hidden=[3], act="prelu(init=0.1)"), mlp((2,), 1, hidden=[3], act="prelu(init=0.25)")
+    with pytest.raises(NotBatchable, match="slopes"):
+        stack_members([a, b])
