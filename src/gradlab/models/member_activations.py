@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gradlab.models.members import NotBatchable
+from gradlab.errors import NotBatchable
 
 
 class MemberPReLU(nn.PReLU):

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gradlab.models.members import NotBatchable
+from gradlab.errors import NotBatchable
 
 
 def _stacked(layers: Sequence[nn.Module], name: str) -> Tensor | None:

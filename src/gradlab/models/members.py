@@ -20,16 +20,10 @@ from typing import Iterator, Sequence, cast
 import torch
 from torch import Tensor, nn
 
+from gradlab.errors import NotBatchable
+from gradlab.models.member_activations import MemberPReLU
+from gradlab.models.member_norms import stack_norms
 from gradlab.models.mlp_net import MLP
-
-
-class NotBatchable(Exception):
-    """These members cannot share one member-axis model; the ensemble executor runs them alone.
-
-    Internal signal, not a user-facing error: the ensemble executor catches it and falls back to
-    ``run_trial``, so it deliberately does not derive from ``GradlabError``.
-    """
-
 
 # the norm layers a member axis holds (gradlab.models.member_norms)
 NORM_LAYERS = (nn.BatchNorm1d, nn.LayerNorm)
@@ -99,8 +93,6 @@ def _stack_layer(modules: list[nn.Module]) -> nn.Module:
         raise NotBatchable(f"members use different layer types {sorted({type(m).__name__ for m in modules})}")
     if isinstance(modules[0], nn.Linear):
         return MemberLinear.stack(cast(list[nn.Linear], modules))
-    from gradlab.models.member_norms import stack_norms
-
     norm = stack_norms(modules)
     return norm if norm is not None else _stack_activations(modules)
 
@@ -108,8 +100,6 @@ def _stack_layer(modules: list[nn.Module]) -> nn.Module:
 def _stack_activations(modules: list[nn.Module]) -> nn.Module:
     first = modules[0]
     if type(first) is nn.PReLU:
-        from gradlab.models.member_activations import MemberPReLU
-
         return MemberPReLU(modules)
     if isinstance(first, nn.RReLU) or callable(getattr(first, "set_progress", None)):
         raise NotBatchable(f"activation {type(first).__name__} draws or schedules its numbers")

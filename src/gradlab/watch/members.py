@@ -21,7 +21,6 @@ from torch import Tensor, nn
 
 from gradlab.watch import stats as S
 from gradlab.watch.host_sums import HostAcc, drain_members
-from gradlab.watch.layers import has_own_params, module_activation_info
 from gradlab.watch.loop_checks import GradResetCheck, ModeCheck, loop_blocks
 from gradlab.watch.params import ParamLayers
 from gradlab.watch.probes import ActivationSite
@@ -66,20 +65,6 @@ class MemberWatch:
         self.model = model
         self.reset_check = GradResetCheck(params) if params else None
         self.mode_check = ModeCheck() if params else None
-
-    @classmethod
-    def of(cls, net: nn.Module, every: int) -> "MemberWatch":
-        """The watch of a member-axis model (:func:`gradlab.models.members.stack_members`): its
-        activation layers and its layers with parameters, found as a single run's watch finds them,
-        and the loop checks on its parameters (the member optimizer steps them all)."""
-        from gradlab.models.members import activation_groups, member_count
-
-        m = member_count(net)
-        children = list(net.named_children())
-        acts = [(name, activation_groups(mod, m)) for name, mod in children]
-        return cls(m, [(name, groups) for name, groups in acts if module_activation_info(groups[0][1]) is not None],
-                   [(name, mod) for name, mod in children if has_own_params(mod)], every,
-                   model=net, params=list(net.parameters()))
 
     def sampled(self, step: int) -> bool:
         """Whether (0-based) ``step`` is one the watch samples."""

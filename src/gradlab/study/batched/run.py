@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from gradlab.models.members import member_count
+from gradlab.models.members import activation_groups, member_count
 from gradlab.study.batched.fit import FitSpec, evaluate, fit
 from gradlab.study.batched.member import Ensemble
 
@@ -99,9 +99,15 @@ def run_ensemble(ens: Ensemble) -> list[Any]:
     on_step, on_epoch = _schedule_hooks(ens)
     observer = None
     if cfg["watch"]["enabled"]:
+        from gradlab.watch.layers import has_own_params, module_activation_info
         from gradlab.watch.members import MemberWatch
 
-        observer = MemberWatch.of(ens.net, every=cfg["watch"]["every"])
+        # the sites and the layers with parameters a single run's watch finds, and its loop checks
+        m, children = len(ens.seeds), list(ens.net.named_children())
+        acts = [(name, activation_groups(mod, m)) for name, mod in children]
+        observer = MemberWatch(m, [(name, g) for name, g in acts if module_activation_info(g[0][1]) is not None],
+                               [(name, mod) for name, mod in children if has_own_params(mod)],
+                               every=cfg["watch"]["every"], model=ens.net, params=list(ens.net.parameters()))
     recorder = _recorder(ens)
     hist, ends = fit(ens.net, ens.opt, ens.train, ens.dev, spec, ens.loss_fn, ens.metric_fn,
                      thresholds=ens.thresholds, on_step=on_step, on_epoch=on_epoch, observer=observer,
