@@ -56,3 +56,11 @@ def missing_extra(package: str, extra: str, feature: str) -> MissingExtraError:
     return MissingExtraError(
         f"{feature} needs the optional package '{package}': pip install 'gradlab[{extra}]'"
     )
+
+
+class NotBatchable(Exception):
+    """These members cannot share one member-axis model; the ensemble executor runs them alone.
+
+    Internal signal, not a user-facing error: the ensemble executor catches it and falls back to
+    ``run_trial``, so it deliberately does not derive from ``GradlabError``.
+    """

@@ -58,6 +58,8 @@ def test_one_backward_of_the_summed_losses_gives_each_member_its_own_gradient():
 
 def test_layers_the_member_axis_cannot_hold_are_a_config_error():
     with pytest.raises(ConfigError, match="member axis"):
-        mlp((2,), 1, hidden=[3], norm="batch", members=2)
+        mlp((2,), 1, hidden=[3], dropout=0.2, members=2)
+    with pytest.raises(ConfigError, match="member axis"):
+        mlp((2,), 1, hidden=[3], act="rrelu", members=2)
     with pytest.raises(ConfigError, match="members"):
         mlp((2,), 1, hidden=[3], members=0)

@@ -7,6 +7,7 @@ import pytest
 import torch
 from torch import nn
 
+from gradlab.components.activations import LearnableLeakyReLU
 from gradlab.models.members import member_state, stack_members
 from gradlab.study.batched import MemberOptimizer, NotBatchable
 from gradlab.study.batched.data import stack_split
@@ -122,14 +123,18 @@ def test_per_member_data_is_stacked_and_shared_data_kept_once():
 @pytest.mark.parametrize(
     "models",
     [
-        lambda: [nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.ReLU(), nn.Linear(3, 1))] * 2,
+        lambda: [nn.Sequential(nn.Linear(2, 3), nn.GroupNorm(1, 3), nn.ReLU(), nn.Linear(3, 1))] * 2,
+        lambda: [nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Dropout(0.2), nn.Linear(3, 1))] * 2,
         lambda: [nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1)),
                  nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1))],
-        lambda: [nn.Sequential(nn.Linear(2, 3), nn.PReLU(), nn.Linear(3, 1))] * 2,
+        lambda: [nn.Sequential(nn.Linear(2, 3), nn.PReLU(init=0.1), nn.Linear(3, 1)),
+                 nn.Sequential(nn.Linear(2, 3), nn.PReLU(init=0.2), nn.Linear(3, 1))],
+        lambda: [nn.Sequential(nn.Linear(2, 3), LearnableLeakyReLU(), nn.Linear(3, 1))] * 2,
         lambda: [nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1)),
                  nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))],
     ],
-    ids=["batchnorm", "different-widths", "learnable-activation", "mixed-activations"],
+    ids=["groupnorm", "dropout", "different-widths", "prelu-different-slopes", "learnable-leaky-relu",
+         "mixed-activations"],
 )
 def test_what_cannot_be_batched_says_so(models):
     with pytest.raises(NotBatchable):

@@ -82,8 +82,14 @@ def _ones(z: Tensor) -> Tensor:
 
 
 def channel_view(w: Tensor, z: Tensor) -> Tensor:
-    """Shape a PReLU weight (1 or C values) to broadcast over dim 1 of ``z``."""
+    """Shape a PReLU weight (1 or C values) to broadcast over dim 1 of ``z``.
+
+    A weight with a member axis, ``[M, 1 or C]`` (:class:`gradlab.models.member_activations.MemberPReLU`),
+    goes against ``[M, N, C]`` activations: each member's slopes over its own rows.
+    """
     w = w.detach().to(z.dtype)
+    if w.dim() == 2 and z.dim() == 3:
+        return w.unsqueeze(1)
     if w.numel() == 1 or z.dim() < 2:
         return w.reshape(()) if w.numel() == 1 else w
     return w.reshape([1, -1] + [1] * (z.dim() - 2))

@@ -2,10 +2,13 @@
 
 :func:`stack_members` turns M models built by the ordinary builder (each under its own seed,
 exactly as a single run builds it) into one :class:`~gradlab.models.mlp.MLP` with the same layer
-names (``fc1``.., ``act1``..): each Linear becomes a :class:`MemberLinear` holding the members'
-stacked weights, each activation stays the registry's own module — one module when the members
-agree, else :class:`MemberGroups`, the members grouped by identical modules (a slope sweep of k
-values costs k elementwise calls per layer). Because each member's loss depends only on its own
+names (``fc1``.., ``norm1``.., ``act1``..): each Linear becomes a :class:`MemberLinear` holding the
+members' stacked weights, each BatchNorm1d / LayerNorm a member-axis norm
+(:mod:`gradlab.models.member_norms`: torch's own normalisation with the member axis folded into
+the features, each member's own statistics, running statistics and affine parameters), each
+activation stays the registry's own module — one module when the members agree, else
+:class:`MemberGroups`, the members grouped by identical modules (a slope sweep of k values costs k
+elementwise calls per layer). Because each member's loss depends only on its own
 slice, the gradient of the *sum* of the member losses is, slice by slice, each member's own.
 """
 
@@ -17,15 +20,13 @@ from typing import Iterator, Sequence, cast
 import torch
 from torch import Tensor, nn
 
+from gradlab.errors import NotBatchable
+from gradlab.models.member_activations import MemberPReLU
+from gradlab.models.member_norms import stack_norms
 from gradlab.models.mlp_net import MLP
 
-
-class NotBatchable(Exception):
-    """These members cannot share one member-axis model; the ensemble executor runs them alone.
-
-    Internal signal, not a user-facing error: the ensemble executor catches it and falls back to
-    ``run_trial``, so it deliberately does not derive from ``GradlabError``.
-    """
+# the norm layers a member axis holds (gradlab.models.member_norms)
+NORM_LAYERS = (nn.BatchNorm1d, nn.LayerNorm)
 
 
 class MemberLinear(nn.Module):
@@ -86,10 +87,20 @@ def activation_groups(module: nn.Module, members: int) -> list[tuple[list[int], 
     return module.groups() if isinstance(module, MemberGroups) else [(list(range(members)), module)]
 
 
-def _stack_activations(modules: list[nn.Module]) -> nn.Module:
+def _stack_layer(modules: list[nn.Module]) -> nn.Module:
+    """The members' modules at one position as one member-axis layer."""
     if len({type(m) for m in modules}) != 1:
-        raise NotBatchable("members use different activation types")
+        raise NotBatchable(f"members use different layer types {sorted({type(m).__name__ for m in modules})}")
+    if isinstance(modules[0], nn.Linear):
+        return MemberLinear.stack(cast(list[nn.Linear], modules))
+    norm = stack_norms(modules)
+    return norm if norm is not None else _stack_activations(modules)
+
+
+def _stack_activations(modules: list[nn.Module]) -> nn.Module:
     first = modules[0]
+    if type(first) is nn.PReLU:
+        return MemberPReLU(modules)
     if isinstance(first, nn.RReLU) or callable(getattr(first, "set_progress", None)):
         raise NotBatchable(f"activation {type(first).__name__} draws or schedules its numbers")
     if any(True for _ in first.parameters()):
@@ -107,20 +118,25 @@ def _stack_activations(modules: list[nn.Module]) -> nn.Module:
 
 
 def _layout(model: nn.Module) -> list[tuple[str, nn.Module]]:
-    """The leaf modules of ``model`` in order, checked to alternate Linear / activation."""
+    """The leaf modules of ``model`` in order, checked to alternate Linear / activation, each
+    block with a BatchNorm1d or LayerNorm before or after its activation or none."""
     kept: list[tuple[str, nn.Module]] = []
+    core: list[nn.Module] = []  # the kept modules other than norms
     for name, m in model.named_modules():
         if list(m.children()) or isinstance(m, nn.Flatten) or (isinstance(m, nn.Dropout) and m.p == 0.0):
             continue
-        if isinstance(m, nn.Identity) and not (kept and isinstance(kept[-1][1], nn.Linear)):
+        if isinstance(m, nn.Identity) and not (core and isinstance(core[-1], nn.Linear)):
             continue  # an identity "norm" slot after an activation; an identity activation stays
-        if any(True for _ in m.buffers()):
+        if any(True for _ in m.buffers()) and not isinstance(m, NORM_LAYERS):
             raise NotBatchable(f"module {name!r} ({type(m).__name__}) keeps buffers")
         kept.append((name, m))
+        if not isinstance(m, NORM_LAYERS):
+            core.append(m)
     if sum(p.numel() for _, m in kept for p in m.parameters()) != sum(p.numel() for p in model.parameters()):
-        raise NotBatchable("model has parameters outside its Linear layers")
-    kinds = [isinstance(m, nn.Linear) for _, m in kept]
-    if not kept or kinds != [i % 2 == 0 for i in range(len(kept))] or not kinds[-1]:
+        raise NotBatchable("model has parameters outside its Linear and norm layers")
+    kinds = [isinstance(m, nn.Linear) for m in core]
+    if not kept or kinds != [i % 2 == 0 for i in range(len(core))] or not kinds[-1] \
+            or not isinstance(kept[0][1], nn.Linear):
         raise NotBatchable("model is not an alternating Linear/activation stack")
     return kept
 
@@ -130,14 +146,16 @@ def stack_members(models: Sequence[nn.Module]) -> MLP:
 
     Args:
         models: the members, each built as a single run builds it (an ``MLP`` or any
-            ``nn.Sequential`` of alternating Linear and activation layers).
+            ``nn.Sequential`` of alternating Linear and activation layers, with or without a
+            BatchNorm1d or LayerNorm in each block).
 
     Returns:
         An ``MLP`` whose ``members`` is M, with the members' layer names and weights.
 
     Raises:
-        NotBatchable: shapes, names or activation types differ, or a layer keeps state or
-            parameters the member axis does not hold (norms, PReLU, scheduled activations).
+        NotBatchable: shapes, names or layer types differ, or a layer keeps state or
+            parameters the member axis does not hold (scheduled activations, learnable ones
+            other than PReLU, norms other than BatchNorm1d and LayerNorm).
     """
     from collections import OrderedDict
 
@@ -147,9 +165,8 @@ def stack_members(models: Sequence[nn.Module]) -> MLP:
         raise NotBatchable("members have different or nested layer names")
     layers: OrderedDict[str, nn.Module] = OrderedDict()
     for pos, name in enumerate(names):
-        own = [lay[pos][1] for lay in layouts]
-        layers[name] = MemberLinear.stack(cast(list[nn.Linear], own)) if pos % 2 == 0 else _stack_activations(own)
-    linears = [cast(nn.Linear, layouts[0][pos][1]) for pos in range(0, len(names), 2)]
+        layers[name] = _stack_layer([lay[pos][1] for lay in layouts])
+    linears = [m for _, m in layouts[0] if isinstance(m, nn.Linear)]
     first = models[0]
     shape = getattr(first, "input_shape", (linears[0].in_features,))
     hidden = [layer.out_features for layer in linears[:-1]]
@@ -171,5 +188,6 @@ def member_linears(net: nn.Module) -> Iterator[tuple[str, MemberLinear]]:
 
 
 def member_state(net: nn.Module, i: int) -> dict[str, Tensor]:
-    """Member ``i``'s parameters under its own ``nn.Module`` names (``fc1.weight`` ...), copied."""
-    return {name: p[i].detach().clone() for name, p in net.named_parameters()}
+    """Member ``i``'s state dict (parameters and running statistics) under its own names
+    (``fc1.weight``, ``norm1.running_mean`` ...), copied: ``load_state_dict`` of a single model takes it."""
+    return {name: t[i].clone() for name, t in net.state_dict().items()}

@@ -84,7 +84,7 @@ def mlp(
         members: build an ensemble on a member axis (:func:`gradlab.models.members.stack_members`):
             an int M draws M members one after another from the global RNG, a list of seeds
             builds each member after ``torch.manual_seed(seed)``; each member is initialised
-            exactly as this builder initialises one network. Vector inputs, no norm or dropout.
+            exactly as this builder initialises one network. Vector inputs; norms, but no dropout.
 
     Returns:
         An :class:`MLP` with layers ``fc1..fcN``, ``norm1..``, ``act1..``, ``drop1..``.

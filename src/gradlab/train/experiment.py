@@ -154,12 +154,23 @@ def run_trial(
     if cfg["watch"]["enabled"]:  # the share of dead units at the end (the report keeps few vitals)
         metrics["dead_frac"] = dead_share(vitals)
     metrics.update(_mc_dropout_metrics(trainer.model, task, seed), **reused)
-    if tr.get("time_against"):
-        from gradlab.train.timing import time_against
-
-        metrics.update(time_against(cfg, seed, tr["time_against"], build=build, device=device))
+    metrics.update(timing_metrics(cfg, seed, device))
     return TrialResult(metrics, list(history), vitals, findings, layers, time.perf_counter() - start,
                        recorder.rows)
+
+
+def timing_metrics(config: dict, seed: int, device: str | torch.device | None = None) -> dict:
+    """The timings ``train.time_against`` asks for, measured after the trial trained (none if unset).
+
+    The twin and the configuration are built fresh from ``seed``: the trial's trained weights are
+    not involved, so a trial trained in an ensemble is timed exactly as one trained alone.
+    """
+    overrides = config["train"].get("time_against")
+    if not overrides:
+        return {}
+    from gradlab.train.timing import time_against
+
+    return time_against(config, seed, overrides, build=build, device=device)
 
 
 def _mc_dropout_metrics(model: nn.Module, task: Any, seed: int) -> dict:

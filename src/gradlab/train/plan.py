@@ -1,4 +1,5 @@
-"""The shape of a fit: epochs, steps and batch size; what counts as better; clipping rules."""
+"""The shape of a fit: epochs, steps and batch size; what counts as better, the best epoch and
+early stopping; clipping rules."""
 
 from __future__ import annotations
 
@@ -54,3 +55,39 @@ def better(score: float, best: float | None, maximize: bool, min_delta: float) -
     if best is None:
         return True
     return score > best + min_delta if maximize else score < best - min_delta
+
+
+class EpochJudge:
+    """The best epoch and early stopping of one fit, from each epoch's monitored score.
+
+    ``Trainer.fit`` keeps one; an ensemble keeps one per member, each writing its member's history.
+
+    Args:
+        history: where ``best_epoch``, ``best_score`` and ``stopped_early`` are written (a
+            :class:`~gradlab.train.trainer.History`).
+        maximize: whether a higher score is better.
+        stopper: an :class:`~gradlab.train.callbacks.EarlyStopping` (its ``patience`` and
+            ``min_delta``), or None to never stop.
+    """
+
+    def __init__(self, history: Any, maximize: bool, stopper: Any = None):
+        self.history, self.maximize, self.stopper = history, maximize, stopper
+        self.reference: float | None = None  # the last score that counted as an improvement
+        self.since = 0  # epochs since then
+
+    def record(self, epoch: int, score: float) -> tuple[bool, bool]:
+        """Judge ``epoch``'s ``score``: ``(it is the best so far, patience has run out)``."""
+        h = self.history
+        best = better(score, h.best_score, self.maximize, 0.0)
+        if best:
+            h.best_epoch, h.best_score = epoch, score
+        if self.stopper is None:
+            return best, False
+        if better(score, self.reference, self.maximize, self.stopper.min_delta):
+            self.reference, self.since = score, 0
+        else:
+            self.since += 1
+        out_of_patience = self.since >= self.stopper.patience
+        if out_of_patience:
+            h.stopped_early = True
+        return best, out_of_patience

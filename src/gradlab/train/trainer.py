@@ -23,7 +23,7 @@ from gradlab.errors import ConfigError
 from gradlab.train.callbacks import Callback, EarlyStopping
 from gradlab.train.checkpoint import BestCheckpoint
 from gradlab.train.metrics import get_loss, get_metric, higher_is_better
-from gradlab.train.plan import Plan, better, clip_rules, make_plan
+from gradlab.train.plan import EpochJudge, Plan, clip_rules, make_plan
 from gradlab.train.progress import make_progress
 
 Data = tuple[Tensor, Tensor]
@@ -181,7 +181,7 @@ class Trainer:
         generator = torch.Generator().manual_seed(seed)
         x, y = (t.to(self.device) for t in train)
         self.history, self.step, self.epoch, self.stop_training = History(), 0, 0, False
-        since_improved, reference = 0, None
+        judge = EpochJudge(self.history, maximize, stopper)
         for cb in self.callbacks:
             cb.on_fit_start(self)
         with make_progress(self.progress, plan.epochs) as bar:
@@ -203,16 +203,11 @@ class Trainer:
                     row["momentum"] = float(momentum)
                 self.history.append(row)
                 score = row[monitor]
-                if better(score, self.history.best_score, maximize, 0.0):
+                is_best, out_of_patience = judge.record(epoch, score)
+                if is_best:
                     best.save(self.model, epoch, score)
-                    self.history.best_epoch, self.history.best_score = epoch, score
-                if stopper is not None:
-                    if better(score, reference, maximize, stopper.min_delta):
-                        reference, since_improved = score, 0
-                    else:
-                        since_improved += 1
-                        if since_improved >= stopper.patience:
-                            self.history.stopped_early = self.stop_training = True
+                if out_of_patience:
+                    self.stop_training = True
                 step_after_epoch(self.schedule, score)
                 for cb in self.callbacks:
                     cb.on_epoch_end(self, epoch, row)

@@ -1,14 +1,15 @@
 """The watch of an ensemble: M same-shaped models trained as one, with a leading member axis.
 
 Hooks cannot see inside one batched pass; the ensemble's training loop instead hands this watch
-each traced forward (pre-activations, outputs, Linear outputs with their gradients) and its
-step events. The statistics are the watch's own, with a member axis: an
+each traced forward (every layer's input and output, the outputs of layers with parameters with
+their gradients) and its step events. The statistics are the watch's own, with a member axis: an
 :class:`~gradlab.watch.probes.ActivationSite` per activation layer (one per group of members with
 identical activations, e.g. a slope sweep), :class:`~gradlab.watch.params.ParamLayers` for the
-Linear layers, the forward counters in the engine's :class:`~gradlab.watch.host_sums.HostAcc`
-slots; the cadence is the watch's (dead-unit masks every step; moments, norms and the update
-ratio on sampled steps; one report per window). Each member's values go into its own
-:class:`~gradlab.watch.vitals.Vitals`, so everything downstream reads them as a single run's.
+layers with parameters (Linear, BatchNorm, LayerNorm), their forward counters in the engine's
+:class:`~gradlab.watch.host_sums.HostAcc` slots; the cadence is the watch's (dead-unit masks every
+step; moments, norms and the update ratio on sampled steps; one report per window). Each member's
+values go into its own :class:`~gradlab.watch.vitals.Vitals`, so everything downstream reads them
+as a single run's.
 """
 
 from __future__ import annotations
@@ -36,14 +37,15 @@ class MemberWatch:
         members: M, the size of the member axis.
         activations: ``(name, [(member indices, module), ...])`` of each activation layer, its
             members grouped by identical modules.
-        linears: ``(name, layer)`` of each member-axis Linear layer, parameters ``[M, ...]``.
+        layers: ``(name, layer)`` of each member-axis layer with parameters (``[M, ...]``), in
+            forward order.
         every: the watch's sampling interval in steps.
         model, params: the member-axis model and the optimizer's parameters, for the checks of
             the training loop a single watch makes (:mod:`gradlab.watch.loop_checks`).
     """
 
     def __init__(self, members: int, activations: list[tuple[str, list[tuple[list[int], nn.Module]]]],
-                 linears: Sequence[tuple[str, nn.Module]], every: int, model: nn.Module | None = None,
+                 layers: Sequence[tuple[str, nn.Module]], every: int, model: nn.Module | None = None,
                  params: Sequence[Tensor] = ()):
         from gradlab.components.activations import activation_info
 
@@ -52,8 +54,8 @@ class MemberWatch:
         self.vitals = [Vitals() for _ in range(members)]
         self.sites = [(idx, ActivationSite(name, activation_info(module), members=len(idx)))
                       for name, groups in activations for idx, module in groups]
-        self.params = ParamLayers(list(linears), members=members)
-        self.fwd = {name: HostAcc(3, members) for name, _ in linears}  # Σ out_grad², nonfinite_in, nonfinite_out
+        self.params = ParamLayers(list(layers), members=members)
+        self.fwd = {name: HostAcc(3, members) for name, _ in layers}  # Σ out_grad², nonfinite_in, nonfinite_out
         self.armed: set[str] = set()
         self.pending: tuple[Keys, list[list[float]]] = ([], [])
         self.losses: list[tuple[int, Tensor, str]] = []  # (step, [M] values, stat) logged, not yet pulled
@@ -71,12 +73,12 @@ class MemberWatch:
     def after_backward(self, step: int, trace: Any, loss: Tensor) -> None:
         """Gradients are in ``.grad``, the optimizer has not stepped: read ``trace`` (every step).
 
-        ``trace`` holds ``pre``, ``out`` (per activation layer), ``linear_out`` (per Linear layer,
-        gradients retained) and ``x``, the batch, as ``[M, N, ...]`` tensors (``x`` may be shared).
+        ``trace`` holds every layer's ``inputs`` and ``outputs`` as ``[M, N, ...]`` tensors (the
+        first input may be shared), the outputs of layers with parameters with their gradients.
         """
         sampled = self.sampled(step)
         for idx, site in self.sites:
-            z, y = trace.pre[site.name], trace.out[site.name]
+            z, y = trace.inputs[site.name], trace.outputs[site.name]
             if len(idx) < self.size:
                 z, y = z[idx], y[idx]
             site.observe_pre(z, sampled)
@@ -93,11 +95,9 @@ class MemberWatch:
             self.mode_check.before_step()
 
     def _forward(self, trace: Any) -> None:
-        """The watch's forward counters of each Linear layer, per member (sampled steps)."""
-        assert trace.x is not None
-        inputs = [trace.x] + list(trace.out.values())
-        for (name, acc), inp in zip(self.fwd.items(), inputs):
-            z = trace.linear_out[name]
+        """The watch's forward counters of each layer with parameters, per member (sampled steps)."""
+        for name, acc in self.fwd.items():
+            inp, z = trace.inputs[name], trace.outputs[name]
             shared = inp.dim() == 2  # the shared input: one count for every member
             acc.add(1, S.nonfinite_count(inp).expand(self.size) if shared else S.nonfinite_count(inp, True))
             acc.add(2, S.nonfinite_count(z.detach(), True))

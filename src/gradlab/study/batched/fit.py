@@ -20,7 +20,7 @@ from gradlab.models.mlp import MLP
 from gradlab.study.batched.data import Part
 from gradlab.study.batched.optim import MemberOptimizer
 from gradlab.study.batched.trace import Trace, traced_forward
-from gradlab.train.plan import better, make_plan
+from gradlab.train.plan import EpochJudge, make_plan
 from gradlab.train.trainer import History
 from gradlab.watch.members import MemberWatch
 
@@ -42,7 +42,8 @@ class FitSpec:
 def evaluate(net: MLP, part: Part, loss_fn, metric_fn) -> tuple[list[float], list[float]]:
     """Per-member ``(losses, metrics)`` on a whole split, as ``Trainer.evaluate`` reads them."""
     x, y = part.take(None)
-    out = net(x)
+    out = net.eval()(x)  # in eval mode, as the Trainer evaluates: BatchNorm's running statistics
+    net.train()
     n = len(part)
     # the Trainer sums loss * n in float32 and divides in python: same rounding here
     losses = (loss_fn(out, y) * n).tolist()
@@ -94,6 +95,7 @@ def fit(
     max_norm = MaxNorm(1.0) if "max_norm" in limits else None
     m, n = member_count(net), len(train)
     params = list(net.parameters())
+    state = list(net.state_dict().values())  # what a checkpoint keeps: parameters and norm statistics
     weights = [layer.weight for _, layer in member_linears(net)]
     plan = make_plan(n, spec.epochs, spec.steps, spec.batch_size)
     total, bs = plan.total_steps, plan.batch_size
@@ -102,9 +104,7 @@ def fit(
     ends: list[list[int]] = [[] for _ in range(m)]
     active = [True] * m
     best_state: list[Tensor] | None = None
-    stop = spec.early_stopping
-    reference: list[float | None] = [None for _ in range(m)]
-    since = [0] * m
+    judges = [EpochJudge(h, spec.maximize, spec.early_stopping) for h in hist]
     step = 0
     name = spec.metric_name
     if recorder is not None:
@@ -161,24 +161,16 @@ def fit(
                       f"train_{name}": train_metric[i], f"dev_{name}": dev_metric[i], "lr": lrs[i]})
             ends[i].append(step)
             h.steps = step
-            score = dev_metric[i]
-            if better(score, h.best_score, spec.maximize, 0.0):
-                h.best_epoch, h.best_score = epoch, score
-                improved[i] = True
-            if stop is not None:
-                if better(score, reference[i], spec.maximize, stop.min_delta):
-                    reference[i], since[i] = score, 0
-                else:
-                    since[i] += 1
-                    if since[i] >= stop.patience:
-                        h.stopped_early, active[i] = True, False
-                        if observer is not None:
-                            observer.member_stopped(i, step)
+            improved[i], stopped = judges[i].record(epoch, dev_metric[i])
+            if stopped:
+                active[i] = False
+                if observer is not None:
+                    observer.member_stopped(i, step)
         if improved.any():
             if best_state is None:
-                best_state = [p.detach().clone() for p in params]
+                best_state = [t.clone() for t in state]
             else:
-                for saved, p in zip(best_state, params):
+                for saved, p in zip(best_state, state):
                     saved[improved] = p.detach()[improved]
         if on_epoch is not None:
             on_epoch(dev_metric)
@@ -191,7 +183,7 @@ def fit(
     if best_state is not None:
         kept = torch.tensor([h.best_epoch is not None for h in hist])
         with torch.no_grad():
-            for p, saved in zip(params, best_state):
+            for p, saved in zip(state, best_state):
                 p[kept] = saved[kept]
     if recorder is not None:
         recorder.end()

@@ -4,7 +4,8 @@ Two trials can share an ensemble when their configurations differ only in number
 batched model and optimizer hold per member: the seed, the learning rate, the weight decay, the
 clipping thresholds and max-norm radius (set for all or for none), and the numeric arguments of
 the activation and initializer specs (``leaky_relu(0.01)`` vs ``leaky_relu(0.2)``,
-``normal(0, 0.01)`` vs ``normal(0, 1)``, ``constant(-8)`` vs ``constant(1)``). Everything else —
+``normal(0, 0.01)`` vs ``normal(0, 1)``, ``constant(-8)`` vs ``constant(1)``; not PReLU's
+initial slopes, which one layer's members share). Everything else —
 shapes, the optimizer and its options, epochs, batch size, the task, the watch settings — must be
 equal. Whether a group really batches is decided when its members are
 built (:class:`~gradlab.models.members.NotBatchable`); this key only gathers candidates.
@@ -46,6 +47,8 @@ def _spec_shape(value: Any) -> Any:
         spec = parse_spec(value)
     except Exception:  # noqa: BLE001 - an unparsable spec only means "do not group it"
         return value
+    if spec.name == "prelu":  # its numbers are where learnt slopes start: one PReLU layer starts from one
+        return [spec.name, list(spec.args), spec.kwargs]
     return [spec.name, _numbers_out(list(spec.args)), _numbers_out(spec.kwargs)]
 
 

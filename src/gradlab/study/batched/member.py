@@ -42,9 +42,6 @@ class Ensemble:
 
 
 def _thresholds(configs: list[dict], device) -> dict[str, torch.Tensor]:
-    if any(cfg["train"].get("time_against") for cfg in configs):
-        # timing against a twin happens after training, in run_trial (one by one)
-        raise NotBatchable("train.time_against is not batched")
     if any(cfg["train"].get("restore_best") is False for cfg in configs):  # the ensemble always restores
         raise NotBatchable("train.restore_best = false is not batched")
     out = {}
@@ -67,7 +64,10 @@ def _same(values: list[Any], what: str) -> Any:
 @torch.no_grad()
 def _check_forward(net: MLP, builts: list[Any], x: torch.Tensor, shared: bool) -> None:
     probe = x[..., :64, :] if shared else x[:, :64]
+    kept = [b.clone() for b in net.buffers()]  # a train-mode BatchNorm pass moves its running statistics
     batched = net(probe)
+    for b, saved in zip(net.buffers(), kept):
+        b.copy_(saved)
     for i, b in enumerate(builts):
         own = b.model(probe if shared else probe[i])
         if own.shape != batched[i].shape or not torch.allclose(own, batched[i], rtol=1e-4, atol=1e-5):

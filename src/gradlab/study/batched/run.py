@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from gradlab.models.members import activation_groups, member_count, member_linears
+from gradlab.models.members import activation_groups, member_count
 from gradlab.study.batched.fit import FitSpec, evaluate, fit
 from gradlab.study.batched.member import Ensemble
 
@@ -68,13 +68,14 @@ def _recorder(ens: Ensemble) -> Any:
 
 
 def _metrics(ens: Ensemble, hist) -> list[dict]:
-    from gradlab.train.experiment import final_metrics
+    from gradlab.train.experiment import final_metrics, timing_metrics
 
     m = ens.metric_name
     scores = {part: evaluate(ens.net, getattr(ens, part), ens.loss_fn, ens.metric_fn)
               for part in ("train", "dev", "test")}
-    return [final_metrics(m, {part: {"loss": s[0][i], m: s[1][i]} for part, s in scores.items()}, h)
-            for i, h in enumerate(hist)]
+    return [{**final_metrics(m, {part: {"loss": s[0][i], m: s[1][i]} for part, s in scores.items()}, h),
+             **timing_metrics(b.config, seed, ens.train.x.device)}  # after training, as run_trial
+            for i, (h, b, seed) in enumerate(zip(hist, ens.builts, ens.seeds))]
 
 
 def run_ensemble(ens: Ensemble) -> list[Any]:
@@ -98,13 +99,15 @@ def run_ensemble(ens: Ensemble) -> list[Any]:
     on_step, on_epoch = _schedule_hooks(ens)
     observer = None
     if cfg["watch"]["enabled"]:
+        from gradlab.watch.layers import has_own_params, module_activation_info
         from gradlab.watch.members import MemberWatch
 
-        linears = list(member_linears(ens.net))
-        acts = [(name, activation_groups(act, len(ens.seeds))) for name, act in ens.net.named_children()
-                if name not in dict(linears)]
-        observer = MemberWatch(len(ens.seeds), acts, linears, every=cfg["watch"]["every"], model=ens.net,
-                               params=list(ens.net.parameters()))
+        # the sites and the layers with parameters a single run's watch finds, and its loop checks
+        m, children = len(ens.seeds), list(ens.net.named_children())
+        acts = [(name, activation_groups(mod, m)) for name, mod in children]
+        observer = MemberWatch(m, [(name, g) for name, g in acts if module_activation_info(g[0][1]) is not None],
+                               [(name, mod) for name, mod in children if has_own_params(mod)],
+                               every=cfg["watch"]["every"], model=ens.net, params=list(ens.net.parameters()))
     recorder = _recorder(ens)
     hist, ends = fit(ens.net, ens.opt, ens.train, ens.dev, spec, ens.loss_fn, ens.metric_fn,
                      thresholds=ens.thresholds, on_step=on_step, on_epoch=on_epoch, observer=observer,

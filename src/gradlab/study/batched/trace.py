@@ -2,8 +2,8 @@
 
 Hooks would cost a Python call per layer and step on models this small; the ensemble's forward
 instead walks the layers of the ordinary :class:`~gradlab.models.mlp.MLP` (member axis) itself and
-keeps the tensors the vitals reduce: each Linear output (its gradient retained for
-``out_grad_norm``), and each activation's input and output.
+keeps each layer's input and output, the output's gradient retained for ``out_grad_norm`` where
+the layer has parameters (Linear, norms), as the watch's parameter-layer hooks do.
 """
 
 from __future__ import annotations
@@ -12,32 +12,26 @@ from dataclasses import dataclass, field
 
 from torch import Tensor, nn
 
-from gradlab.models.members import MemberLinear
+from gradlab.watch.layers import has_own_params
 
 
 @dataclass
 class Trace:
-    """Per site, ``[M, N, units]`` tensors of one recorded forward pass."""
+    """Per layer, the ``[M, N, units]`` input and output of one recorded forward pass (the batch
+    fed to the first layer may be shared, ``[N, in]``)."""
 
-    pre: dict[str, Tensor] = field(default_factory=dict)
-    out: dict[str, Tensor] = field(default_factory=dict)
-    linear_out: dict[str, Tensor] = field(default_factory=dict)
-    x: Tensor | None = None  # the batch fed in (``[N, in]`` shared or ``[M, N, in]``)
+    inputs: dict[str, Tensor] = field(default_factory=dict)
+    outputs: dict[str, Tensor] = field(default_factory=dict)
 
 
 def traced_forward(net: nn.Module, x: Tensor, trace: Trace | None) -> Tensor:
     """``net(x)``, keeping what ``trace`` asks for (None: the plain forward)."""
     if trace is None:
         return net(x)
-    trace.x = x
-    h, last = x, None
+    h = x
     for name, layer in net.named_children():
-        out = layer(h)
-        if isinstance(layer, MemberLinear):
-            out.retain_grad()
-            trace.linear_out[name] = out
-        else:
-            trace.pre[name], trace.out[name] = h, out
-        h, last = out, name
-    assert last is not None, "a member-axis model has layers"
+        trace.inputs[name] = h
+        h = trace.outputs[name] = layer(h)
+        if has_own_params(layer):
+            h.retain_grad()
     return h

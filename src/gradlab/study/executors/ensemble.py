@@ -4,7 +4,7 @@ Trials whose configurations differ only in numbers the batched model holds per m
 learning rate, weight decay, an activation slope, an init scale, a bias constant) are grouped and
 trained as one MLP with a member axis (:mod:`gradlab.models.members`), each member initialised as
 ``run_trial`` would and keeping its own history, vitals and findings. Trials that cannot be
-batched (other model kinds, BatchNorm, dropout, clipping, a lone configuration) run one by one
+batched (other model kinds, dropout, learnable activations but PReLU, a lone configuration) run one by one
 through ``run_trial``, so the executor returns a correct outcome for any list of trials.
 
 With ``workers`` > 1 the ensembles (and the lone trials) are spread over that many worker
