@@ -1,6 +1,6 @@
 """Overhead of gradlab's framework callbacks: each Trainer with the callback vs without it.
 
-    python benchmarks/bench_integrations.py [--blocks 5] [--steps 40] [--cpu]
+    python benchmarks/bench_integrations.py [--blocks 15] [--steps 40] [--cpu]
 
 Workload: a small GPT-2 (2 layers, width 64, 4 heads, sequences of 32 tokens, batch 8) from a
 config, CPU, 2 threads, AdamW. For each framework, runs with and without the callback alternate
@@ -119,16 +119,21 @@ def ratio(fn, blocks: int, steps: int) -> tuple[float, list[float]]:
     fn(5, False)  # warm-up: imports, allocator
     fn(5, True)
     ratios = []
-    for _ in range(blocks):
-        plain = fn(steps, False)
-        watched = fn(steps, True)
+    for i in range(blocks):
+        # alternate which side runs first, so a drift of the machine's speed does not favour one
+        if i % 2:
+            watched = fn(steps, True)
+            plain = fn(steps, False)
+        else:
+            plain = fn(steps, False)
+            watched = fn(steps, True)
         ratios.append(watched / plain)
     return statistics.median(ratios), ratios
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--blocks", type=int, default=5)
+    parser.add_argument("--blocks", type=int, default=15)
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--cpu", action="store_true", help="time with process CPU time (shared machines)")
     args = parser.parse_args()
@@ -146,7 +151,8 @@ def main() -> None:
                       ("Accelerate loop + gradlab.watch", accelerate_loop)):
         med, all_ratios = ratio(fn, args.blocks, args.steps)
         load = os.getloadavg()[0]
-        print(f"{label:34s} {med:.3f}x  (pairs: {', '.join(f'{r:.3f}' for r in all_ratios)}; "
+        q1, _, q3 = statistics.quantiles(all_ratios, n=4) if len(all_ratios) > 1 else (med, med, med)
+        print(f"{label:34s} {med:.3f}x  (median of {len(all_ratios)} pairs, quartiles {q1:.3f}-{q3:.3f}; "
               f"load {load:.1f}; {'CPU' if args.cpu else 'wall'} time; target <= 1.10x)", flush=True)
 
 
