@@ -14,12 +14,13 @@ BLOCKS = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), fla
 NEEDS = {"lightning": "lightning", "transformers": "transformers", "accelerate": "accelerate"}
 
 
-def test_the_doc_has_the_five_examples():
-    assert len(BLOCKS) == 5
+def test_the_doc_has_the_six_examples():
+    assert len(BLOCKS) == 6
 
 
 @pytest.mark.parametrize("index", range(len(BLOCKS)),
-                         ids=["pytorch", "lightning", "hf_trainer", "accelerate", "custom_activation"])
+                         ids=["pytorch", "loop_bugs", "lightning", "hf_trainer", "accelerate",
+                              "custom_activation"])
 def test_example_runs(index, tmp_path):
     code = BLOCKS[index]
     for word, module in NEEDS.items():
@@ -29,8 +30,11 @@ def test_example_runs(index, tmp_path):
     script.write_text("import torch\ntorch.set_num_threads(1)\n" + code, encoding="utf-8")
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-3000:]
-    expected = {1: "['net.1']", 2: "'transformer.h.0.mlp.act': 'gelu'", 3: "4", 4: "{'1': 'swish1.5'}"}
+    expected = {2: "['net.1']", 3: "'transformer.h.0.mlp.act': 'gelu'", 4: "4", 5: "{'1': 'swish1.5'}"}
     if index in expected:
         assert expected[index] in out.stdout
     if index == 0:
         assert "1e-07 -> 0.0001" in out.stdout
+    if index == 1:
+        assert "gradients_not_reset error" in out.stdout and "trained_in_eval_mode warning" in out.stdout
+        assert "optimizer.zero_grad()" in out.stdout and "Dropout was off" in out.stdout
