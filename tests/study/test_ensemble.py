@@ -209,20 +209,28 @@ OPTION_CASES = {
 }
 
 
-@pytest.mark.parametrize("configs", list(OPTION_CASES.values()), ids=list(OPTION_CASES))
-def test_every_optimizer_and_option_batches_and_equals_local(configs):
-    """Every registered optimizer and schedule, clipping, max-norm, decay and slopes per member:
-    trained as one ensemble, each member equal to ``run_trial`` alone (the local executor)."""
+def _batched_against_local(configs, seeds=(0, 1), one_ensemble=True):
+    """Run ``configs`` x ``seeds`` with the ensemble executor; yield each ``(task, outcome, local)``
+    after checking that every trial was batched (into one ensemble of all, if ``one_ensemble``)."""
     from gradlab.train.experiment import run_trial
 
-    tasks = _tasks(configs, seeds=[0, 1])
+    tasks = _tasks(configs, seeds=list(seeds))
     executor, outcomes = _run(tasks)
     assert executor.batched_trials == len(tasks)
     for task in tasks:
         outcome = outcomes[task.trial_id]
         assert outcome.status == "done", outcome.error
-        assert outcome.extra["ensemble_size"] == len(tasks)
-        _assert_member_equals_local(outcome.result, run_trial(task.config, task.seed).to_dict())
+        if one_ensemble:
+            assert outcome.extra["ensemble_size"] == len(tasks)
+        yield task, outcome, run_trial(task.config, task.seed).to_dict()
+
+
+@pytest.mark.parametrize("configs", list(OPTION_CASES.values()), ids=list(OPTION_CASES))
+def test_every_optimizer_and_option_batches_and_equals_local(configs):
+    """Every registered optimizer and schedule, clipping, max-norm, decay and slopes per member:
+    trained as one ensemble, each member equal to ``run_trial`` alone (the local executor)."""
+    for _, outcome, want in _batched_against_local(configs):
+        _assert_member_equals_local(outcome.result, want)
 
 
 @pytest.mark.parametrize(
@@ -284,16 +292,7 @@ def test_batchnorm_and_layernorm_batch_and_equal_local(configs):
     full batch: each member normalises over its own batch and keeps its own running statistics,
     so its histories (dev metrics in eval mode, on the running statistics), final metrics, vitals
     of the norm layers included, and findings equal ``run_trial`` alone."""
-    from gradlab.train.experiment import run_trial
-
-    tasks = _tasks(configs, seeds=[0, 1])
-    executor, outcomes = _run(tasks)
-    assert executor.batched_trials == len(tasks)
-    for task in tasks:
-        outcome = outcomes[task.trial_id]
-        assert outcome.status == "done", outcome.error
-        assert outcome.extra["ensemble_size"] == len(tasks)
-        want = run_trial(task.config, task.seed).to_dict()
+    for _, outcome, want in _batched_against_local(configs):
         assert {(r["layer"], r["stat"]) for r in want["vitals"]} >= {("norm1", "grad_norm"), ("norm2", "update_ratio")}
         _assert_member_equals_local(outcome.result, want)
 
@@ -363,15 +362,7 @@ PRELU_CASES = {
 def test_prelu_batches_with_each_members_slopes_and_equals_local(configs):
     """PReLU's learnable slopes, one or one per unit, per member: histories, metrics, vitals (the
     slopes' own norms and update ratios, dead units) and findings equal ``run_trial`` alone."""
-    from gradlab.train.experiment import run_trial
-
-    tasks = _tasks(configs, seeds=[0, 1])
-    executor, outcomes = _run(tasks)
-    assert executor.batched_trials == len(tasks)
-    for task in tasks:
-        outcome = outcomes[task.trial_id]
-        assert outcome.status == "done", outcome.error
-        want = run_trial(task.config, task.seed).to_dict()
+    for _, outcome, want in _batched_against_local(configs, one_ensemble=False):
         assert {(r["layer"], r["stat"]) for r in want["vitals"]} >= {("act1", "grad_norm"), ("act1", "pre_mean")}
         _assert_member_equals_local(outcome.result, want)
 
