@@ -21,7 +21,7 @@ from gradlab.watch.forward import ForwardHooks
 from gradlab.watch.functional import ActivationMode
 from gradlab.watch.hooks import HookSet
 from gradlab.watch.layers import LayerInfo, generic_candidate, has_own_params, module_activation_info, param_layer_name
-from gradlab.watch.loop_checks import GradResetCheck, ModeCheck, loop_blocks
+from gradlab.watch.loop_checks import LoopChecks
 from gradlab.watch.optimizers import closure_of, with_closure
 from gradlab.watch.params import ParamLayers
 from gradlab.watch.readout import Reporting
@@ -79,8 +79,7 @@ class WatchEngine(ForwardHooks, Reporting):
         self._param_fns: list[tuple[nn.Module, Any]] = []
         self._mode = ActivationMode(self._on_functional, self) if self.functional else None
         self._flags = StepFlags()
-        self._reset_check: GradResetCheck | None = None
-        self._mode_check: ModeCheck | None = None
+        self._loop: LoopChecks | None = None  # the checks of the user's loop (with an optimizer)
 
     # -- attach / detach --------------------------------------------------------------------
     def attach(self) -> None:
@@ -134,8 +133,7 @@ class WatchEngine(ForwardHooks, Reporting):
         if self.optimizer is not None:
             self._hooks.add(self.optimizer.register_step_pre_hook(self._opt_pre))
             self._hooks.add(self.optimizer.register_step_post_hook(self._opt_post))
-            self._reset_check = GradResetCheck(p for g in self.optimizer.param_groups for p in g["params"])
-            self._mode_check = ModeCheck()
+            self._loop = LoopChecks(p for g in self.optimizer.param_groups for p in g["params"])
 
     def detach(self) -> None:
         """Remove every hook and mode; idempotent."""
@@ -146,8 +144,8 @@ class WatchEngine(ForwardHooks, Reporting):
         self._stack_hooks.remove()
         self._param_hooks.remove()
         self._hooks.remove()
-        if self._reset_check is not None:
-            self._reset_check.remove()
+        if self._loop is not None:
+            self._loop.remove()
         self._proofs.clear()
         self._checks.clear()
         self._attached = False
@@ -201,8 +199,8 @@ class WatchEngine(ForwardHooks, Reporting):
 
     def _root_pre(self, module, args) -> None:
         grad = torch.is_grad_enabled()
-        if grad and self._mode_check is not None:
-            self._mode_check.forward(self.root.training)
+        if grad and self._loop is not None:
+            self._loop.forward(self.root.training)
         self._active = grad and self.root.training
         if not self._active:
             return
@@ -278,9 +276,8 @@ class WatchEngine(ForwardHooks, Reporting):
     def _opt_pre(self, optimizer, args, kwargs):
         closure, positional = closure_of(args, kwargs)
         if closure is None:
-            if self._reset_check is not None and self._mode_check is not None:
-                self._reset_check.before_step()
-                self._mode_check.before_step()
+            if self._loop is not None:
+                self._loop.before_step()
             self._before_update()
             return None
         # A closure step (LBFGS) computes its gradients inside step(): the step's gradients are
@@ -301,8 +298,8 @@ class WatchEngine(ForwardHooks, Reporting):
             self._collect_params(before_update=False)
         if self.every > 1:  # the flag runs between sampled steps only
             self._flags.after_update(self.params)
-        if self._reset_check is not None:
-            self._reset_check.after_step()
+        if self._loop is not None:
+            self._loop.after_step()
         self._end_step()
 
     def _end_step(self) -> None:
@@ -315,7 +312,10 @@ class WatchEngine(ForwardHooks, Reporting):
         self._step_seen = False
 
     def _take_loop_checks(self) -> None:
-        self._pending += loop_blocks((self._reset_check, self._mode_check))
+        if self._loop is not None:
+            keys, values = self._loop.take()
+            if keys:
+                self._pending.append((keys, values))
 
     def flush(self) -> None:
         """Report what is pending (a partial dead-unit window, logged losses) to the vitals."""

@@ -28,7 +28,8 @@ A step is counted as trained in eval mode when every forward with gradients sinc
 ran with the root module in eval mode.
 
 Each check publishes a model-wide share per report window: ``grad_not_reset`` and
-``trained_in_eval``.
+``trained_in_eval``. A watch (and the ensemble's :class:`~gradlab.watch.members.MemberWatch`)
+holds both as one :class:`LoopChecks`, driven by the forward and the optimizer's step events.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ import weakref
 from typing import Any, Iterable
 
 import torch
+
+Block = tuple[list[tuple[str, str]], list[float]]  # (layer, stat) keys and their values
 
 
 class _Share:
@@ -52,11 +55,11 @@ class _Share:
         self.checked += 1
         self.caught += caught
 
-    def take(self, reset: bool = True) -> tuple[list[tuple[str, str]], list[float]] | None:
-        """The window's share of caught steps as the model-wide vital ``stat``, and (``reset``) a
-        fresh window; None when no step was checked."""
+    def take(self, reset: bool = True) -> Block:
+        """The window's share of caught steps as the model-wide vital ``stat`` (nothing when no step
+        was checked), and (``reset``) a fresh window."""
         if not self.checked:
-            return None
+            return [], []
         share = self.caught / self.checked
         if reset:
             self.caught = self.checked = 0
@@ -133,7 +136,36 @@ class GradResetCheck(_Share):
         self._reset = False
 
 
-def loop_blocks(checks: Iterable[_Share | None], reset: bool = True) -> list[tuple[list[tuple[str, str]], list[float]]]:
-    """The published blocks of ``checks`` (None entries skipped), each window closed if ``reset``."""
-    blocks = [c.take(reset) for c in checks if c is not None]
-    return [b for b in blocks if b is not None]
+class LoopChecks:
+    """Both checks of one training loop, in the order a step's events reach them.
+
+    Args:
+        params: the optimizer's parameters (see :class:`GradResetCheck`).
+    """
+
+    def __init__(self, params: Iterable[torch.Tensor]):
+        self.reset = GradResetCheck(params)
+        self.mode = ModeCheck()
+
+    def forward(self, training: bool) -> None:
+        """A forward with gradients enabled (the root module's ``training``)."""
+        self.mode.forward(training)
+
+    def before_step(self) -> None:
+        """The optimizer is about to step (not for closure steps, which reset inside)."""
+        self.reset.before_step()
+        self.mode.before_step()
+
+    def after_step(self) -> None:
+        """The optimizer has stepped."""
+        self.reset.after_step()
+
+    def take(self, reset: bool = True) -> Block:
+        """The window's vitals, ``([("", stat), ...], [share, ...])`` (empty when nothing was
+        checked), and (``reset``) a fresh window."""
+        (k1, v1), (k2, v2) = self.reset.take(reset), self.mode.take(reset)
+        return k1 + k2, v1 + v2
+
+    def remove(self) -> None:
+        """Remove the tensor hook."""
+        self.reset.remove()

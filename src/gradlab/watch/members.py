@@ -21,7 +21,7 @@ from torch import Tensor, nn
 
 from gradlab.watch import stats as S
 from gradlab.watch.host_sums import HostAcc, drain_members
-from gradlab.watch.loop_checks import GradResetCheck, ModeCheck, loop_blocks
+from gradlab.watch.loop_checks import LoopChecks
 from gradlab.watch.params import ParamLayers
 from gradlab.watch.probes import ActivationSite
 from gradlab.watch.readout import loss_nonfinite
@@ -63,8 +63,7 @@ class MemberWatch:
         self.last_report = -1
         self.stopped: set[int] = set()
         self.model = model
-        self.reset_check = GradResetCheck(params) if params else None
-        self.mode_check = ModeCheck() if params else None
+        self.loop = LoopChecks(params) if params else None
 
     def sampled(self, step: int) -> bool:
         """Whether (0-based) ``step`` is one the watch samples."""
@@ -89,10 +88,9 @@ class MemberWatch:
             self.pending = self.params.member_grad_stats()
             self.params.snapshot()
         self._loss = loss.float()
-        if self.reset_check is not None and self.mode_check is not None:  # the optimizer's pre-hook
-            self.mode_check.forward(self.model is None or self.model.training)
-            self.reset_check.before_step()
-            self.mode_check.before_step()
+        if self.loop is not None:  # the step's forward, then the optimizer's pre-hook
+            self.loop.forward(self.model is None or self.model.training)
+            self.loop.before_step()
 
     def _forward(self, trace: Any) -> None:
         """The watch's forward counters of each layer with parameters, per member (sampled steps)."""
@@ -107,16 +105,14 @@ class MemberWatch:
 
     def after_step(self, step: int) -> None:
         """The optimizer has stepped: close the window on sampled steps."""
-        if self.reset_check is not None:
-            self.reset_check.after_step()
+        if self.loop is not None:
+            self.loop.after_step()
         if self.sampled(step):
             keys, rows = self.pending
             ukeys, urows = self.params.member_update_stats()
             self.pending = ([], [])
-            keys, rows = keys + ukeys, [a + b for a, b in zip(rows, urows)]
-            for lkeys, lvals in self._loop_blocks(reset=True):  # model-wide: the same for every member
-                keys, rows = keys + lkeys, [row + lvals for row in rows]
-            self._report(step, reset=True, keys=keys, rows=rows)
+            lkeys, lvals = self.loop.take() if self.loop is not None else ([], [])  # model-wide: every member's
+            self._report(step, reset=True, keys=keys + ukeys + lkeys, rows=[a + b + lvals for a, b in zip(rows, urows)])
         # the Trainer logs the loss after the step, so it is pulled by the next report
         self.losses.append((step, self._loss, "loss"))
         self.losses += [(step, v.float(), stat) for stat, v in self._scalars.items()]
@@ -166,9 +162,6 @@ class MemberWatch:
             self.losses = []
             self.last_report = max(self.last_report, step)
 
-    def _loop_blocks(self, reset: bool) -> list[tuple[Keys, list[float]]]:
-        return loop_blocks((self.reset_check, self.mode_check), reset)
-
     def _flush(self, steps_done: int, only: int | None = None) -> None:
         """The watch's exit: report a partial window and the losses not yet pulled."""
         last = steps_done - 1
@@ -176,9 +169,8 @@ class MemberWatch:
             step = max(last, 0) if last > self.last_report else self.last_report
             keys: Keys = []
             vals: list[float] = []
-            if last > self.last_report:  # a single watch takes the checks' window at its exit
-                for lkeys, lvals in self._loop_blocks(reset=only is None):
-                    keys, vals = keys + lkeys, vals + lvals
+            if last > self.last_report and self.loop is not None:  # a single watch takes them at its exit
+                keys, vals = self.loop.take(reset=only is None)
             self._report(step, reset=only is None, keys=keys, rows=[list(vals) for _ in range(self.size)], only=only)
 
     def member_stopped(self, member: int, steps_done: int) -> None:
