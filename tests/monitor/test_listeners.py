@@ -11,6 +11,7 @@ from torch import nn
 from gradlab.errors import ConfigError, TrainingStopped
 from gradlab.watch.listeners import WatchListener
 from gradlab.watch.watch import watch
+from loops import mse_steps
 
 
 class Recorder(WatchListener):
@@ -30,12 +31,7 @@ class Recorder(WatchListener):
 
 def _train(w, model, opt, steps):
     x, y = torch.randn(16, 3), torch.randn(16, 1)
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = nn.functional.mse_loss(model(x), y)
-        loss.backward()
-        opt.step()
-        w.log(loss=loss)
+    mse_steps(w, model, opt, x, y, steps)
 
 
 def _net():

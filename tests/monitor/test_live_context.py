@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 import gradlab
+from loops import mse_steps
 
 
 def _adamw_run(lr, on_finding, steps=60):
@@ -15,12 +16,7 @@ def _adamw_run(lr, on_finding, steps=60):
     x = torch.randn(64, 4, generator=g)
     y = x @ torch.randn(4, 1, generator=g)
     with gradlab.watch(model, optimizer=opt, every=5, on_finding=on_finding) as w:
-        for _ in range(steps):
-            opt.zero_grad()
-            loss = nn.functional.mse_loss(model(x), y)
-            loss.backward()
-            opt.step()
-            w.log(loss=loss)
+        mse_steps(w, model, opt, x, y, steps)
     return w
 
 

@@ -9,6 +9,7 @@ import gradlab
 from gradlab.errors import TrainingStopped
 from gradlab.monitor import live as L
 from gradlab.watch.listeners import WatchListener
+from loops import mse_steps
 
 
 def _fit(steps, *, every=1, nan_at=None, dead=True, **kw):
@@ -20,15 +21,12 @@ def _fit(steps, *, every=1, nan_at=None, dead=True, **kw):
     opt = torch.optim.SGD(model.parameters(), lr=0.01)
     x, y = torch.randn(16, 4), torch.randn(16, 1)
     with gradlab.watch(model, optimizer=opt, every=every, **kw) as w:
-        for i in range(steps):
+        def poison(i):
             if i == nan_at:
                 with torch.no_grad():
                     model[2].weight[0, 0] = float("nan")
-            opt.zero_grad()
-            loss = nn.functional.mse_loss(model(x), y)
-            loss.backward()
-            opt.step()
-            w.log(loss=loss)
+
+        mse_steps(w, model, opt, x, y, steps, before=poison)
     return w
 
 

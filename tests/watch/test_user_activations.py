@@ -8,9 +8,10 @@ import torch
 from torch import nn
 
 import gradlab
-from gradlab.components.activations import activation_info
 from gradlab.components.activation_registration import unregister_activation
+from gradlab.components.activations import activation_info
 from gradlab.errors import ConfigError
+from loops import mse_steps
 
 
 class MySwish(nn.Module):
@@ -58,12 +59,7 @@ def _train(model, steps=30, lr=1e-4, every=10):
     opt = torch.optim.SGD(model.parameters(), lr=lr)
     x, y = torch.randn(64, 16), torch.randn(64, 1)
     with gradlab.watch(model, optimizer=opt, every=every) as w:
-        for _ in range(steps):
-            opt.zero_grad()
-            loss = nn.functional.mse_loss(model(x), y)
-            loss.backward()
-            opt.step()
-            w.log(loss=loss)
+        mse_steps(w, model, opt, x, y, steps)
     return w
 
 
