@@ -10,13 +10,14 @@ from __future__ import annotations
 import base64
 import io
 import math
-import re
 import textwrap
 import warnings
 from typing import Iterable, Sequence
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from gradlab.diagnose.name_ranges import natural_key  # one sort order for layer names
 
 # The seed articles draw train in magenta and dev in pink (seed 002); further groups cycle
 # through a colour-blind-friendly list (Okabe & Ito, 2008) so lines stay apart in print.
@@ -38,11 +39,6 @@ def new_figure(ncols: int = 1, nrows: int = 1, *, width: float = 4.2, height: fl
     FigureCanvasAgg(fig)  # render with Agg whatever pyplot's backend is
     axes = fig.subplots(nrows, ncols, squeeze=squeeze)
     return fig, axes
-
-
-def natural_key(text: str) -> list:
-    """Sort key that puts ``fc2`` before ``fc10`` and ``act1`` before ``act2``."""
-    return [int(tok) if tok.isdigit() else tok for tok in re.split(r"(\d+)", str(text))]
 
 
 def layer_order(names: Iterable[str], order: Sequence[str] | None = None) -> list[str]:
