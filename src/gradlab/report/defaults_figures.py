@@ -14,7 +14,7 @@ from gradlab.report.article_helpers import setting, short_label
 from gradlab.report.figure_items import FigureItem, done, safe
 from gradlab.report.grid_figure import metric_grid
 from gradlab.report.page_data import GroupInfo, ReportData
-from gradlab.study.stats import compare, holm, metric_bounds
+from gradlab.study.stats import compare, holm_family, metric_bounds
 
 # the article's rows and the config keys each one sets
 ROWS = {"initialisation": ("model.init",), "activation": ("model.act",), "normalisation": ("model.norm",),
@@ -66,12 +66,10 @@ def row_verdicts(data: ReportData) -> dict[str, dict[str, dict]]:
                     if test is not None:
                         pairings.append((row, f"{depth} hidden layers", _label(default, row), test,
                                          _label(alt, row)))
-    family = [i for i, (*_, t, _) in enumerate(pairings) if not t.too_few and t.p is not None]
-    adjusted = dict(zip(family, holm([float(pairings[i][3].p) for i in family])))
-    alpha = pairings[family[0]][3].alpha if family else 0.05
+    adjusted = holm_family([t for *_, t, _ in pairings])  # Holm across the pairings, as the table
     cells: dict[tuple[str, str], list] = {}
-    for i, (row, label, default_label, test, alt_label) in enumerate(pairings):
-        p = adjusted.get(i)
+    for (row, label, default_label, test, alt_label), p in zip(pairings, adjusted):
+        alpha = test.alpha
         better = p is not None and p < alpha and sign * test.diff > 0
         worse = p is not None and p < alpha and sign * test.diff < 0
         cells.setdefault((row, label), []).append(

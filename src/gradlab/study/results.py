@@ -217,12 +217,10 @@ def _compare(rows: list[GroupRow], values: list[dict], baseline: dict, metric: s
             g.n_differ = (sum(g.values[s] != base.values[s] for s in g.values)
                           if result.test == "sign-flip" else min(g.n, base.n))
             tested.append(g)
-    # Holm over the comparisons that could be significant at all (Tarone, 1990): a test whose
-    # smallest possible p-value is not below alpha (too few seeds, or identical on every seed)
-    # can reject nothing, and counting it would only weaken the others
-    family = [g for g in tested if not g.too_few and g.p is not None]
-    for g, adjusted in zip(family, stats.holm([float(g.p or 0.0) for g in family])):
+    # Holm over the comparisons that could be significant at all (stats.holm_family)
+    for g, adjusted in zip(tested, stats.holm_family(tested)):
         g.p_holm = adjusted
+    family = [g for g in tested if g.p_holm is not None]
     for g in tested:
         g.significant = g.p_holm is not None and g.p_holm < alpha
     for g in rows:

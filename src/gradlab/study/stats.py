@@ -142,6 +142,20 @@ def compare(a: dict[int, float], b: dict[int, float], alpha: float = 0.05,
                       test.p(0.0), len(a), len(b), test.min_p, test.exact, alpha)
 
 
+def holm_family(tests: list) -> list[float | None]:
+    """Holm-adjusted p-values of ``tests`` (each with ``.p`` and ``.too_few``), in their order.
+
+    The family is the tests that could be significant at all (Tarone, 1990): one whose smallest
+    possible p-value is not below alpha (too few seeds, or identical on every seed) can reject
+    nothing, and counting it would only weaken the others. Those outside get None.
+    """
+    family = [i for i, t in enumerate(tests) if not t.too_few and t.p is not None]
+    adjusted: list[float | None] = [None] * len(tests)
+    for i, p in zip(family, holm([float(tests[i].p) for i in family])):
+        adjusted[i] = p
+    return adjusted
+
+
 def holm(pvalues: list[float]) -> list[float]:
     """Holm's step-down adjusted p-values, in the order given (monotone, capped at 1)."""
     m = len(pvalues)
