@@ -45,7 +45,7 @@ def _run(kind, forget_train, every=5, steps=40, validate_every=10):
 
 
 @pytest.mark.parametrize(("kind", "severity", "words"), [
-    ("batchnorm", "warning", "BatchNorm normalised with running statistics"),
+    ("batchnorm", "warning", "BatchNorm1d normalised with running statistics it no longer updates"),
     ("dropout", "warning", "Dropout was off"),
     ("plain", "info", "Nothing in this model depends on the mode"),
 ])
@@ -111,3 +111,13 @@ def test_repair_trains_in_train_mode_and_says_the_loop_needs_model_train():
     assert r.fixed, str(r)
     assert r.changes.get("train.train_mode") is True
     assert "model.train()" in r.code and "runs the model in eval mode" in r.message
+
+
+def test_the_context_names_the_layers_by_what_eval_mode_does_to_them():
+    from gradlab.diagnose.context import run_context
+
+    model = nn.Sequential(nn.Linear(2, 8), nn.InstanceNorm1d(8, track_running_stats=True), nn.BatchNorm1d(8),
+                          nn.InstanceNorm1d(8), nn.Dropout(0.1), nn.AlphaDropout(0.1), nn.Linear(8, 1))
+    ctx = run_context(model=model)
+    # an InstanceNorm without running statistics computes the same in both modes
+    assert ctx["model.mode_layers"] == {"norm": ["BatchNorm1d", "InstanceNorm1d"], "dropout": ["AlphaDropout", "Dropout"]}

@@ -77,11 +77,14 @@ def _structure(model: nn.Module, layers: Any) -> dict:
     residual_words = ("residual", "resblock", "basicblock", "bottleneck", "shortcut")
     residual = bool(attention) or any(w in (p + n).lower() for (p, _), n in zip(modules, names) for w in residual_words)
     selu = any(isinstance(m, (nn.SELU, nn.AlphaDropout)) for _, m in modules)
-    # layers that compute differently in eval mode (a model with none trains the same either way)
-    mode_types = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm)
-    mode_layers = sorted({n for (_, m), n in zip(modules, names)
-                          if isinstance(m, mode_types) or (isinstance(m, nn.modules.instancenorm._InstanceNorm)
-                                                           and m.track_running_stats)})
+    # layers that compute differently in eval mode, by what eval mode does to them (a model with
+    # none trains the same either way): norms switch to running statistics, dropout switches off
+    running = (nn.modules.batchnorm._BatchNorm, nn.modules.instancenorm._InstanceNorm)
+    mode_layers = {
+        "norm": sorted({n for (_, m), n in zip(modules, names)
+                        if isinstance(m, running) and getattr(m, "track_running_stats", False)}),
+        "dropout": sorted({n for (_, m), n in zip(modules, names) if isinstance(m, nn.modules.dropout._DropoutNd)}),
+    }
     out: dict[str, Any] = {
         "model.attention": bool(attention),
         "model.norm": "batch" if batch_norm else ("layer" if layer_norm else None),

@@ -33,17 +33,16 @@ def rule(vitals, layers, config: dict) -> list[Finding]:
         return []
     share, first = held
     context = config.get("context") or {}
-    mode_layers = list(lookup(context, "model.mode_layers") or [])
-    evidence = {"eval_share": share, "first_step": first, "mode_layers": mode_layers}
-    head = f"The model was in eval mode on {share:.0%} of the training steps (first seen in the report of step {first})"
-    if mode_layers:
-        effects = []
-        if any("Norm" in n for n in mode_layers):
-            effects.append("BatchNorm normalised with running statistics it no longer updates")
-        if any("Dropout" in n for n in mode_layers):
-            effects.append("Dropout was off")
-        message = (f"{head}: {' and '.join(effects) or ', '.join(mode_layers) + ' ran as at inference'}. "
-                   "Call model.train() before training (and again after each validation).")
+    mode_layers = lookup(context, "model.mode_layers") or {}
+    norms, dropouts = list(mode_layers.get("norm", [])), list(mode_layers.get("dropout", []))
+    evidence = {"eval_share": share, "first_step": first, "mode_layers": norms + dropouts}
+    head = (f"The model was in eval mode on {share:.0%} of the training steps (first seen in the report of "
+            f"step {first})")
+    effects = ([f"{', '.join(norms)} normalised with running statistics it no longer updates"] if norms else []) + (
+        [f"{', '.join(dropouts)} was off"] if dropouts else [])
+    if effects:
+        message = (f"{head}: {' and '.join(effects)}. Call model.train() before training (and again after each "
+                   "validation).")
         severity = "warning"
     else:
         message = (f"{head}. Nothing in this model depends on the mode, so training is the same, but the "
