@@ -102,6 +102,12 @@ def test_activation_histograms_positive_and_negative():
     assert len(fig.axes) == 4
     assert "no negative" in fig.axes[1].texts[0].get_text()  # ReLU has no negative side
     assert "negative activations" in fig.axes[3].get_title()
+    long = "act=leaky_relu(0.1) optimizer=adam init=he_normal bias_init=zeros"
+    fig = F.activation_histograms({long: torch.nn.functional.leaky_relu(z, 0.2), "relu": torch.relu(z)})
+    fig.canvas.draw()
+    for ax in fig.axes:  # each title and note fits over its own panel: neighbours cannot run together
+        for text in [ax.title, *ax.texts]:
+            assert text.get_window_extent().width <= ax.get_window_extent().width
 
 
 def test_colorful_dimension_keeps_negative_values():

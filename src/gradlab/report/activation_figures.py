@@ -42,15 +42,16 @@ def activation_histograms(values: Any, bins: int = 50, title: str | None = None)
     for r, (label, vals) in enumerate(rows.items()):
         arr = _flat(vals)
         pos, neg = arr[arr >= 0], arr[arr < 0]
-        prefix = f"{short(label, 30)}: " if label else ""
         for ax, part, col, name in ((axes[r][0], pos, color(0), "positive"),
                                     (axes[r][1], neg, "#D55E00", "negative")):
+            # the row's label once, on a line of its own over the left panel: a long label
+            # beside each panel's text ran into the neighbouring panel
+            head = f"{short(label, 40)}\n" if label and ax is axes[r][0] else ""
             if part.size == 0:
-                placeholder(ax, f"{prefix}no {name} activations")
+                placeholder(ax, f"{head}no {name} activations")
                 continue
             ax.hist(part, bins=bins, color=col, alpha=0.8)
-            ax.set_title(f"{prefix}{name} activations ({part.size / max(arr.size, 1):.0%})",
-                         fontsize="medium")
+            ax.set_title(f"{head}{name} activations ({part.size / max(arr.size, 1):.0%})", fontsize="medium")
             ax.set_ylabel("count")
     for ax in axes[-1]:
         ax.set_xlabel("activation value")
